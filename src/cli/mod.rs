@@ -1,0 +1,44 @@
+//! The command line: clap definitions here, one file per subcommand.
+
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Switchyard: a multi-tenant message broker that speaks the NATS client protocol.
+///
+/// Any NATS client connects unchanged. Start a broker with `switchyard serve`,
+/// measure any NATS server with `switchyard bench`.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, propagate_version = true)]
+pub struct Cli {
+    /// Log level or filter (error, warn, info, debug, trace, or a tracing
+    /// filter such as `switchyard=debug`). Overrides RUST_LOG.
+    #[arg(long, global = true, default_value = "info", env = "SWITCHYARD_LOG")]
+    pub log_level: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the broker.
+    Serve(serve::ServeArgs),
+}
+
+/// Runs the parsed command line; the binary maps the error to an exit code.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    init_tracing(&cli.log_level);
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+    }
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}

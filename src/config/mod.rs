@@ -1,0 +1,158 @@
+//! Server configuration: serde structs for the TOML file, defaults in one
+//! place, and validation that reports every problem at once.
+
+mod duration;
+
+pub use duration::parse_duration;
+
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Problems loading or validating a configuration file.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+}
+
+/// Everything the broker needs to run. Field names match nats-server's
+/// configuration keys where the concept is the same.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Interface to listen on.
+    pub host: String,
+    /// Client port; 0 picks a free port.
+    pub port: u16,
+    /// Name reported in INFO; defaults to the server's nkey id.
+    pub server_name: Option<String>,
+    /// Largest payload a client may publish, in bytes.
+    pub max_payload: usize,
+    /// Outbound bytes buffered for one connection before it is cut off as a slow consumer.
+    pub max_pending: usize,
+    /// Longest control line (the arguments of one operation), in bytes.
+    pub max_control_line: usize,
+    /// Client connections accepted at once.
+    pub max_connections: usize,
+    /// How often the server pings an idle client.
+    #[serde(with = "duration::serde_str")]
+    pub ping_interval: Duration,
+    /// Unanswered pings before the connection is closed as stale.
+    pub ping_max: u32,
+    /// Time a client has to send CONNECT when authentication is required.
+    #[serde(with = "duration::serde_str")]
+    pub auth_timeout: Duration,
+    /// Time one write to a client may take before it counts as a slow consumer.
+    #[serde(with = "duration::serde_str")]
+    pub write_deadline: Duration,
+    /// Optional single-user authorization for the whole server.
+    pub authorization: Option<Authorization>,
+}
+
+/// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Authorization {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub token: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "0.0.0.0".into(),
+            port: 4222,
+            server_name: None,
+            max_payload: 1024 * 1024,
+            max_pending: 64 * 1024 * 1024,
+            max_control_line: 4096,
+            max_connections: 65536,
+            ping_interval: Duration::from_secs(120),
+            ping_max: 2,
+            auth_timeout: Duration::from_secs(2),
+            write_deadline: Duration::from_secs(10),
+            authorization: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config: ServerConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        config.validate().map_err(|errs| {
+            ConfigError::Invalid(errs.into_iter().map(|e| format!("{shown}: {e}")).collect())
+        })?;
+        Ok(config)
+    }
+
+    /// Checks cross-field rules; returns every problem found.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut errs = Vec::new();
+        if self.max_payload == 0 {
+            errs.push("max_payload: must be greater than 0".to_string());
+        }
+        if self.max_payload > 64 * 1024 * 1024 {
+            errs.push("max_payload: must be at most 64 MiB".to_string());
+        }
+        if self.max_pending < self.max_payload {
+            errs.push("max_pending: must be at least max_payload".to_string());
+        }
+        if self.max_control_line < 64 {
+            errs.push("max_control_line: must be at least 64".to_string());
+        }
+        if self.ping_interval.is_zero() {
+            errs.push("ping_interval: must be greater than 0".to_string());
+        }
+        if self.auth_timeout.is_zero() || self.write_deadline.is_zero() {
+            errs.push("auth_timeout and write_deadline: must be greater than 0".to_string());
+        }
+        if let Some(a) = &self.authorization {
+            if a.token.is_some() && (a.user.is_some() || a.password.is_some()) {
+                errs.push("authorization: use either token or user/password, not both".to_string());
+            }
+            if a.user.is_some() != a.password.is_some() {
+                errs.push("authorization: user and password go together".to_string());
+            }
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_toml_with_durations_and_rejects_unknown_keys() {
+        let c: ServerConfig =
+            toml::from_str("port = 0\nping_interval = \"150ms\"\nmax_payload = 1024").unwrap();
+        assert_eq!(c.port, 0);
+        assert_eq!(c.ping_interval, Duration::from_millis(150));
+        assert_eq!(c.max_payload, 1024);
+        assert!(toml::from_str::<ServerConfig>("prot = 1").is_err());
+        let bad = ServerConfig {
+            max_pending: 10,
+            ..Default::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().len(), 1);
+    }
+}

@@ -1,0 +1,18 @@
+//! Switchyard: a message broker that speaks the NATS client protocol.
+//!
+//! A message enters a connection (`server`), is parsed (`protocol`), matched
+//! in its account's subscription index (`subject`), and queued on the
+//! destination connections' outbound buffers, which their writer tasks
+//! drain in coalesced writes. `config` holds the server settings, `cli` the
+//! command line, and `bench` the load generator behind `switchyard bench`.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod protocol;
+pub mod server;
+pub mod subject;
+
+pub use config::ServerConfig;
+pub use server::Server;

@@ -1,0 +1,109 @@
+//! The JSON documents of CONNECT (client to server) and INFO (server to client).
+
+use serde::{Deserialize, Serialize};
+
+fn yes() -> bool {
+    true
+}
+
+/// The client's CONNECT options. Omitted `verbose`, `pedantic` and `echo`
+/// default to true, as nats-server treats them; unknown fields are ignored
+/// because clients send extras.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct ConnectOptions {
+    #[serde(default = "yes")]
+    pub verbose: bool,
+    #[serde(default = "yes")]
+    pub pedantic: bool,
+    #[serde(default)]
+    pub tls_required: bool,
+    #[serde(default)]
+    pub auth_token: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub pass: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub protocol: i64,
+    #[serde(default = "yes")]
+    pub echo: bool,
+    #[serde(default)]
+    pub sig: Option<String>,
+    #[serde(default)]
+    pub jwt: Option<String>,
+    #[serde(default)]
+    pub nkey: Option<String>,
+    #[serde(default)]
+    pub no_responders: bool,
+    #[serde(default)]
+    pub headers: bool,
+}
+
+impl ConnectOptions {
+    /// Parses the CONNECT argument; `None` for anything that is not a JSON object
+    /// of the expected shape.
+    pub fn from_json(raw: &[u8]) -> Option<Self> {
+        serde_json::from_slice(raw).ok()
+    }
+}
+
+/// The INFO document. Optional fields are omitted when unset, as nats-server does.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServerInfo {
+    pub server_id: String,
+    pub server_name: String,
+    pub version: String,
+    pub proto: i32,
+    pub go: String,
+    pub host: String,
+    pub port: u16,
+    pub headers: bool,
+    pub max_payload: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub client_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auth_required: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tls_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub connect_info: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_account: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub acc_is_sys: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ldm: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn omitted_flags_default_to_true() {
+        let o = ConnectOptions::from_json(b"{}").unwrap();
+        assert!(o.verbose && o.pedantic && o.echo);
+        assert!(!o.headers && !o.no_responders);
+        let o = ConnectOptions::from_json(br#"{"verbose":false,"echo":false,"extra":1}"#).unwrap();
+        assert!(!o.verbose && o.pedantic && !o.echo);
+        assert!(ConnectOptions::from_json(b"{bad").is_none());
+    }
+}

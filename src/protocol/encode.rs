@@ -1,0 +1,145 @@
+//! Operations to bytes. Encoders append to a caller-owned buffer so the
+//! outbound path can coalesce many messages into one write without
+//! allocating per message.
+
+use super::connect::ServerInfo;
+use bytes::{BufMut, BytesMut};
+
+/// The status line a requester receives when nothing subscribed to its request.
+pub const NO_RESPONDERS_STATUS: &[u8] = b"NATS/1.0 503\r\n";
+
+fn put_size(buf: &mut BytesMut, n: usize) {
+    let mut fmt = itoa::Buffer::new();
+    buf.put_slice(fmt.format(n).as_bytes());
+}
+
+/// Appends `MSG <subject> <sid> [reply] <#bytes>\r\n<payload>\r\n`.
+pub fn encode_msg(
+    buf: &mut BytesMut,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    payload: &[u8],
+) {
+    buf.reserve(subject.len() + sid.len() + reply.map_or(0, <[u8]>::len) + payload.len() + 32);
+    buf.put_slice(b"MSG ");
+    buf.put_slice(subject);
+    buf.put_u8(b' ');
+    buf.put_slice(sid);
+    buf.put_u8(b' ');
+    if let Some(reply) = reply {
+        buf.put_slice(reply);
+        buf.put_u8(b' ');
+    }
+    put_size(buf, payload.len());
+    buf.put_slice(b"\r\n");
+    buf.put_slice(payload);
+    buf.put_slice(b"\r\n");
+}
+
+/// Appends `HMSG <subject> <sid> [reply] <#hdr> <#total>\r\n<hdr><payload>\r\n`.
+pub fn encode_hmsg(
+    buf: &mut BytesMut,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    headers: &[u8],
+    payload: &[u8],
+) {
+    buf.reserve(
+        subject.len()
+            + sid.len()
+            + reply.map_or(0, <[u8]>::len)
+            + headers.len()
+            + payload.len()
+            + 48,
+    );
+    buf.put_slice(b"HMSG ");
+    buf.put_slice(subject);
+    buf.put_u8(b' ');
+    buf.put_slice(sid);
+    buf.put_u8(b' ');
+    if let Some(reply) = reply {
+        buf.put_slice(reply);
+        buf.put_u8(b' ');
+    }
+    put_size(buf, headers.len());
+    buf.put_u8(b' ');
+    put_size(buf, headers.len() + payload.len());
+    buf.put_slice(b"\r\n");
+    buf.put_slice(headers);
+    buf.put_slice(payload);
+    buf.put_slice(b"\r\n");
+}
+
+/// Appends `PUB <subject> [reply] <#bytes>\r\n<payload>\r\n` (client side).
+pub fn encode_pub(buf: &mut BytesMut, subject: &[u8], reply: Option<&[u8]>, payload: &[u8]) {
+    buf.put_slice(b"PUB ");
+    buf.put_slice(subject);
+    buf.put_u8(b' ');
+    if let Some(reply) = reply {
+        buf.put_slice(reply);
+        buf.put_u8(b' ');
+    }
+    put_size(buf, payload.len());
+    buf.put_slice(b"\r\n");
+    buf.put_slice(payload);
+    buf.put_slice(b"\r\n");
+}
+
+/// Appends `HPUB <subject> [reply] <#hdr> <#total>\r\n<hdr><payload>\r\n` (client side).
+pub fn encode_hpub(
+    buf: &mut BytesMut,
+    subject: &[u8],
+    reply: Option<&[u8]>,
+    headers: &[u8],
+    payload: &[u8],
+) {
+    buf.put_slice(b"HPUB ");
+    buf.put_slice(subject);
+    buf.put_u8(b' ');
+    if let Some(reply) = reply {
+        buf.put_slice(reply);
+        buf.put_u8(b' ');
+    }
+    put_size(buf, headers.len());
+    buf.put_u8(b' ');
+    put_size(buf, headers.len() + payload.len());
+    buf.put_slice(b"\r\n");
+    buf.put_slice(headers);
+    buf.put_slice(payload);
+    buf.put_slice(b"\r\n");
+}
+
+/// Appends `INFO {json} \r\n` (the space before CRLF is what nats-server sends).
+pub fn encode_info(buf: &mut BytesMut, info: &ServerInfo) {
+    buf.put_slice(b"INFO ");
+    // Serializing a struct of strings, numbers and bools cannot fail.
+    let json = serde_json::to_vec(info).unwrap_or_else(|_| b"{}".to_vec());
+    buf.put_slice(&json);
+    buf.put_slice(b" \r\n");
+}
+
+/// Appends `-ERR '<text>'\r\n`.
+pub fn encode_err(buf: &mut BytesMut, text: &str) {
+    buf.put_slice(b"-ERR '");
+    buf.put_slice(text.as_bytes());
+    buf.put_slice(b"'\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_exact_bytes() {
+        let mut b = BytesMut::new();
+        encode_msg(&mut b, b"foo", b"1", Some(b"r"), b"hi");
+        encode_hmsg(&mut b, b"foo", b"2", None, b"NATS/1.0\r\n\r\n", b"x");
+        encode_err(&mut b, "Stale Connection");
+        assert_eq!(
+            &b[..],
+            b"MSG foo 1 r 2\r\nhi\r\nHMSG foo 2 12 13\r\nNATS/1.0\r\n\r\nx\r\n-ERR 'Stale Connection'\r\n"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Wire format of the NATS client protocol: bytes in, operations out, and
+//! operations back to bytes.
+//!
+//! This module knows nothing about sockets, tenants or subscriptions. The
+//! parser is stateless and borrows from the caller's buffer, so a frame split
+//! across reads is simply re-parsed once more bytes arrive, and payloads are
+//! never copied while parsing.
+
+mod connect;
+mod encode;
+mod error;
+mod parser;
+
+pub use connect::{ConnectOptions, ServerInfo};
+pub use encode::{
+    NO_RESPONDERS_STATUS, encode_err, encode_hmsg, encode_hpub, encode_info, encode_msg, encode_pub,
+};
+pub use error::ParseError;
+pub use parser::{Limits, Op, parse};

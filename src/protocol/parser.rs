@@ -1,0 +1,351 @@
+//! The incremental, zero-copy parser.
+//!
+//! `parse` looks at the front of a buffer and either returns one complete
+//! operation together with the number of bytes it used, `Ok(None)` when the
+//! buffer holds only a prefix of an operation, or an error. It keeps no state
+//! between calls: the caller keeps unconsumed bytes and calls again after the
+//! next read. A partial payload costs one re-scan of its control line, which
+//! is bounded by `Limits::max_control_line`.
+
+use super::error::ParseError;
+
+/// Per-connection limits the parser enforces before buffering a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_control_line: usize,
+    pub max_payload: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_control_line: 4096,
+            max_payload: 1024 * 1024,
+        }
+    }
+}
+
+/// One protocol operation, borrowing from the parsed buffer.
+///
+/// Both directions are covered: the server reads the client operations, and
+/// the load generator and tests read `Msg`, `Info`, `Ok` and `Err`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op<'a> {
+    Connect(&'a [u8]),
+    Info(&'a [u8]),
+    Ping,
+    Pong,
+    Ok,
+    Err(&'a [u8]),
+    /// PUB or HPUB; `headers` is `Some` exactly for HPUB.
+    Pub {
+        subject: &'a [u8],
+        reply: Option<&'a [u8]>,
+        headers: Option<&'a [u8]>,
+        payload: &'a [u8],
+    },
+    Sub {
+        subject: &'a [u8],
+        queue: Option<&'a [u8]>,
+        sid: &'a [u8],
+    },
+    Unsub {
+        sid: &'a [u8],
+        max: Option<u64>,
+    },
+    /// MSG or HMSG, server to client.
+    Msg {
+        subject: &'a [u8],
+        sid: &'a [u8],
+        reply: Option<&'a [u8]>,
+        headers: Option<&'a [u8]>,
+        payload: &'a [u8],
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Connect,
+    Info,
+    Ping,
+    Pong,
+    Ok,
+    Err,
+    Pub,
+    HPub,
+    Sub,
+    Unsub,
+    Msg,
+    HMsg,
+}
+
+const MAX_ARGS: usize = 6;
+
+/// Parses one operation from the front of `buf`.
+pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize)>, ParseError> {
+    let Some(&first) = buf.first() else {
+        return Ok(None);
+    };
+    if !matches!(first | 0x20, b'c' | b'i' | b'p' | b'h' | b's' | b'u' | b'm')
+        && first != b'+'
+        && first != b'-'
+    {
+        return Err(ParseError::UnknownOp);
+    }
+    // The name is at most 7 bytes; read it before looking for the line end so
+    // that garbage is rejected without waiting for a newline.
+    let name_end = buf
+        .iter()
+        .take(8)
+        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+    let name_end = match name_end {
+        Some(n) => n,
+        None if buf.len() < 8 => {
+            return if is_name_prefix(buf) {
+                Ok(None)
+            } else {
+                Err(ParseError::UnknownOp)
+            };
+        }
+        None => return Err(ParseError::UnknownOp),
+    };
+    let kind = op_kind(&buf[..name_end]).ok_or(ParseError::UnknownOp)?;
+    // nats-server requires a separator after the names that take arguments:
+    // a bare `SUB\r\n` is an unknown operation, not a malformed SUB.
+    let takes_args = !matches!(kind, Kind::Ping | Kind::Pong | Kind::Ok);
+    if takes_args && matches!(buf[name_end], b'\r' | b'\n') {
+        return Err(ParseError::UnknownOp);
+    }
+
+    let line_limit = name_end + 1 + limits.max_control_line;
+    let window = &buf[..buf.len().min(line_limit + 2)];
+    let Some(nl) = memchr::memchr(b'\n', window) else {
+        return if buf.len() > line_limit + 1 {
+            Err(ParseError::ControlLineTooLong)
+        } else {
+            Ok(None)
+        };
+    };
+    let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    };
+    let args = trim_start(&buf[name_end.min(line_end)..line_end]);
+    if args.len() > limits.max_control_line {
+        return Err(ParseError::ControlLineTooLong);
+    }
+    let after_line = nl + 1;
+
+    let op = match kind {
+        Kind::Ping => Op::Ping,
+        Kind::Pong => Op::Pong,
+        Kind::Ok => Op::Ok,
+        Kind::Err => Op::Err(strip_quotes(args)),
+        Kind::Connect => Op::Connect(args),
+        Kind::Info => Op::Info(args),
+        Kind::Sub => {
+            let (a, n) = split_args(args);
+            match n {
+                2 => Op::Sub {
+                    subject: a[0],
+                    queue: None,
+                    sid: a[1],
+                },
+                3 => Op::Sub {
+                    subject: a[0],
+                    queue: Some(a[1]),
+                    sid: a[2],
+                },
+                _ => return Err(ParseError::BadArguments { op: "SUB" }),
+            }
+        }
+        Kind::Unsub => {
+            let (a, n) = split_args(args);
+            match n {
+                1 => Op::Unsub {
+                    sid: a[0],
+                    max: None,
+                },
+                // An unparsable max means "no max", as nats-server does.
+                2 => Op::Unsub {
+                    sid: a[0],
+                    max: parse_size(a[1]).map(|m| m as u64),
+                },
+                _ => return Err(ParseError::BadArguments { op: "UNSUB" }),
+            }
+        }
+        Kind::Pub | Kind::HPub | Kind::Msg | Kind::HMsg => {
+            return parse_with_payload(kind, args, buf, after_line, limits);
+        }
+    };
+    Ok(Some((op, after_line)))
+}
+
+fn parse_with_payload<'a>(
+    kind: Kind,
+    args: &'a [u8],
+    buf: &'a [u8],
+    start: usize,
+    limits: &Limits,
+) -> Result<Option<(Op<'a>, usize)>, ParseError> {
+    let (a, n) = split_args(args);
+    let bad = || ParseError::BadArguments { op: op_name(kind) };
+    // Fixed arguments before the optional reply, and sizes after it.
+    let (fixed, sizes) = match kind {
+        Kind::Pub => (1, 1),
+        Kind::HPub => (1, 2),
+        Kind::Msg => (2, 1),
+        Kind::HMsg => (2, 2),
+        _ => unreachable!("only payload-carrying kinds reach here"),
+    };
+    let reply = match n.checked_sub(fixed + sizes) {
+        Some(0) => None,
+        Some(1) => Some(a[fixed]),
+        _ => return Err(bad()),
+    };
+    let total = parse_size(a[n - 1]).ok_or_else(bad)?;
+    let hdr = if sizes == 2 {
+        let h = parse_size(a[n - 2]).ok_or_else(bad)?;
+        if h > total {
+            return Err(bad());
+        }
+        Some(h)
+    } else {
+        None
+    };
+    if matches!(kind, Kind::Pub | Kind::HPub) && total > limits.max_payload {
+        return Err(ParseError::MaxPayload {
+            size: total,
+            max: limits.max_payload,
+        });
+    }
+    let end = start + total;
+    if buf.len() < end + 2 {
+        // Reject a wrong terminator as soon as its first byte is visible.
+        if buf.len() > end && buf[end] != b'\r' {
+            return Err(ParseError::MissingPayloadTerminator);
+        }
+        return Ok(None);
+    }
+    if &buf[end..end + 2] != b"\r\n" {
+        return Err(ParseError::MissingPayloadTerminator);
+    }
+    let body = &buf[start..end];
+    let (headers, payload) = match hdr {
+        Some(h) => (Some(&body[..h]), &body[h..]),
+        None => (None, body),
+    };
+    let op = match kind {
+        Kind::Pub | Kind::HPub => Op::Pub {
+            subject: a[0],
+            reply,
+            headers,
+            payload,
+        },
+        _ => Op::Msg {
+            subject: a[0],
+            sid: a[1],
+            reply,
+            headers,
+            payload,
+        },
+    };
+    Ok(Some((op, end + 2)))
+}
+
+fn op_kind(name: &[u8]) -> Option<Kind> {
+    const NAMES: [(&[u8], Kind); 12] = [
+        (b"PUB", Kind::Pub),
+        (b"HPUB", Kind::HPub),
+        (b"SUB", Kind::Sub),
+        (b"UNSUB", Kind::Unsub),
+        (b"PING", Kind::Ping),
+        (b"PONG", Kind::Pong),
+        (b"CONNECT", Kind::Connect),
+        (b"INFO", Kind::Info),
+        (b"MSG", Kind::Msg),
+        (b"HMSG", Kind::HMsg),
+        (b"+OK", Kind::Ok),
+        (b"-ERR", Kind::Err),
+    ];
+    NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, k)| k)
+}
+
+fn op_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Pub => "PUB",
+        Kind::HPub => "HPUB",
+        Kind::Msg => "MSG",
+        Kind::HMsg => "HMSG",
+        Kind::Sub => "SUB",
+        Kind::Unsub => "UNSUB",
+        Kind::Connect => "CONNECT",
+        Kind::Info => "INFO",
+        Kind::Ping => "PING",
+        Kind::Pong => "PONG",
+        Kind::Ok => "+OK",
+        Kind::Err => "-ERR",
+    }
+}
+
+/// True when `buf` could still grow into a known operation name.
+fn is_name_prefix(buf: &[u8]) -> bool {
+    const NAMES: [&[u8]; 12] = [
+        b"PUB", b"HPUB", b"SUB", b"UNSUB", b"PING", b"PONG", b"CONNECT", b"INFO", b"MSG", b"HMSG",
+        b"+OK", b"-ERR",
+    ];
+    NAMES
+        .iter()
+        .any(|n| n.len() >= buf.len() && n[..buf.len()].eq_ignore_ascii_case(buf))
+}
+
+fn split_args(args: &[u8]) -> ([&[u8]; MAX_ARGS], usize) {
+    let mut out: [&[u8]; MAX_ARGS] = [&[]; MAX_ARGS];
+    let mut n = 0;
+    for part in args
+        .split(|&b| b == b' ' || b == b'\t')
+        .filter(|p| !p.is_empty())
+    {
+        if n == MAX_ARGS {
+            return (out, MAX_ARGS + 1);
+        }
+        out[n] = part;
+        n += 1;
+    }
+    (out, n)
+}
+
+fn trim_start(s: &[u8]) -> &[u8] {
+    let skip = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let s = &s[skip..];
+    let keep = s.len()
+        - s.iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+    &s[..keep]
+}
+
+fn strip_quotes(s: &[u8]) -> &[u8] {
+    match s {
+        [b'\'', inner @ .., b'\''] => inner,
+        _ => s,
+    }
+}
+
+/// Decimal size without sign; `None` on anything else or on overflow.
+fn parse_size(s: &[u8]) -> Option<usize> {
+    if s.is_empty() || s.len() > 18 {
+        return None;
+    }
+    s.iter().try_fold(0usize, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as usize)
+    })
+}
+
+#[cfg(test)]
+mod tests;

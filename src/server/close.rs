@@ -1,0 +1,69 @@
+//! Why a connection ended, and what the client is told.
+//!
+//! Every connection ends with exactly one `CloseReason`, logged once and
+//! counted. The mapping from reason to `-ERR` text lives only here.
+
+use crate::protocol::ParseError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    ClientClosed,
+    ServerShutdown,
+    ReadError,
+    WriteError,
+    UnknownOp,
+    ProtocolViolation,
+    ControlLineTooLong,
+    MaxPayload,
+    AuthViolation,
+    AuthTimeout,
+    BadClientProtocol,
+    NoRespondersNeedsHeaders,
+    StaleConnection,
+    SlowConsumer,
+    MaxConnections,
+}
+
+impl CloseReason {
+    /// The `-ERR` sent before closing, exactly as nats-server words it.
+    pub fn error_text(self) -> Option<&'static str> {
+        Some(match self {
+            CloseReason::UnknownOp => "Unknown Protocol Operation",
+            CloseReason::ControlLineTooLong => "maximum control line exceeded",
+            CloseReason::MaxPayload => "Maximum Payload Violation",
+            CloseReason::AuthViolation => "Authorization Violation",
+            CloseReason::AuthTimeout => "Authentication Timeout",
+            CloseReason::BadClientProtocol => "invalid client protocol",
+            CloseReason::NoRespondersNeedsHeaders => "no responders requires headers support",
+            CloseReason::StaleConnection => "Stale Connection",
+            CloseReason::MaxConnections => "maximum connections exceeded",
+            // nats-server closes these without a word: malformed arguments,
+            // slow consumers, and ordinary ends.
+            CloseReason::ProtocolViolation
+            | CloseReason::SlowConsumer
+            | CloseReason::ClientClosed
+            | CloseReason::ServerShutdown
+            | CloseReason::ReadError
+            | CloseReason::WriteError => return None,
+        })
+    }
+
+    /// Whether queued outbound bytes are still worth sending.
+    pub fn flushes(self) -> bool {
+        !matches!(
+            self,
+            CloseReason::SlowConsumer | CloseReason::WriteError | CloseReason::ReadError
+        )
+    }
+}
+
+impl From<ParseError> for CloseReason {
+    fn from(e: ParseError) -> Self {
+        match e {
+            ParseError::UnknownOp | ParseError::MissingPayloadTerminator => CloseReason::UnknownOp,
+            ParseError::BadArguments { .. } => CloseReason::ProtocolViolation,
+            ParseError::ControlLineTooLong => CloseReason::ControlLineTooLong,
+            ParseError::MaxPayload { .. } => CloseReason::MaxPayload,
+        }
+    }
+}

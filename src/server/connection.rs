@@ -1,0 +1,338 @@
+//! One client connection: the read loop that parses and acts on operations,
+//! and the write loop that drains the outbound buffer to the socket.
+//!
+//! All state of the read side lives in `Connection`, never in locals held
+//! across an `.await`, so every branch of the `select!` is cancellation safe.
+
+use super::account::Account;
+use super::close::CloseReason;
+use super::handle::{ClientHandle, Subscription};
+use super::stats::LocalStats;
+use super::{Shared, write_loop};
+use crate::protocol::{
+    ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
+};
+use crate::subject::{MatchCache, is_valid_literal_subject, is_valid_subject};
+use bytes::{Buf, Bytes, BytesMut};
+use rustc_hash::FxHashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
+
+/// Read buffer growth step; big enough that a busy publisher's batch is
+/// parsed and flushed in few iterations.
+const READ_CHUNK: usize = 64 * 1024;
+
+pub(super) struct Connection {
+    pub(super) handle: Arc<ClientHandle>,
+    pub(super) server: Arc<Shared>,
+    pub(super) account: Arc<Account>,
+    pub(super) opts: ConnectOptions,
+    connected: bool,
+    limits: Limits,
+    pub(super) subs: FxHashMap<Bytes, Arc<Subscription>>,
+    pub(super) cache: MatchCache<Arc<Subscription>>,
+    /// Destinations this batch made non-empty; woken once at batch end.
+    pub(super) wake: Vec<Arc<ClientHandle>>,
+    pub(super) stats: LocalStats,
+    pings_out: u32,
+    sent_connect_info: bool,
+    read_buf: BytesMut,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    pub(super) async fn run(
+        stream: TcpStream,
+        peer: SocketAddr,
+        server: Arc<Shared>,
+        handle: Arc<ClientHandle>,
+    ) {
+        let (rd, wr) = stream.into_split();
+        let account = server.global.clone();
+        let mut conn = Connection {
+            limits: Limits {
+                max_control_line: server.config.max_control_line,
+                max_payload: server.config.max_payload,
+            },
+            // Before CONNECT nats-server applies the defaults (verbose,
+            // pedantic and echo on).
+            opts: ConnectOptions::from_json(b"{}").unwrap_or_default(),
+            handle,
+            account,
+            connected: false,
+            subs: FxHashMap::default(),
+            cache: MatchCache::default(),
+            wake: Vec::new(),
+            stats: LocalStats::default(),
+            pings_out: 0,
+            sent_connect_info: false,
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            peer,
+            server,
+        };
+        let info = conn.info(false);
+        conn.handle.outbound.push_control(|b| encode_info(b, &info));
+        let writer = tokio::spawn(write_loop(wr, conn.handle.clone(), conn.server.clone()));
+
+        let reason = conn.read_loop(rd).await;
+        conn.close(reason, writer).await;
+    }
+
+    async fn read_loop(&mut self, mut rd: OwnedReadHalf) -> CloseReason {
+        let cfg = &self.server.config;
+        let mut shutdown = self.server.shutdown.subscribe();
+        let mut ping = interval_at(Instant::now() + cfg.ping_interval, cfg.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let auth_required = self.server.auth_required();
+        let auth_deadline = sleep(cfg.auth_timeout);
+        tokio::pin!(auth_deadline);
+        let handle = self.handle.clone();
+        loop {
+            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+                self.read_buf.reserve(READ_CHUNK);
+            }
+            tokio::select! {
+                biased;
+                _ = handle.killed() => return handle.kill_reason(),
+                _ = shutdown.wait_for(|&stop| stop) => return CloseReason::ServerShutdown,
+                _ = &mut auth_deadline, if auth_required && !self.connected => return CloseReason::AuthTimeout,
+                _ = ping.tick() => {
+                    if let Err(reason) = self.on_ping_timer() {
+                        return reason;
+                    }
+                }
+                read = rd.read_buf(&mut self.read_buf) => match read {
+                    Ok(0) => return CloseReason::ClientClosed,
+                    Ok(_) => {
+                        if let Err(reason) = self.process() {
+                            return reason;
+                        }
+                    }
+                    Err(_) => return CloseReason::ReadError,
+                },
+            }
+        }
+    }
+
+    /// Parses and handles every complete operation in the read buffer, then
+    /// wakes the writers of every destination touched.
+    fn process(&mut self) -> Result<(), CloseReason> {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut at = 0;
+        let result = loop {
+            match parse(&buf[at..], &self.limits) {
+                Ok(Some((op, used))) => {
+                    at += used;
+                    if let Err(reason) = self.on_op(op) {
+                        break Err(reason);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => {
+                    if let ParseError::BadArguments { op } = e {
+                        tracing::debug!(cid = self.handle.id, op, "malformed arguments");
+                    }
+                    break Err(CloseReason::from(e));
+                }
+            }
+        };
+        buf.advance(at);
+        self.read_buf = buf;
+        self.finish_batch();
+        result
+    }
+
+    fn finish_batch(&mut self) {
+        for dest in self.wake.drain(..) {
+            dest.outbound.wake_writer();
+        }
+        self.stats.publish(&self.server.stats);
+        if self
+            .handle
+            .expired_subs
+            .swap(0, std::sync::atomic::Ordering::AcqRel)
+            > 0
+        {
+            self.subs.retain(|_, s| !s.is_expired());
+        }
+    }
+
+    fn on_op(&mut self, op: Op<'_>) -> Result<(), CloseReason> {
+        if let Op::Connect(json) = op {
+            return self.on_connect(json);
+        }
+        if !self.connected && self.server.auth_required() {
+            return Err(CloseReason::AuthViolation);
+        }
+        match op {
+            Op::Ping => {
+                self.handle
+                    .outbound
+                    .push_control(|b| b.extend_from_slice(b"PONG\r\n"));
+                if self.connected && self.opts.protocol >= 1 && !self.sent_connect_info {
+                    self.sent_connect_info = true;
+                    let info = self.info(true);
+                    self.handle.outbound.push_control(|b| encode_info(b, &info));
+                }
+            }
+            Op::Pong => self.pings_out = 0,
+            Op::Pub {
+                subject,
+                reply,
+                headers,
+                payload,
+            } => {
+                if headers.is_some() && !self.opts.headers {
+                    return Err(CloseReason::ProtocolViolation);
+                }
+                if self.opts.pedantic && !is_valid_literal_subject(subject) {
+                    self.send_err("Invalid Publish Subject");
+                }
+                self.ok();
+                self.stats.in_msgs += 1;
+                self.stats.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
+                self.route(subject, reply, headers, payload);
+            }
+            Op::Sub {
+                subject,
+                queue,
+                sid,
+            } => self.on_sub(subject, queue, sid),
+            Op::Unsub { sid, max } => self.on_unsub(sid, max),
+            // Clients may send these; nats-server ignores them from clients.
+            Op::Info(_) | Op::Ok | Op::Err(_) => {}
+            Op::Msg { .. } => return Err(CloseReason::UnknownOp),
+            Op::Connect(_) => unreachable!("handled above"),
+        }
+        Ok(())
+    }
+
+    fn on_connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        let Some(opts) = ConnectOptions::from_json(json) else {
+            return Err(CloseReason::ProtocolViolation);
+        };
+        if !(0..=1).contains(&opts.protocol) {
+            return Err(CloseReason::BadClientProtocol);
+        }
+        if opts.no_responders && !opts.headers {
+            return Err(CloseReason::NoRespondersNeedsHeaders);
+        }
+        if !self.server.authorize(&opts) {
+            tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
+            return Err(CloseReason::AuthViolation);
+        }
+        self.handle.set_headers(opts.headers);
+        self.opts = opts;
+        self.connected = true;
+        self.ok();
+        Ok(())
+    }
+
+    fn on_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
+        if !is_valid_subject(subject) || queue.is_some_and(|q| !is_valid_literal_subject(q)) {
+            self.send_err("Invalid Subject");
+            return;
+        }
+        // A duplicate sid is ignored, as nats-server does.
+        if !self.subs.contains_key(sid) {
+            let sid = Bytes::copy_from_slice(sid);
+            let queue = queue.map(Bytes::copy_from_slice);
+            let sub = Arc::new(Subscription::new(
+                self.handle.clone(),
+                sid.clone(),
+                Bytes::copy_from_slice(subject),
+                queue.clone(),
+            ));
+            self.account
+                .index
+                .insert(subject, queue.as_ref(), sub.clone());
+            self.subs.insert(sid, sub);
+        }
+        self.ok();
+    }
+
+    fn on_unsub(&mut self, sid: &[u8], max: Option<u64>) {
+        let remove_now = match (self.subs.get(sid), max) {
+            (Some(sub), Some(max)) if max > 0 => sub.set_max(max),
+            (Some(_), _) => true,
+            (None, _) => false,
+        };
+        if remove_now && let Some(sub) = self.subs.remove(sid) {
+            self.unindex(&sub);
+        }
+        self.ok();
+    }
+
+    fn unindex(&self, sub: &Arc<Subscription>) {
+        self.account
+            .index
+            .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
+    }
+
+    fn on_ping_timer(&mut self) -> Result<(), CloseReason> {
+        if self.pings_out + 1 > self.server.config.ping_max {
+            return Err(CloseReason::StaleConnection);
+        }
+        self.pings_out += 1;
+        self.handle
+            .outbound
+            .push_control(|b| b.extend_from_slice(b"PING\r\n"));
+        Ok(())
+    }
+
+    fn ok(&self) {
+        if self.opts.verbose {
+            self.handle
+                .outbound
+                .push_control(|b| b.extend_from_slice(b"+OK\r\n"));
+        }
+    }
+
+    fn send_err(&self, text: &str) {
+        self.handle.outbound.push_control(|b| encode_err(b, text));
+    }
+
+    fn info(&self, connect_info: bool) -> ServerInfo {
+        let mut info = self.server.info.clone();
+        info.client_id = self.handle.id;
+        info.client_ip = Some(self.peer.ip().to_string());
+        if connect_info {
+            info.connect_info = true;
+            info.remote_account = Some(self.account.name.clone());
+        }
+        info
+    }
+
+    async fn close(mut self, reason: CloseReason, writer: tokio::task::JoinHandle<()>) {
+        self.finish_batch();
+        for sub in std::mem::take(&mut self.subs).into_values() {
+            self.unindex(&sub);
+        }
+        if let Some(text) = reason.error_text() {
+            self.send_err(text);
+        }
+        match reason {
+            CloseReason::SlowConsumer | CloseReason::ClientClosed | CloseReason::ReadError => {
+                tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
+            }
+            _ => {
+                tracing::info!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
+            }
+        }
+        self.handle.outbound.close();
+        if reason.flushes() {
+            let deadline = self.server.config.write_deadline;
+            let abort = writer.abort_handle();
+            if tokio::time::timeout(deadline, writer).await.is_err() {
+                abort.abort();
+            }
+        } else {
+            writer.abort();
+        }
+        self.server.forget(self.handle.id);
+    }
+}

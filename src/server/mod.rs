@@ -1,0 +1,234 @@
+//! The broker: listener, connection lifecycle, outbound buffers, slow
+//! consumers and shutdown.
+//!
+//! `Server::start` binds, spawns the accept loop and returns a handle that
+//! reports the bound address and stops the server gracefully.
+
+mod account;
+mod close;
+mod connection;
+mod deliver;
+mod handle;
+mod listener;
+mod outbound;
+mod stats;
+
+pub use close::CloseReason;
+pub use stats::StatsSnapshot;
+
+use crate::config::ServerConfig;
+use crate::protocol::{ConnectOptions, ServerInfo};
+use account::{Account, GLOBAL_ACCOUNT};
+use dashmap::DashMap;
+use handle::ClientHandle;
+use stats::ServerStats;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration:\n{0}")]
+    Config(String),
+}
+
+/// State shared by the listener and every connection.
+pub(crate) struct Shared {
+    config: ServerConfig,
+    info: ServerInfo,
+    stats: ServerStats,
+    global: Arc<Account>,
+    next_id: AtomicU64,
+    shutdown: watch::Sender<bool>,
+    clients: DashMap<u64, Arc<ClientHandle>>,
+    all_closed: Notify,
+}
+
+impl Shared {
+    fn auth_required(&self) -> bool {
+        self.config.authorization.is_some()
+    }
+
+    /// Checks CONNECT credentials against the server-wide authorization.
+    fn authorize(&self, opts: &ConnectOptions) -> bool {
+        let Some(auth) = &self.config.authorization else {
+            return true;
+        };
+        if let Some(token) = &auth.token {
+            return opts
+                .auth_token
+                .as_deref()
+                .is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes()));
+        }
+        let user_ok = opts.user.as_deref() == auth.user.as_deref();
+        let pass_ok = match (opts.pass.as_deref(), auth.password.as_deref()) {
+            (Some(given), Some(want)) => constant_time_eq(given.as_bytes(), want.as_bytes()),
+            _ => false,
+        };
+        user_ok & pass_ok
+    }
+
+    fn forget(&self, id: u64) {
+        self.clients.remove(&id);
+        if self.clients.is_empty() {
+            self.all_closed.notify_waiters();
+        }
+    }
+}
+
+/// Compares secrets without an early exit, so timing does not reveal how
+/// much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for (i, x) in a.iter().enumerate() {
+        diff |= (x ^ b.get(i).copied().unwrap_or(!x)) as usize;
+    }
+    diff == 0
+}
+
+/// A running broker.
+pub struct Server {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    accept: JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds the configured address (port 0 picks a free one) and starts serving.
+    pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
+        config
+            .validate()
+            .map_err(|errs| ServerError::Config(errs.join("\n")))?;
+        let addr = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+
+        let server_id = nkeys::KeyPair::new_server().public_key();
+        let info = ServerInfo {
+            server_name: config
+                .server_name
+                .clone()
+                .unwrap_or_else(|| server_id.clone()),
+            server_id,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            proto: 1,
+            go: concat!("switchyard-", env!("CARGO_PKG_VERSION")).to_string(),
+            host: config.host.clone(),
+            port: local_addr.port(),
+            headers: true,
+            max_payload: config.max_payload,
+            auth_required: config.authorization.is_some(),
+            ..ServerInfo::default()
+        };
+        let (shutdown, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            config,
+            info,
+            stats: ServerStats::default(),
+            global: Arc::new(Account::new(GLOBAL_ACCOUNT)),
+            next_id: AtomicU64::new(1),
+            shutdown,
+            clients: DashMap::new(),
+            all_closed: Notify::new(),
+        });
+        tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
+        let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
+        Ok(Server {
+            shared,
+            local_addr,
+            accept,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A `nats://` URL for clients on this machine.
+    pub fn client_url(&self) -> String {
+        let ip = if self.local_addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            self.local_addr.ip().to_string()
+        };
+        format!("nats://{ip}:{}", self.local_addr.port())
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// Connections currently open.
+    pub fn connections(&self) -> usize {
+        self.shared.clients.len()
+    }
+
+    /// Subscriptions currently registered.
+    pub fn subscriptions(&self) -> usize {
+        self.shared.global.index.len()
+    }
+
+    /// Stops accepting, lets every connection flush what is queued, and
+    /// waits (up to `write_deadline`) for them to close.
+    pub async fn shutdown(self) {
+        let _ = self.shared.shutdown.send(true);
+        self.accept.abort();
+        let deadline = self.shared.config.write_deadline + Duration::from_secs(1);
+        let _ = tokio::time::timeout(deadline, async {
+            while !self.shared.clients.is_empty() {
+                let wait = self.shared.all_closed.notified();
+                if self.shared.clients.is_empty() {
+                    break;
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(50), wait).await;
+            }
+        })
+        .await;
+        tracing::info!("server stopped");
+    }
+}
+
+/// Drains a connection's outbound buffer to its socket. A write that takes
+/// longer than `write_deadline` marks the client a slow consumer.
+async fn write_loop(mut wr: OwnedWriteHalf, handle: Arc<ClientHandle>, server: Arc<Shared>) {
+    let deadline = server.config.write_deadline;
+    while let Some(batch) = handle.outbound.next_batch().await {
+        match tokio::time::timeout(deadline, wr.write_all(&batch)).await {
+            Ok(Ok(())) => handle.outbound.recycle(batch),
+            Ok(Err(_)) => {
+                handle.kill(CloseReason::WriteError);
+                return;
+            }
+            Err(_) => {
+                if handle.kill(CloseReason::SlowConsumer) {
+                    server.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        cid = handle.id,
+                        "slow consumer: write deadline exceeded, closing"
+                    );
+                }
+                return;
+            }
+        }
+    }
+    let _ = wr.shutdown().await;
+}

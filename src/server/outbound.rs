@@ -1,0 +1,157 @@
+//! A connection's outbound buffer: many producers append, one writer task
+//! drains.
+//!
+//! Producers (publishing connections) encode straight into the buffer under
+//! a per-destination lock and never wait on the socket. Whoever makes the
+//! buffer non-empty is responsible for waking the writer, which it does once
+//! per read batch, so a burst of messages becomes one `write` syscall. The
+//! buffer is bounded by `max_pending`: a producer that would exceed it marks
+//! the connection a slow consumer instead of growing memory or blocking.
+
+use bytes::BytesMut;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+/// Outcome of appending to an outbound buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Push {
+    /// Appended; `wake` means the caller made the buffer non-empty and must
+    /// call `wake_writer` (once, at the end of its batch).
+    Queued { wake: bool },
+    /// The append would exceed `max_pending`: the connection is now closed.
+    SlowConsumer,
+    /// The connection is closing; nothing was appended.
+    Closed,
+}
+
+struct State {
+    buf: BytesMut,
+    /// The buffer the writer last drained, kept to avoid reallocating.
+    spare: BytesMut,
+    closed: bool,
+}
+
+pub struct Outbound {
+    state: Mutex<State>,
+    writer: Notify,
+    max_pending: usize,
+}
+
+/// Spare buffers bigger than this are dropped after a burst instead of
+/// pinning memory on an idle connection.
+const KEEP_SPARE: usize = 1024 * 1024;
+
+impl Outbound {
+    pub fn new(max_pending: usize) -> Self {
+        Outbound {
+            state: Mutex::new(State {
+                buf: BytesMut::with_capacity(4096),
+                spare: BytesMut::new(),
+                closed: false,
+            }),
+            writer: Notify::new(),
+            max_pending,
+        }
+    }
+
+    /// Appends `len` bytes produced by `encode`.
+    pub fn push(&self, len: usize, encode: impl FnOnce(&mut BytesMut)) -> Push {
+        let mut st = self.state.lock();
+        if st.closed {
+            return Push::Closed;
+        }
+        if st.buf.len() + len > self.max_pending {
+            st.closed = true;
+            st.buf.clear();
+            drop(st);
+            self.writer.notify_one();
+            return Push::SlowConsumer;
+        }
+        let wake = st.buf.is_empty();
+        encode(&mut st.buf);
+        Push::Queued { wake }
+    }
+
+    /// Appends protocol bytes written by the connection itself (PONG, INFO,
+    /// -ERR, +OK) and wakes the writer at once. Not subject to `max_pending`,
+    /// so an error can always be reported before closing.
+    pub fn push_control(&self, encode: impl FnOnce(&mut BytesMut)) {
+        let mut st = self.state.lock();
+        if st.closed {
+            return;
+        }
+        encode(&mut st.buf);
+        drop(st);
+        self.writer.notify_one();
+    }
+
+    pub fn wake_writer(&self) {
+        self.writer.notify_one();
+    }
+
+    /// Stops accepting bytes; the writer sends what is queued and then stops.
+    pub fn close(&self) {
+        self.state.lock().closed = true;
+        self.writer.notify_one();
+    }
+
+    /// Waits for the next batch to write; `None` once closed and drained.
+    pub async fn next_batch(&self) -> Option<BytesMut> {
+        loop {
+            {
+                let mut st = self.state.lock();
+                if !st.buf.is_empty() {
+                    let spare = std::mem::take(&mut st.spare);
+                    return Some(std::mem::replace(&mut st.buf, spare));
+                }
+                if st.closed {
+                    return None;
+                }
+            }
+            self.writer.notified().await;
+        }
+    }
+
+    /// Hands a written batch back for reuse.
+    pub fn recycle(&self, mut batch: BytesMut) {
+        if batch.capacity() > KEEP_SPARE {
+            return;
+        }
+        batch.clear();
+        let mut st = self.state.lock();
+        if st.spare.capacity() < batch.capacity() {
+            st.spare = batch;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn coalesces_and_bounds() {
+        let out = Outbound::new(10);
+        assert_eq!(
+            out.push(4, |b| b.extend_from_slice(b"abcd")),
+            Push::Queued { wake: true }
+        );
+        assert_eq!(
+            out.push(4, |b| b.extend_from_slice(b"efgh")),
+            Push::Queued { wake: false }
+        );
+        let batch = out.next_batch().await.unwrap();
+        assert_eq!(&batch[..], b"abcdefgh");
+        out.recycle(batch);
+        assert_eq!(
+            out.push(8, |b| b.extend_from_slice(b"12345678")),
+            Push::Queued { wake: true }
+        );
+        assert_eq!(
+            out.push(8, |b| b.extend_from_slice(b"12345678")),
+            Push::SlowConsumer
+        );
+        assert_eq!(out.push(1, |b| b.extend_from_slice(b"x")), Push::Closed);
+        assert!(out.next_batch().await.is_none());
+    }
+}

@@ -1,0 +1,48 @@
+//! A per-connection cache of match results.
+//!
+//! Each publishing connection owns one, so the hot path takes no lock and
+//! touches no shared map: a hit costs one atomic load (the index generation)
+//! and one hash lookup. Any change to the index bumps its generation, which
+//! empties every cache on its next use.
+
+use super::index::{MatchResult, SubscriptionIndex};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// Entries kept before the cache is emptied; bounds memory for publishers
+/// that use many distinct subjects.
+const MAX_ENTRIES: usize = 1024;
+
+pub struct MatchCache<T> {
+    generation: u64,
+    entries: FxHashMap<Box<[u8]>, Arc<MatchResult<T>>>,
+}
+
+impl<T: Clone> Default for MatchCache<T> {
+    fn default() -> Self {
+        MatchCache {
+            generation: 0,
+            entries: FxHashMap::default(),
+        }
+    }
+}
+
+impl<T: Clone> MatchCache<T> {
+    /// The match for `subject` in `index`, computed on a miss.
+    pub fn lookup(&mut self, index: &SubscriptionIndex<T>, subject: &[u8]) -> &Arc<MatchResult<T>> {
+        let current = index.generation();
+        if current != self.generation {
+            self.entries.clear();
+            self.generation = current;
+        }
+        if !self.entries.contains_key(subject) {
+            if self.entries.len() >= MAX_ENTRIES {
+                self.entries.clear();
+            }
+            self.entries
+                .insert(subject.into(), Arc::new(index.match_subject(subject)));
+        }
+        // Present: either found above or just inserted.
+        &self.entries[subject]
+    }
+}

@@ -1,0 +1,12 @@
+//! Subjects: validation, the subscription index and its match cache.
+//!
+//! The index stores opaque values (the server stores subscriptions) and
+//! knows nothing about connections or sockets.
+
+mod cache;
+mod index;
+mod validate;
+
+pub use cache::MatchCache;
+pub use index::{MatchResult, SubscriptionIndex};
+pub use validate::{is_valid_literal_subject, is_valid_subject, matches};
