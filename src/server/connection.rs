@@ -26,6 +26,9 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
 /// parsed and flushed in few iterations.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Longest pause of a publisher whose destinations are above high water.
+const STALL_MAX: std::time::Duration = std::time::Duration::from_millis(10);
+
 pub(super) struct Connection {
     pub(super) handle: Arc<ClientHandle>,
     pub(super) server: Arc<Shared>,
@@ -37,6 +40,9 @@ pub(super) struct Connection {
     pub(super) cache: MatchCache<Arc<Subscription>>,
     /// Destinations this batch made non-empty; woken once at batch end.
     pub(super) wake: Vec<Arc<ClientHandle>>,
+    /// Destinations above their high-water mark; this connection pauses
+    /// reading for a moment so they can catch up.
+    pub(super) stalled: Vec<Arc<ClientHandle>>,
     pub(super) stats: LocalStats,
     pings_out: u32,
     sent_connect_info: bool,
@@ -67,6 +73,7 @@ impl Connection {
             subs: FxHashMap::default(),
             cache: MatchCache::default(),
             wake: Vec::new(),
+            stalled: Vec::new(),
             stats: LocalStats::default(),
             pings_out: 0,
             sent_connect_info: false,
@@ -98,7 +105,7 @@ impl Connection {
             tokio::select! {
                 biased;
                 _ = handle.killed() => return handle.kill_reason(),
-                _ = shutdown.wait_for(|&stop| stop) => return CloseReason::ServerShutdown,
+                _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = &mut auth_deadline, if auth_required && !self.connected => return CloseReason::AuthTimeout,
                 _ = ping.tick() => {
                     if let Err(reason) = self.on_ping_timer() {
@@ -110,6 +117,9 @@ impl Connection {
                     Ok(_) => {
                         if let Err(reason) = self.process() {
                             return reason;
+                        }
+                        if !self.stalled.is_empty() {
+                            self.stall().await;
                         }
                     }
                     Err(_) => return CloseReason::ReadError,
@@ -144,6 +154,23 @@ impl Connection {
         self.read_buf = buf;
         self.finish_batch();
         result
+    }
+
+    /// Pauses this publisher until its busiest destinations drain below
+    /// their high-water mark, for at most `STALL_MAX`. A reader that keeps
+    /// up survives a burst; one that has stopped reading still overflows
+    /// and is cut off, so the pause is always bounded.
+    async fn stall(&mut self) {
+        let deadline = Instant::now() + STALL_MAX;
+        for dest in self.stalled.drain(..) {
+            if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        self.stalled.clear();
     }
 
     fn finish_batch(&mut self) {

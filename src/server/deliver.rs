@@ -33,6 +33,7 @@ struct Sender<'c> {
     account: &'c Account,
     server: &'c Shared,
     wake: &'c mut Vec<Arc<ClientHandle>>,
+    stalled: &'c mut Vec<Arc<ClientHandle>>,
     stats: &'c mut LocalStats,
 }
 
@@ -57,6 +58,7 @@ impl Connection {
             account: &self.account,
             server: &self.server,
             wake: &mut self.wake,
+            stalled: &mut self.stalled,
             stats: &mut self.stats,
         };
         let mut delivered = 0usize;
@@ -123,9 +125,12 @@ impl Sender<'_> {
             None => encode_msg(b, msg.subject, &sub.sid, msg.reply, msg.payload),
         });
         match pushed {
-            Push::Queued { wake } => {
+            Push::Queued { wake, stall } => {
                 if wake {
                     self.wake.push(dest.clone());
+                }
+                if stall && !self.stalled.iter().any(|d| Arc::ptr_eq(d, dest)) {
+                    self.stalled.push(dest.clone());
                 }
                 self.stats.out_msgs += 1;
                 self.stats.out_bytes += body as u64;

@@ -16,8 +16,10 @@ use tokio::sync::Notify;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Push {
     /// Appended; `wake` means the caller made the buffer non-empty and must
-    /// call `wake_writer` (once, at the end of its batch).
-    Queued { wake: bool },
+    /// call `wake_writer` (once, at the end of its batch). `stall` means the
+    /// buffer is above its high-water mark and the producer should pause
+    /// briefly (see `wait_drained`) so a healthy but busy reader catches up.
+    Queued { wake: bool, stall: bool },
     /// The append would exceed `max_pending`: the connection is now closed.
     SlowConsumer,
     /// The connection is closing; nothing was appended.
@@ -34,7 +36,10 @@ struct State {
 pub struct Outbound {
     state: Mutex<State>,
     writer: Notify,
+    /// Signalled by the writer after every write.
+    drained: Notify,
     max_pending: usize,
+    high_water: usize,
 }
 
 /// Spare buffers bigger than this are dropped after a burst instead of
@@ -50,7 +55,10 @@ impl Outbound {
                 closed: false,
             }),
             writer: Notify::new(),
+            drained: Notify::new(),
             max_pending,
+            // nats-server stalls producers at 75% of max_pending.
+            high_water: max_pending / 4 * 3,
         }
     }
 
@@ -69,7 +77,10 @@ impl Outbound {
         }
         let wake = st.buf.is_empty();
         encode(&mut st.buf);
-        Push::Queued { wake }
+        Push::Queued {
+            wake,
+            stall: st.buf.len() > self.high_water,
+        }
     }
 
     /// Appends protocol bytes written by the connection itself (PONG, INFO,
@@ -112,8 +123,26 @@ impl Outbound {
         }
     }
 
+    /// Waits until the buffer is below its high-water mark or closed.
+    /// Callers bound the wait with a timeout.
+    pub async fn wait_drained(&self) {
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            {
+                let st = self.state.lock();
+                if st.closed || st.buf.len() <= self.high_water {
+                    return;
+                }
+            }
+            drained.await;
+        }
+    }
+
     /// Hands a written batch back for reuse.
     pub fn recycle(&self, mut batch: BytesMut) {
+        self.drained.notify_waiters();
         if batch.capacity() > KEEP_SPARE {
             return;
         }

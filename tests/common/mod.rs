@@ -1,0 +1,95 @@
+//! Shared harness: a broker on an ephemeral port, and a raw-TCP client for
+//! checking exact protocol bytes.
+#![allow(dead_code)] // Each test binary uses a different part of the harness.
+
+use std::time::Duration;
+use switchyard::{Server, ServerConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Starts a broker on 127.0.0.1 with a free port.
+pub async fn start() -> Server {
+    start_with(ServerConfig::default()).await
+}
+
+/// Starts a broker with `config`, forcing loopback and a free port.
+pub async fn start_with(config: ServerConfig) -> Server {
+    let config = ServerConfig {
+        host: "127.0.0.1".into(),
+        port: 0,
+        ..config
+    };
+    Server::start(config).await.expect("server starts")
+}
+
+pub async fn client(server: &Server) -> async_nats::Client {
+    async_nats::connect(server.client_url())
+        .await
+        .expect("client connects")
+}
+
+/// A plain TCP connection speaking raw protocol, for exact-bytes tests.
+pub struct Raw {
+    pub stream: TcpStream,
+    /// The INFO line the server sent on connect.
+    pub info: String,
+}
+
+impl Raw {
+    pub async fn connect(server: &Server) -> Raw {
+        let mut stream = TcpStream::connect(server.local_addr())
+            .await
+            .expect("tcp connect");
+        let mut info = Vec::new();
+        let mut byte = [0u8; 1];
+        while !info.ends_with(b"\r\n") {
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
+                .await
+                .expect("INFO in time")
+                .expect("read");
+            assert_eq!(n, 1, "server closed before INFO");
+            info.push(byte[0]);
+        }
+        Raw {
+            stream,
+            info: String::from_utf8(info).expect("utf8 INFO"),
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.expect("write");
+    }
+
+    /// Reads until `want` bytes have arrived, the peer closes, or `wait` passes.
+    /// Returns the bytes and whether the connection was closed by the server.
+    pub async fn read_for(&mut self, wait: Duration) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut buf)).await {
+                Err(_) => return (out, false),
+                Ok(Ok(0)) | Ok(Err(_)) => return (out, true),
+                Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    /// Sends `input` and returns everything answered within a short window.
+    pub async fn exchange(&mut self, input: &[u8]) -> (String, bool) {
+        self.send(input).await;
+        let (bytes, closed) = self.read_for(Duration::from_millis(300)).await;
+        (String::from_utf8_lossy(&bytes).into_owned(), closed)
+    }
+}
+
+/// Waits until `cond` holds, polling; panics with `what` after 5 s.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
