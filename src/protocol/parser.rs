@@ -255,24 +255,34 @@ fn parse_with_payload<'a>(
 }
 
 fn op_kind(name: &[u8]) -> Option<Kind> {
-    const NAMES: [(&[u8], Kind); 12] = [
-        (b"PUB", Kind::Pub),
-        (b"HPUB", Kind::HPub),
-        (b"SUB", Kind::Sub),
-        (b"UNSUB", Kind::Unsub),
-        (b"PING", Kind::Ping),
-        (b"PONG", Kind::Pong),
-        (b"CONNECT", Kind::Connect),
-        (b"INFO", Kind::Info),
-        (b"MSG", Kind::Msg),
-        (b"HMSG", Kind::HMsg),
-        (b"+OK", Kind::Ok),
-        (b"-ERR", Kind::Err),
-    ];
-    NAMES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|&(_, k)| k)
+    // Dispatch on length and the upper-cased bytes: this runs for every
+    // operation, so no string table scan.
+    let up = |i: usize| name[i] & !0x20;
+    Some(match name.len() {
+        3 if name[0] == b'+' => (up(1) == b'O' && up(2) == b'K').then_some(Kind::Ok)?,
+        3 => match (up(0), up(1), up(2)) {
+            (b'P', b'U', b'B') => Kind::Pub,
+            (b'S', b'U', b'B') => Kind::Sub,
+            (b'M', b'S', b'G') => Kind::Msg,
+            _ => return None,
+        },
+        4 if name[0] == b'-' => {
+            (up(1) == b'E' && up(2) == b'R' && up(3) == b'R').then_some(Kind::Err)?
+        }
+        4 => match (up(0), up(1), up(2), up(3)) {
+            (b'H', b'P', b'U', b'B') => Kind::HPub,
+            (b'P', b'I', b'N', b'G') => Kind::Ping,
+            (b'P', b'O', b'N', b'G') => Kind::Pong,
+            (b'I', b'N', b'F', b'O') => Kind::Info,
+            (b'H', b'M', b'S', b'G') => Kind::HMsg,
+            _ => return None,
+        },
+        5 => name.eq_ignore_ascii_case(b"UNSUB").then_some(Kind::Unsub)?,
+        7 => name
+            .eq_ignore_ascii_case(b"CONNECT")
+            .then_some(Kind::Connect)?,
+        _ => return None,
+    })
 }
 
 fn op_name(kind: Kind) -> &'static str {
@@ -306,14 +316,23 @@ fn is_name_prefix(buf: &[u8]) -> bool {
 fn split_args(args: &[u8]) -> ([&[u8]; MAX_ARGS], usize) {
     let mut out: [&[u8]; MAX_ARGS] = [&[]; MAX_ARGS];
     let mut n = 0;
-    for part in args
-        .split(|&b| b == b' ' || b == b'\t')
-        .filter(|p| !p.is_empty())
-    {
+    let mut i = 0;
+    let len = args.len();
+    while i < len {
+        while i < len && (args[i] == b' ' || args[i] == b'\t') {
+            i += 1;
+        }
+        if i == len {
+            break;
+        }
+        let start = i;
+        while i < len && args[i] != b' ' && args[i] != b'\t' {
+            i += 1;
+        }
         if n == MAX_ARGS {
             return (out, MAX_ARGS + 1);
         }
-        out[n] = part;
+        out[n] = &args[start..i];
         n += 1;
     }
     (out, n)

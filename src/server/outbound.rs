@@ -163,18 +163,27 @@ mod tests {
         let out = Outbound::new(10);
         assert_eq!(
             out.push(4, |b| b.extend_from_slice(b"abcd")),
-            Push::Queued { wake: true }
+            Push::Queued {
+                wake: true,
+                stall: false
+            }
         );
         assert_eq!(
             out.push(4, |b| b.extend_from_slice(b"efgh")),
-            Push::Queued { wake: false }
+            Push::Queued {
+                wake: false,
+                stall: true
+            }
         );
         let batch = out.next_batch().await.unwrap();
         assert_eq!(&batch[..], b"abcdefgh");
         out.recycle(batch);
         assert_eq!(
             out.push(8, |b| b.extend_from_slice(b"12345678")),
-            Push::Queued { wake: true }
+            Push::Queued {
+                wake: true,
+                stall: true
+            }
         );
         assert_eq!(
             out.push(8, |b| b.extend_from_slice(b"12345678")),

@@ -15,7 +15,10 @@ const MAX_ENTRIES: usize = 1024;
 
 pub struct MatchCache<T> {
     generation: u64,
-    entries: FxHashMap<Box<[u8]>, Arc<MatchResult<T>>>,
+    /// Subject to position in `results`; positions keep the hit path to a
+    /// single hash lookup.
+    entries: FxHashMap<Box<[u8]>, usize>,
+    results: Vec<Arc<MatchResult<T>>>,
 }
 
 impl<T: Clone> Default for MatchCache<T> {
@@ -23,6 +26,7 @@ impl<T: Clone> Default for MatchCache<T> {
         MatchCache {
             generation: 0,
             entries: FxHashMap::default(),
+            results: Vec::new(),
         }
     }
 }
@@ -32,17 +36,25 @@ impl<T: Clone> MatchCache<T> {
     pub fn lookup(&mut self, index: &SubscriptionIndex<T>, subject: &[u8]) -> &Arc<MatchResult<T>> {
         let current = index.generation();
         if current != self.generation {
-            self.entries.clear();
+            self.clear();
             self.generation = current;
         }
-        if !self.entries.contains_key(subject) {
-            if self.entries.len() >= MAX_ENTRIES {
-                self.entries.clear();
+        let at = match self.entries.get(subject) {
+            Some(&at) => at,
+            None => {
+                if self.results.len() >= MAX_ENTRIES {
+                    self.clear();
+                }
+                self.results.push(Arc::new(index.match_subject(subject)));
+                self.entries.insert(subject.into(), self.results.len() - 1);
+                self.results.len() - 1
             }
-            self.entries
-                .insert(subject.into(), Arc::new(index.match_subject(subject)));
-        }
-        // Present: either found above or just inserted.
-        &self.entries[subject]
+        };
+        &self.results[at]
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.results.clear();
     }
 }

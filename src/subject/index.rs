@@ -265,6 +265,9 @@ fn add<T: Clone>(node: &Node<T>, out: &mut MatchResult<T>) {
 mod smallvec_tokens {
     const INLINE: usize = 16;
 
+    // The inline variant is meant to be large: it lives on the stack for
+    // one trie walk and saves an allocation per cache miss.
+    #[allow(clippy::large_enum_variant)]
     pub enum Tokens<'a> {
         Inline([&'a [u8]; INLINE], usize),
         Heap(Vec<&'a [u8]>),

@@ -202,14 +202,9 @@ fn parse_chunked(stream: &[u8], cuts: &[usize]) -> Vec<String> {
     for &cut in cuts.iter().chain(std::iter::once(&stream.len())) {
         buf.extend_from_slice(&stream[prev..cut]);
         prev = cut;
-        loop {
-            match parse(&buf, &Limits::default()).expect("valid stream") {
-                Some((op, used)) => {
-                    out.push(render(&op));
-                    buf.drain(..used);
-                }
-                None => break,
-            }
+        while let Some((op, used)) = parse(&buf, &Limits::default()).expect("valid stream") {
+            out.push(render(&op));
+            buf.drain(..used);
         }
     }
     assert!(buf.is_empty(), "bytes left over");

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a machine with only rustup.
+# Installs what it needs, then runs formatting, lints and every test.
+# Fails loudly (non-zero exit, message on stderr) when something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+command -v rustup >/dev/null || die "rustup not found: the suite installs components and targets through rustup"
+
+say "toolchain components"
+for component in rustfmt clippy; do
+  rustup component list --installed | grep -q "^${component}" || rustup component add "$component" \
+    || die "cannot install rustup component $component"
+done
+
+say "cargo fmt --check"
+cargo fmt --all --check || die "formatting differs: run 'cargo fmt'"
+
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+say "cargo test"
+cargo test --all-targets
+
+say "doc tests"
+cargo test --doc --quiet
