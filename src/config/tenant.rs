@@ -1,0 +1,163 @@
+//! The tenant file: one TOML file per tenant (a NATS account), with its
+//! users, permissions, limits, exports, imports and subject mappings.
+//!
+//! These are plain serde types; `config::tenants` validates a whole set of
+//! them together (cross-tenant rules need all files at once).
+
+use serde::Deserialize;
+use std::time::Duration;
+
+use super::duration;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TenantFile {
+    /// Tenant (account) name; unique across the server.
+    pub name: String,
+    #[serde(default)]
+    pub users: Vec<UserEntry>,
+    /// Permissions for users that do not define their own.
+    #[serde(default)]
+    pub default_permissions: Option<Permissions>,
+    #[serde(default)]
+    pub limits: TenantLimits,
+    #[serde(default)]
+    pub exports: Vec<ExportEntry>,
+    #[serde(default)]
+    pub imports: Vec<ImportEntry>,
+    #[serde(default)]
+    pub mappings: Vec<MappingEntry>,
+}
+
+/// One user. Exactly one of `password` (with `user`), `token` or `nkey`
+/// identifies it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserEntry {
+    /// User name; required with `password`, optional label otherwise.
+    pub user: Option<String>,
+    /// Plain text, or a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
+    pub password: Option<String>,
+    /// Plain text, or a bcrypt hash.
+    pub token: Option<String>,
+    /// A user nkey public key (`U...`); the client signs the server nonce.
+    pub nkey: Option<String>,
+    pub permissions: Option<Permissions>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    pub publish: Option<SubjectRules>,
+    /// Entries may be `"subject"` or `"subject queue"` (queue-scoped).
+    pub subscribe: Option<SubjectRules>,
+    pub allow_responses: Option<AllowResponses>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectRules {
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// `allow_responses = true` (max 1 within 2m) or `{ max = N, ttl = "5s" }`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum AllowResponses {
+    Enabled(bool),
+    Limits(ResponseLimits),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseLimits {
+    #[serde(default = "one")]
+    pub max: u32,
+    #[serde(default = "two_minutes", with = "duration::serde_str")]
+    pub ttl: Duration,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn two_minutes() -> Duration {
+    Duration::from_secs(120)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TenantLimits {
+    /// Connections for the whole tenant at once.
+    pub max_connections: Option<usize>,
+    /// Subscriptions per connection.
+    pub max_subscriptions: Option<usize>,
+    /// Largest payload per message, per connection (the smaller of this and the server's).
+    pub max_payload: Option<usize>,
+}
+
+/// `stream = "subj"` or `service = "subj"`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExportEntry {
+    pub stream: Option<String>,
+    pub service: Option<String>,
+    /// Tenants allowed to import; omitted or empty means every tenant.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Services only: `singleton` (default), `stream` or `chunked`.
+    pub response_type: Option<ResponseType>,
+    /// Services only: how long a response may take (default 2m).
+    #[serde(default, with = "duration::serde_opt")]
+    pub response_threshold: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseType {
+    #[default]
+    Singleton,
+    Stream,
+    Chunked,
+}
+
+/// `stream = { account, subject }` with `prefix` or `to`, or
+/// `service = { account, subject }` with `to` (the local subject).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ImportEntry {
+    pub stream: Option<ImportSource>,
+    pub service: Option<ImportSource>,
+    pub prefix: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSource {
+    pub account: String,
+    pub subject: String,
+}
+
+/// `source -> destination(s)`; `to = "..."` for one destination, or
+/// `destinations = [{ subject, weight }]` for a weighted split.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MappingEntry {
+    pub source: String,
+    pub to: Option<String>,
+    #[serde(default)]
+    pub destinations: Vec<WeightedDestination>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedDestination {
+    pub subject: String,
+    /// Percent, 1-100; the weights of one mapping add up to at most 100
+    /// (the rest of the messages keep their subject).
+    pub weight: u8,
+}
