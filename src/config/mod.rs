@@ -3,6 +3,7 @@
 
 mod duration;
 pub mod tenant;
+pub mod tenants;
 
 pub use duration::parse_duration;
 
