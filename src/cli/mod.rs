@@ -1,5 +1,6 @@
 //! The command line: clap definitions here, one file per subcommand.
 
+pub mod check;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the broker.
     Serve(serve::ServeArgs),
+    /// Check the tenant files (and optionally the server configuration)
+    /// and report every problem, without starting the broker.
+    Check(check::CheckArgs),
 }
 
 /// Runs the parsed command line; the binary maps the error to an exit code.
@@ -31,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing(&cli.log_level);
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Check(args) => check::run(args),
     }
 }
 

@@ -1,0 +1,87 @@
+//! `switchyard check`: validate the server configuration and the tenant
+//! files without starting a broker, printing every problem at once so an
+//! operator (or a CI job) can fix them all in one pass.
+
+use crate::config::tenant::TenantFile;
+use crate::config::{ConfigError, ServerConfig, tenants};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Directory of tenant files: one `*.toml` file per tenant (a NATS
+    /// account) with its users, permissions, limits, exports, imports and
+    /// subject mappings. Other files in it are ignored.
+    #[arg(long, value_name = "DIR")]
+    pub tenants: PathBuf,
+
+    /// Server configuration file (TOML) to check as well, as `serve
+    /// --config` would load it.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Prints each problem on its own line to stderr and fails with their
+/// count, or prints a one-line summary to stdout.
+pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(path) = &args.config
+        && let Err(e) = ServerConfig::load(path)
+    {
+        match e {
+            ConfigError::Invalid(lines) => problems.extend(lines),
+            ConfigError::Parse { path, message } => {
+                problems.push(format!("{path}: {}", one_line(&message)));
+            }
+            other @ ConfigError::Read { .. } => problems.push(other.to_string()),
+        }
+    }
+    let summary = match tenants::load_dir(&args.tenants) {
+        Ok(files) => {
+            let issues = tenants::validate(&files);
+            problems.extend(issues.iter().map(ToString::to_string));
+            Some(summarize(&files))
+        }
+        Err(issues) => {
+            problems.extend(issues.iter().map(ToString::to_string));
+            None
+        }
+    };
+    match summary {
+        Some(summary) if problems.is_empty() => {
+            println!("{summary}");
+            Ok(())
+        }
+        _ => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            let n = problems.len();
+            anyhow::bail!("{n} problem{} found", if n == 1 { "" } else { "s" })
+        }
+    }
+}
+
+fn summarize(files: &[(PathBuf, TenantFile)]) -> String {
+    let count = |f: fn(&TenantFile) -> usize| files.iter().map(|(_, t)| f(t)).sum::<usize>();
+    format!(
+        "ok: {} tenants, {} users, {} exports, {} imports",
+        files.len(),
+        count(|t| t.users.len()),
+        count(|t| t.exports.len()),
+        count(|t| t.imports.len()),
+    )
+}
+
+/// toml's parse errors span several lines (the source line with a caret
+/// under it); a problem list wants one line each, so keep the position
+/// and the message.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().map(str::trim).collect();
+    match (lines.first(), lines.last()) {
+        (Some(first), Some(last)) if lines.len() > 1 => {
+            let position = first.strip_prefix("TOML parse error at ").unwrap_or(first);
+            format!("{last} ({position})")
+        }
+        _ => lines.join(" "),
+    }
+}
