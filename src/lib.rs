@@ -3,11 +3,13 @@
 //! A message enters a connection (`server`), is parsed (`protocol`), matched
 //! in its account's subscription index (`subject`), and queued on the
 //! destination connections' outbound buffers, which their writer tasks
-//! drain in coalesced writes. `config` holds the server settings, `cli` the
-//! command line, and `bench` the load generator behind `switchyard bench`.
+//! drain in coalesced writes. `auth` maps CONNECT credentials to a tenant
+//! and user, `config` holds the server settings, `cli` the command line, and
+//! `bench` the load generator behind `switchyard bench`.
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod protocol;

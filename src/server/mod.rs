@@ -16,6 +16,7 @@ mod stats;
 pub use close::CloseReason;
 pub use stats::StatsSnapshot;
 
+use crate::auth::constant_time_eq;
 use crate::config::ServerConfig;
 use crate::protocol::{ConnectOptions, ServerInfo};
 use account::{Account, GLOBAL_ACCOUNT};
@@ -86,16 +87,6 @@ impl Shared {
             self.all_closed.notify_waiters();
         }
     }
-}
-
-/// Compares secrets without an early exit, so timing does not reveal how
-/// much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= (x ^ b.get(i).copied().unwrap_or(!x)) as usize;
-    }
-    diff == 0
 }
 
 /// A running broker.

@@ -1,0 +1,97 @@
+//! Why a login failed, and why a set of users could not be loaded.
+//!
+//! Both are for logs and operators: a client that fails to log in is only
+//! ever told `Authorization Violation`.
+
+use thiserror::Error;
+
+/// A failed login. Secrets (passwords, tokens, signatures) never appear in
+/// the message; user names and public keys do, since they help an operator
+/// and are not secret.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuthError {
+    #[error("no credentials and no no_auth_user configured")]
+    MissingCredentials,
+    #[error("unknown user `{user}`")]
+    UnknownUser { user: String },
+    #[error("wrong or missing password for user `{user}`")]
+    BadPassword { user: String },
+    #[error("unknown token")]
+    UnknownToken,
+    #[error("unknown nkey `{nkey}`")]
+    UnknownNkey { nkey: String },
+    #[error("nkey `{nkey}`: no nonce was sent to this connection to sign")]
+    NonceNotIssued { nkey: String },
+    #[error("nkey `{nkey}`: CONNECT carries no signature")]
+    SignatureMissing { nkey: String },
+    #[error("nkey `{nkey}`: the signature does not match the nonce")]
+    BadSignature { nkey: String },
+}
+
+/// One problem in the users of the tenant files. `user` is the user's name
+/// in backquotes, or `#N` (1-based position in the file) when it has none.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuthConfigIssue {
+    #[error("tenant `{tenant}`: user {user}: needs one of password (with user), token or nkey")]
+    NoCredential { tenant: String, user: String },
+    #[error("tenant `{tenant}`: user {user}: has more than one of password, token and nkey")]
+    SeveralCredentials { tenant: String, user: String },
+    #[error("tenant `{tenant}`: user {user}: password needs a user name")]
+    PasswordWithoutUser { tenant: String, user: String },
+    #[error("tenant `{tenant}`: user {user}: {field} is empty")]
+    EmptyField {
+        tenant: String,
+        user: String,
+        field: &'static str,
+    },
+    #[error("tenant `{tenant}`: user {user}: {field} looks like bcrypt but is not a valid hash")]
+    MalformedBcrypt {
+        tenant: String,
+        user: String,
+        field: &'static str,
+    },
+    #[error("tenant `{tenant}`: user {user}: nkey `{nkey}` is not a user public key (U...)")]
+    InvalidNkey {
+        tenant: String,
+        user: String,
+        nkey: String,
+    },
+    #[error("tenant `{tenant}`: user name `{name}` is already used in tenant `{first_tenant}`")]
+    DuplicateUser {
+        tenant: String,
+        name: String,
+        first_tenant: String,
+    },
+    #[error(
+        "tenant `{tenant}`: user {user}: same token as user {first_user} of tenant `{first_tenant}`"
+    )]
+    DuplicateToken {
+        tenant: String,
+        user: String,
+        first_tenant: String,
+        first_user: String,
+    },
+    #[error("tenant `{tenant}`: nkey `{nkey}` is already used in tenant `{first_tenant}`")]
+    DuplicateNkey {
+        tenant: String,
+        nkey: String,
+        first_tenant: String,
+    },
+    #[error("no_auth_user `{name}` is not a password or token user of any tenant")]
+    UnknownNoAuthUser { name: String },
+}
+
+/// Every problem found in one pass, so an operator can fix them all at once.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{}", display_all(.issues))]
+pub struct AuthConfigError {
+    pub issues: Vec<AuthConfigIssue>,
+}
+
+fn display_all(issues: &[AuthConfigIssue]) -> String {
+    issues
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,20 @@
+//! Authentication: who a connection is, from its CONNECT credentials.
+//!
+//! This module owns the checks (passwords and tokens, plain or bcrypt; nkey
+//! signatures over the server's nonce) and the [`UserDirectory`] that maps
+//! credentials to an [`Identity`]: a tenant, a user and its permissions. It
+//! does not read configuration files, send `-ERR`, or enforce permissions;
+//! the server does those with what this module returns.
+
+mod error;
+mod nkey;
+mod nonce;
+mod password;
+mod users;
+
+pub use error::{AuthConfigError, AuthConfigIssue, AuthError};
+pub use nkey::verify_nonce_signature;
+pub use nonce::new_nonce;
+pub(crate) use password::constant_time_eq;
+pub use password::{is_bcrypt, verify_secret};
+pub use users::{Identity, UserDirectory};
