@@ -1,5 +1,6 @@
 //! The command line: clap definitions here, one file per subcommand.
 
+mod bench;
 pub mod check;
 mod serve;
 
@@ -28,6 +29,9 @@ pub enum Command {
     /// Check the tenant files (and optionally the server configuration)
     /// and report every problem, without starting the broker.
     Check(check::CheckArgs),
+    /// Measure a NATS server (this one or nats-server) with raw-protocol
+    /// publishers and subscribers: pub, sub, pubsub, queue or req.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Runs the parsed command line; the binary maps the error to an exit code.
@@ -36,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 

@@ -21,6 +21,11 @@ pub struct ServeArgs {
     #[arg(long, short = 'p', value_name = "N")]
     pub port: Option<u16>,
 
+    /// Directory of tenant files (`*.toml`), one tenant each [default: the
+    /// config file's `tenants`]. SIGHUP reloads them.
+    #[arg(long, value_name = "DIR")]
+    pub tenants: Option<PathBuf>,
+
     /// Worker threads for the async runtime [default: one per core].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -37,6 +42,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(port) = args.port {
         config.port = port;
     }
+    if let Some(dir) = args.tenants {
+        config.tenants = Some(dir);
+    }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
     if let Some(n) = args.threads {
@@ -45,19 +53,27 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = runtime.build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let server = Server::start(config).await?;
-        wait_for_stop_signal().await?;
+        run_until_stopped(&server).await?;
         tracing::info!("shutting down: flushing pending messages");
         server.shutdown().await;
         Ok(())
     })
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
+/// Serves until SIGINT or SIGTERM; SIGHUP reloads the tenants (a reload
+/// that fails validation is logged and changes nothing).
+async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot listen for SIGINT")?,
-        _ = term.recv() => {}
+    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    loop {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => return r.context("cannot listen for SIGINT"),
+            _ = term.recv() => return Ok(()),
+            _ = hup.recv() => match server.reload().await {
+                Ok(()) => {}
+                Err(e) => tracing::error!(error = %e, "reload failed; keeping the previous tenants"),
+            },
+        }
     }
-    Ok(())
 }

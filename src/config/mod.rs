@@ -8,7 +8,7 @@ pub mod tenants;
 pub use duration::parse_duration;
 
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -56,8 +56,17 @@ pub struct ServerConfig {
     /// Time one write to a client may take before it counts as a slow consumer.
     #[serde(with = "duration::serde_str")]
     pub write_deadline: Duration,
-    /// Optional single-user authorization for the whole server.
+    /// Optional single-user authorization for the whole server (only
+    /// without tenants).
     pub authorization: Option<Authorization>,
+    /// Directory of tenant files (`*.toml`), one tenant (account) each.
+    /// Relative paths are taken from the config file's directory.
+    pub tenants: Option<PathBuf>,
+    /// User (by name) that clients connecting without credentials are bound to.
+    pub no_auth_user: Option<String>,
+    /// Tenant that receives system events (`$SYS.ACCOUNT.<tenant>.CONNECT`
+    /// and `.DISCONNECT`); its users can subscribe to them.
+    pub system_account: Option<String>,
 }
 
 /// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
@@ -84,6 +93,9 @@ impl Default for ServerConfig {
             auth_timeout: Duration::from_secs(2),
             write_deadline: Duration::from_secs(10),
             authorization: None,
+            tenants: None,
+            no_auth_user: None,
+            system_account: None,
         }
     }
 }
@@ -96,10 +108,15 @@ impl ServerConfig {
             path: shown.clone(),
             source,
         })?;
-        let config: ServerConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let mut config: ServerConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: shown.clone(),
             message: e.to_string(),
         })?;
+        if let (Some(dir), Some(base)) = (&config.tenants, path.parent())
+            && dir.is_relative()
+        {
+            config.tenants = Some(base.join(dir));
+        }
         config.validate().map_err(|errs| {
             ConfigError::Invalid(errs.into_iter().map(|e| format!("{shown}: {e}")).collect())
         })?;
@@ -134,6 +151,16 @@ impl ServerConfig {
             if a.user.is_some() != a.password.is_some() {
                 errs.push("authorization: user and password go together".to_string());
             }
+        }
+        if self.tenants.is_some() && self.authorization.is_some() {
+            errs.push(
+                "authorization: not allowed with tenants (define users in the tenant files)"
+                    .to_string(),
+            );
+        }
+        if self.tenants.is_none() && (self.no_auth_user.is_some() || self.system_account.is_some())
+        {
+            errs.push("no_auth_user and system_account: need tenants".to_string());
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }

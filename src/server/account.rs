@@ -1,23 +1,135 @@
-//! The namespace a connection is bound to. Until tenants arrive every
-//! connection shares the global account, which owns one subscription index.
+//! Runtime accounts (tenants): each owns one subscription index, which is
+//! the isolation boundary, plus the rules a reload may replace (limits,
+//! imports). Messages cross accounts only through imports.
 
-use super::handle::Subscription;
-use crate::subject::SubscriptionIndex;
+use super::handle::{Subscription, Target};
+use super::responses::ResponseMap;
+use crate::config::tenant::ResponseType;
+use crate::subject::{SubjectRewrite, SubscriptionIndex};
+use bytes::Bytes;
+use parking_lot::RwLock;
 use std::sync::Arc;
-
-pub struct Account {
-    pub name: String,
-    pub index: SubscriptionIndex<Arc<Subscription>>,
-}
-
-impl Account {
-    pub fn new(name: impl Into<String>) -> Self {
-        Account {
-            name: name.into(),
-            index: SubscriptionIndex::new(),
-        }
-    }
-}
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
 
 /// nats-server's name for the account of a server without accounts.
 pub const GLOBAL_ACCOUNT: &str = "$G";
+/// The built-in system account, used when no tenant is named as system account.
+pub const SYSTEM_ACCOUNT: &str = "$SYS";
+
+pub struct Account {
+    pub name: Arc<str>,
+    pub index: SubscriptionIndex<Arc<Subscription>>,
+    rules: RwLock<Arc<AccountRules>>,
+    /// Open connections bound to this account.
+    pub connections: AtomicUsize,
+    /// Replies owed to requesters of this account's exported services.
+    pub responses: ResponseMap,
+}
+
+/// What a reload may change about an account. Connections keep an `Arc`
+/// snapshot, so the message path never takes this lock.
+#[derive(Default)]
+pub struct AccountRules {
+    pub max_connections: Option<usize>,
+    pub max_subscriptions: Option<usize>,
+    pub max_payload: Option<usize>,
+    pub stream_imports: Vec<Arc<StreamImport>>,
+    pub service_imports: Vec<Arc<ServiceImport>>,
+    /// The index entries that stand for the service imports.
+    service_subs: Vec<Arc<Subscription>>,
+}
+
+/// A stream imported from `exporter`: messages on `source` there appear
+/// here on `local` (rewritten by prefix or `to`).
+pub struct StreamImport {
+    pub exporter: Arc<Account>,
+    pub source: Bytes,
+    pub local: Bytes,
+    pub rewrite: SubjectRewrite,
+}
+
+/// A service imported from `exporter`: requests published here on `local`
+/// go to `source` there, and the responses come back.
+pub struct ServiceImport {
+    pub exporter: Arc<Account>,
+    pub local: Bytes,
+    pub rewrite: SubjectRewrite,
+    pub response_type: ResponseType,
+    pub threshold: Duration,
+}
+
+impl StreamImport {
+    /// The filter to place in the exporter's index for an importer's
+    /// subscription to `filter` (which overlaps `local`): narrowed when the
+    /// prefix can be stripped, else the whole import.
+    pub fn exporter_filter(&self, filter: &[u8]) -> Bytes {
+        if let Some(prefix) = self.rewrite.as_prefix() {
+            let stripped = filter
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix(b"."));
+            if let Some(inner) = stripped
+                && crate::subject::is_subset(inner, &self.source)
+            {
+                return Bytes::copy_from_slice(inner);
+            }
+        }
+        self.source.clone()
+    }
+}
+
+impl Account {
+    pub fn new(name: &str) -> Arc<Account> {
+        Arc::new(Account {
+            name: name.into(),
+            index: SubscriptionIndex::new(),
+            rules: RwLock::new(Arc::new(AccountRules::default())),
+            connections: AtomicUsize::new(0),
+            responses: ResponseMap::default(),
+        })
+    }
+
+    pub fn rules(&self) -> Arc<AccountRules> {
+        self.rules.read().clone()
+    }
+
+    /// Replaces the rules, moving the service-import entries of the index
+    /// from the old imports to the new ones.
+    pub fn set_rules(self: &Arc<Self>, mut rules: AccountRules) {
+        for import in &rules.service_imports {
+            let sub = Arc::new(Subscription::new(
+                Target::Service(import.clone()),
+                Bytes::new(),
+                import.local.clone(),
+                None,
+            ));
+            self.index.insert(&import.local, None, sub.clone());
+            rules.service_subs.push(sub);
+        }
+        let old = std::mem::replace(&mut *self.rules.write(), Arc::new(rules));
+        for sub in &old.service_subs {
+            self.index
+                .remove(&sub.subject, None, |s| Arc::ptr_eq(s, sub));
+        }
+    }
+
+    /// Drops the rules (and with them the references to other accounts).
+    pub fn clear_rules(self: &Arc<Self>) {
+        self.set_rules(AccountRules::default());
+    }
+}
+
+impl AccountRules {
+    pub fn with_limits(
+        max_connections: Option<usize>,
+        max_subscriptions: Option<usize>,
+        max_payload: Option<usize>,
+    ) -> Self {
+        AccountRules {
+            max_connections,
+            max_subscriptions,
+            max_payload,
+            ..AccountRules::default()
+        }
+    }
+}

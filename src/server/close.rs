@@ -22,6 +22,7 @@ pub enum CloseReason {
     StaleConnection,
     SlowConsumer,
     MaxConnections,
+    MaxAccountConnections,
 }
 
 impl CloseReason {
@@ -37,6 +38,7 @@ impl CloseReason {
             CloseReason::NoRespondersNeedsHeaders => "no responders requires headers support",
             CloseReason::StaleConnection => "Stale Connection",
             CloseReason::MaxConnections => "maximum connections exceeded",
+            CloseReason::MaxAccountConnections => "maximum account active connections exceeded",
             // nats-server closes these without a word: malformed arguments,
             // slow consumers, and ordinary ends.
             CloseReason::ProtocolViolation
@@ -54,6 +56,30 @@ impl CloseReason {
             self,
             CloseReason::SlowConsumer | CloseReason::WriteError | CloseReason::ReadError
         )
+    }
+}
+
+impl CloseReason {
+    /// The reason as nats-server words it in disconnect events.
+    pub fn event_text(self) -> &'static str {
+        match self {
+            CloseReason::ClientClosed => "Client Closed",
+            CloseReason::ServerShutdown => "Server Shutdown",
+            CloseReason::ReadError => "Read Error",
+            CloseReason::WriteError => "Write Error",
+            CloseReason::UnknownOp
+            | CloseReason::ProtocolViolation
+            | CloseReason::BadClientProtocol => "Protocol Violation",
+            CloseReason::NoRespondersNeedsHeaders => "Protocol Violation",
+            CloseReason::ControlLineTooLong => "Maximum Control Line Exceeded",
+            CloseReason::MaxPayload => "Maximum Message Payload Exceeded",
+            CloseReason::AuthViolation => "Authentication Failure",
+            CloseReason::AuthTimeout => "Authentication Timeout",
+            CloseReason::StaleConnection => "Stale Connection",
+            CloseReason::SlowConsumer => "Slow Consumer (Pending Bytes)",
+            CloseReason::MaxConnections => "Maximum Connections Exceeded",
+            CloseReason::MaxAccountConnections => "Maximum Account Connections Exceeded",
+        }
     }
 }
 

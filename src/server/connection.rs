@@ -4,15 +4,18 @@
 //! All state of the read side lives in `Connection`, never in locals held
 //! across an `.await`, so every branch of the `select!` is cancellation safe.
 
-use super::account::Account;
+use super::account::{Account, AccountRules};
 use super::close::CloseReason;
-use super::handle::{ClientHandle, Subscription};
+use super::deliver::Message;
+use super::handle::{ClientHandle, Subscription, Target};
+use super::login::LoginState;
+use super::responses::RESPONSE_PREFIX;
 use super::stats::LocalStats;
 use super::{Shared, write_loop};
 use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
 };
-use crate::subject::{MatchCache, is_valid_literal_subject, is_valid_subject};
+use crate::subject::{MatchCache, is_valid_literal_subject, is_valid_subject, overlaps};
 use bytes::{Buf, Bytes, BytesMut};
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
@@ -29,14 +32,22 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Longest pause of a publisher whose destinations are above high water.
 const STALL_MAX: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// A client's subscription and its copies in exporters' indexes.
+pub(super) struct SubEntry {
+    pub(super) sub: Arc<Subscription>,
+    pub(super) shadows: Vec<Arc<Subscription>>,
+}
+
 pub(super) struct Connection {
     pub(super) handle: Arc<ClientHandle>,
     pub(super) server: Arc<Shared>,
     pub(super) account: Arc<Account>,
     pub(super) opts: ConnectOptions,
-    connected: bool,
-    limits: Limits,
-    pub(super) subs: FxHashMap<Bytes, Arc<Subscription>>,
+    pub(super) connected: bool,
+    pub(super) limits: Limits,
+    /// The account's rules as of binding or the last reload.
+    pub(super) rules: Arc<AccountRules>,
+    pub(super) subs: FxHashMap<Bytes, SubEntry>,
     pub(super) cache: MatchCache<Arc<Subscription>>,
     /// Destinations this batch made non-empty; woken once at batch end.
     pub(super) wake: Vec<Arc<ClientHandle>>,
@@ -47,7 +58,8 @@ pub(super) struct Connection {
     pings_out: u32,
     sent_connect_info: bool,
     read_buf: BytesMut,
-    peer: SocketAddr,
+    pub(super) peer: SocketAddr,
+    pub(super) login: LoginState,
 }
 
 impl Connection {
@@ -59,7 +71,9 @@ impl Connection {
     ) {
         let (rd, wr) = stream.into_split();
         let account = server.global.clone();
+        let rules = account.rules();
         let mut conn = Connection {
+            rules,
             limits: Limits {
                 max_control_line: server.config.max_control_line,
                 max_payload: server.config.max_payload,
@@ -79,6 +93,7 @@ impl Connection {
             sent_connect_info: false,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             peer,
+            login: LoginState::new(&server),
             server,
         };
         let info = conn.info(false);
@@ -105,6 +120,11 @@ impl Connection {
             tokio::select! {
                 biased;
                 _ = handle.killed() => return handle.kill_reason(),
+                _ = handle.reload_requested() => {
+                    if let Err(reason) = self.on_reload() {
+                        return reason;
+                    }
+                }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = &mut auth_deadline, if auth_required && !self.connected => return CloseReason::AuthTimeout,
                 _ = ping.tick() => {
@@ -177,6 +197,8 @@ impl Connection {
         for dest in self.wake.drain(..) {
             dest.outbound.wake_writer();
         }
+        self.login.in_msgs += self.stats.in_msgs;
+        self.login.in_bytes += self.stats.in_bytes;
         self.stats.publish(&self.server.stats);
         if self
             .handle
@@ -184,7 +206,17 @@ impl Connection {
             .swap(0, std::sync::atomic::Ordering::AcqRel)
             > 0
         {
-            self.subs.retain(|_, s| !s.is_expired());
+            let expired: Vec<Bytes> = self
+                .subs
+                .iter()
+                .filter(|(_, e)| e.sub.is_expired())
+                .map(|(sid, _)| sid.clone())
+                .collect();
+            for sid in expired {
+                if let Some(entry) = self.subs.remove(&sid) {
+                    self.unindex(&entry);
+                }
+            }
         }
     }
 
@@ -219,10 +251,23 @@ impl Connection {
                 if self.opts.pedantic && !is_valid_literal_subject(subject) {
                     self.send_err("Invalid Publish Subject");
                 }
+                if reply.is_some_and(|r| r.starts_with(RESPONSE_PREFIX)) {
+                    // `_R_.` replies belong to the broker's service-import tracking.
+                    let reply = String::from_utf8_lossy(reply.unwrap_or_default()).into_owned();
+                    self.send_err(&format!(
+                        "Permissions Violation for Publish with Reply of \"{reply}\""
+                    ));
+                    return Ok(());
+                }
                 self.ok();
                 self.stats.in_msgs += 1;
                 self.stats.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
-                self.route(subject, reply, headers, payload);
+                self.route(Message {
+                    subject,
+                    reply,
+                    headers,
+                    payload,
+                });
             }
             Op::Sub {
                 subject,
@@ -248,13 +293,15 @@ impl Connection {
         if opts.no_responders && !opts.headers {
             return Err(CloseReason::NoRespondersNeedsHeaders);
         }
-        if !self.server.authorize(&opts) {
-            tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
-            return Err(CloseReason::AuthViolation);
+        if !self.connected {
+            self.login(&opts)?;
         }
         self.handle.set_headers(opts.headers);
         self.opts = opts;
-        self.connected = true;
+        if !self.connected {
+            self.connected = true;
+            self.emit_client_event(None);
+        }
         self.ok();
         Ok(())
     }
@@ -265,39 +312,80 @@ impl Connection {
             return;
         }
         // A duplicate sid is ignored, as nats-server does.
-        if !self.subs.contains_key(sid) {
-            let sid = Bytes::copy_from_slice(sid);
-            let queue = queue.map(Bytes::copy_from_slice);
-            let sub = Arc::new(Subscription::new(
-                self.handle.clone(),
-                sid.clone(),
-                Bytes::copy_from_slice(subject),
-                queue.clone(),
-            ));
-            self.account
-                .index
-                .insert(subject, queue.as_ref(), sub.clone());
-            self.subs.insert(sid, sub);
+        if self.subs.contains_key(sid) {
+            self.ok();
+            return;
         }
+        if self
+            .rules
+            .max_subscriptions
+            .is_some_and(|max| self.subs.len() >= max)
+        {
+            self.send_err("maximum subscriptions exceeded");
+            return;
+        }
+        let sid = Bytes::copy_from_slice(sid);
+        let queue = queue.map(Bytes::copy_from_slice);
+        let sub = Arc::new(Subscription::new(
+            Target::Client(self.handle.clone()),
+            sid.clone(),
+            Bytes::copy_from_slice(subject),
+            queue.clone(),
+        ));
+        self.account
+            .index
+            .insert(subject, queue.as_ref(), sub.clone());
+        let shadows = self.shadows_for(&sub);
+        self.subs.insert(sid, SubEntry { sub, shadows });
         self.ok();
+    }
+
+    /// Places copies of `sub` in the exporters' indexes for every stream
+    /// import it overlaps.
+    pub(super) fn shadows_for(&self, sub: &Arc<Subscription>) -> Vec<Arc<Subscription>> {
+        let mut shadows = Vec::new();
+        for import in &self.rules.stream_imports {
+            if !overlaps(&sub.subject, &import.local) {
+                continue;
+            }
+            let filter = import.exporter_filter(&sub.subject);
+            let shadow = Arc::new(Subscription::shadow(sub, import.clone(), filter));
+            import
+                .exporter
+                .index
+                .insert(&shadow.subject, shadow.queue.as_ref(), shadow.clone());
+            shadows.push(shadow);
+        }
+        shadows
     }
 
     fn on_unsub(&mut self, sid: &[u8], max: Option<u64>) {
         let remove_now = match (self.subs.get(sid), max) {
-            (Some(sub), Some(max)) if max > 0 => sub.set_max(max),
+            (Some(entry), Some(max)) if max > 0 => entry.sub.set_max(max),
             (Some(_), _) => true,
             (None, _) => false,
         };
-        if remove_now && let Some(sub) = self.subs.remove(sid) {
-            self.unindex(&sub);
+        if remove_now && let Some(entry) = self.subs.remove(sid) {
+            self.unindex(&entry);
         }
         self.ok();
     }
 
-    fn unindex(&self, sub: &Arc<Subscription>) {
+    pub(super) fn unindex(&self, entry: &SubEntry) {
+        let sub = &entry.sub;
         self.account
             .index
             .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
+        for shadow in &entry.shadows {
+            if let Some(sh) = &shadow.shadow {
+                sh.import
+                    .exporter
+                    .index
+                    .remove(&shadow.subject, shadow.queue.as_ref(), |s| {
+                        Arc::ptr_eq(s, shadow)
+                    });
+            }
+        }
     }
 
     fn on_ping_timer(&mut self) -> Result<(), CloseReason> {
@@ -319,7 +407,7 @@ impl Connection {
         }
     }
 
-    fn send_err(&self, text: &str) {
+    pub(super) fn send_err(&self, text: &str) {
         self.handle.outbound.push_control(|b| encode_err(b, text));
     }
 
@@ -327,21 +415,27 @@ impl Connection {
         let mut info = self.server.info.clone();
         info.client_id = self.handle.id;
         info.client_ip = Some(self.peer.ip().to_string());
+        info.nonce = self.login.nonce.clone();
+        info.auth_required |= info.nonce.is_some();
         if connect_info {
             info.connect_info = true;
-            info.remote_account = Some(self.account.name.clone());
+            info.remote_account = Some(self.account.name.to_string());
         }
         info
     }
 
     async fn close(mut self, reason: CloseReason, writer: tokio::task::JoinHandle<()>) {
         self.finish_batch();
-        for sub in std::mem::take(&mut self.subs).into_values() {
-            self.unindex(&sub);
+        for entry in std::mem::take(&mut self.subs).into_values() {
+            self.unindex(&entry);
         }
         if let Some(text) = reason.error_text() {
             self.send_err(text);
         }
+        if self.connected {
+            self.emit_client_event(Some(reason));
+        }
+        self.unbind();
         match reason {
             CloseReason::SlowConsumer | CloseReason::ClientClosed | CloseReason::ReadError => {
                 tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")

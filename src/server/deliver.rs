@@ -1,23 +1,31 @@
-//! Fan-out of one published message to the subscriptions it matched.
+//! Fan-out of one published message to the subscriptions it matched, and
+//! across accounts through imports.
 //!
 //! This is the hot path: the match comes from the connection's own cache,
 //! every destination is written under its own lock only, and writers are
-//! woken once per batch (see `Connection::finish_batch`).
+//! woken once per batch (see `Connection::finish_batch`). Imports cost
+//! nothing unless a message actually matches one.
 
 use super::Shared;
-use super::account::Account;
+use super::account::{Account, ServiceImport};
 use super::close::CloseReason;
 use super::connection::Connection;
-use super::handle::{Admit, ClientHandle, Subscription};
+use super::handle::{Admit, ClientHandle, Subscription, Target};
 use super::outbound::Push;
+use super::responses::{Forward, RESPONSE_PREFIX};
 use super::stats::LocalStats;
 use crate::protocol::{NO_RESPONDERS_STATUS, encode_hmsg, encode_msg};
-use crate::subject::matches;
+use crate::subject::{MatchResult, matches};
 use bytes::{BufMut, BytesMut};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+/// Service imports may chain (A imports from B, which imports from C);
+/// configuration rejects cycles, and this bounds the depth regardless.
+const MAX_IMPORT_DEPTH: u8 = 8;
+
 /// A message on its way out, borrowing from the publisher's read buffer.
+#[derive(Clone, Copy)]
 pub(super) struct Message<'a> {
     pub subject: &'a [u8],
     pub reply: Option<&'a [u8]>,
@@ -28,42 +36,93 @@ pub(super) struct Message<'a> {
 /// What delivery needs from the publishing connection, borrowed field by
 /// field so the cached match can be read while the rest is updated.
 struct Sender<'c> {
-    me: &'c Arc<ClientHandle>,
+    /// The publishing connection; `None` for messages the server publishes.
+    me: Option<&'c Arc<ClientHandle>>,
     echo: bool,
-    account: &'c Account,
+    /// The account whose index produced the match being delivered.
+    account: &'c Arc<Account>,
     server: &'c Shared,
     wake: &'c mut Vec<Arc<ClientHandle>>,
     stalled: &'c mut Vec<Arc<ClientHandle>>,
     stats: &'c mut LocalStats,
+    depth: u8,
 }
 
 impl Connection {
-    pub(super) fn route(
-        &mut self,
-        subject: &[u8],
-        reply: Option<&[u8]>,
-        headers: Option<&[u8]>,
-        payload: &[u8],
-    ) {
-        let msg = Message {
-            subject,
-            reply,
-            headers,
-            payload,
-        };
-        let result = self.cache.lookup(&self.account.index, subject);
+    pub(super) fn route(&mut self, msg: Message<'_>) {
+        // A response to a request that crossed a service import goes back
+        // to the requester's account.
+        if msg.subject.starts_with(RESPONSE_PREFIX)
+            && let Some(forward) = self.account.responses.take(msg.subject)
+        {
+            self.forward_response(forward, msg);
+            return;
+        }
+        let result = self.cache.lookup(&self.account.index, msg.subject);
         let mut tx = Sender {
-            me: &self.handle,
+            me: Some(&self.handle),
             echo: self.opts.echo,
             account: &self.account,
             server: &self.server,
             wake: &mut self.wake,
             stalled: &mut self.stalled,
             stats: &mut self.stats,
+            depth: 0,
         };
+        let delivered = tx.deliver_all(result, &msg);
+        if delivered == 0 && msg.reply.is_some() && self.opts.no_responders && self.opts.headers {
+            self.no_responders(&msg);
+        }
+    }
+
+    fn forward_response(&mut self, forward: Forward, msg: Message<'_>) {
+        let result = forward.requester.index.match_subject(&forward.reply);
+        let mut tx = Sender {
+            me: Some(&self.handle),
+            echo: true,
+            account: &forward.requester,
+            server: &self.server,
+            wake: &mut self.wake,
+            stalled: &mut self.stalled,
+            stats: &mut self.stats,
+            depth: 0,
+        };
+        // The responder's own reply subject belongs to its namespace and
+        // must not leak into the requester's.
+        let back = Message {
+            subject: &forward.reply,
+            reply: None,
+            ..msg
+        };
+        tx.deliver_all(&result, &back);
+    }
+
+    /// Tells a requester at once that nobody received its request, on the
+    /// requester's own subscription to the reply subject.
+    fn no_responders(&self, msg: &Message<'_>) {
+        let Some(reply) = msg.reply else { return };
+        let Some(entry) = self.subs.values().find(|e| matches(&e.sub.subject, reply)) else {
+            return;
+        };
+        let mut hdr = BytesMut::with_capacity(NO_RESPONDERS_STATUS.len() + msg.subject.len() + 20);
+        hdr.put_slice(NO_RESPONDERS_STATUS);
+        hdr.put_slice(b"Nats-Subject: ");
+        hdr.put_slice(msg.subject);
+        hdr.put_slice(b"\r\n\r\n");
+        let sid = entry.sub.sid.clone();
+        self.handle
+            .outbound
+            .push_control(|b| encode_hmsg(b, reply, &sid, None, &hdr, b""));
+    }
+}
+
+impl Sender<'_> {
+    /// Delivers to every plain subscriber and one member per queue group;
+    /// returns how many deliveries were made.
+    fn deliver_all(&mut self, result: &MatchResult<Arc<Subscription>>, msg: &Message<'_>) -> usize {
         let mut delivered = 0usize;
         for sub in &result.plain {
-            if tx.deliver(sub, &msg) {
+            if self.deliver(sub, msg) {
                 delivered += 1;
             }
         }
@@ -72,38 +131,46 @@ impl Connection {
             // when a member is excluded (echo off) or gone.
             let n = members.len();
             let start = fastrand::usize(..n);
-            if (0..n).any(|i| tx.deliver(&members[(start + i) % n], &msg)) {
+            if (0..n).any(|i| self.deliver(&members[(start + i) % n], msg)) {
                 delivered += 1;
             }
         }
-        if delivered == 0 && reply.is_some() && self.opts.no_responders && self.opts.headers {
-            self.no_responders(&msg);
+        delivered
+    }
+
+    fn deliver(&mut self, sub: &Arc<Subscription>, msg: &Message<'_>) -> bool {
+        match &sub.target {
+            Target::Service(import) => self.deliver_service(import, msg),
+            Target::Client(dest) => match &sub.shadow {
+                None => self.deliver_client(sub, dest, msg),
+                Some(shadow) => {
+                    let mut subject = Vec::with_capacity(msg.subject.len() + 16);
+                    shadow.import.rewrite.apply(msg.subject, &mut subject);
+                    // The shadow may be broader than what the client asked for.
+                    if !matches(&shadow.origin.subject, &subject) {
+                        return false;
+                    }
+                    self.deliver_client(
+                        sub,
+                        dest,
+                        &Message {
+                            subject: &subject,
+                            ..*msg
+                        },
+                    )
+                }
+            },
         }
     }
 
-    /// Tells a requester at once that nobody received its request, on the
-    /// requester's own subscription to the reply subject.
-    fn no_responders(&self, msg: &Message<'_>) {
-        let Some(reply) = msg.reply else { return };
-        let Some(sub) = self.subs.values().find(|s| matches(&s.subject, reply)) else {
-            return;
-        };
-        let mut hdr = BytesMut::with_capacity(NO_RESPONDERS_STATUS.len() + msg.subject.len() + 20);
-        hdr.put_slice(NO_RESPONDERS_STATUS);
-        hdr.put_slice(b"Nats-Subject: ");
-        hdr.put_slice(msg.subject);
-        hdr.put_slice(b"\r\n\r\n");
-        self.handle
-            .outbound
-            .push_control(|b| encode_hmsg(b, reply, &sub.sid, None, &hdr, b""));
-    }
-}
-
-impl Sender<'_> {
-    /// Queues `msg` for `sub`; false if it was not delivered.
-    fn deliver(&mut self, sub: &Arc<Subscription>, msg: &Message<'_>) -> bool {
-        let dest = &sub.client;
-        if !self.echo && Arc::ptr_eq(dest, self.me) {
+    /// Queues `msg` for a client subscription; false if it was not delivered.
+    fn deliver_client(
+        &mut self,
+        sub: &Arc<Subscription>,
+        dest: &Arc<ClientHandle>,
+        msg: &Message<'_>,
+    ) -> bool {
+        if !self.echo && self.me.is_some_and(|me| Arc::ptr_eq(dest, me)) {
             return false;
         }
         match sub.admit() {
@@ -151,5 +218,119 @@ impl Sender<'_> {
             }
             Push::Closed => false,
         }
+    }
+
+    /// Carries a request into the exporting account: the subject is mapped
+    /// to the exported one, the reply replaced by a tracked `_R_.` subject,
+    /// and a `Nats-Request-Info` header names the requesting account.
+    fn deliver_service(&mut self, import: &Arc<ServiceImport>, msg: &Message<'_>) -> bool {
+        if self.depth >= MAX_IMPORT_DEPTH {
+            return false;
+        }
+        let exporter = &import.exporter;
+        let mut subject = Vec::with_capacity(msg.subject.len() + 16);
+        import.rewrite.apply(msg.subject, &mut subject);
+        let reply = msg.reply.map(|r| {
+            exporter.responses.register(
+                self.account.clone(),
+                r,
+                import.response_type,
+                import.threshold,
+            )
+        });
+        let headers = request_info_headers(msg.headers, &self.account.name);
+        let forwarded = Message {
+            subject: &subject,
+            reply: reply.as_deref(),
+            headers: Some(&headers),
+            payload: msg.payload,
+        };
+        let result = exporter.index.match_subject(&subject);
+        let mut inner = Sender {
+            me: self.me,
+            echo: self.echo,
+            account: exporter,
+            server: self.server,
+            wake: &mut *self.wake,
+            stalled: &mut *self.stalled,
+            stats: &mut *self.stats,
+            depth: self.depth + 1,
+        };
+        let delivered = inner.deliver_all(&result, &forwarded);
+        if delivered == 0
+            && let Some(reply) = &reply
+        {
+            // Nobody will answer: forget the pending response now.
+            exporter.responses.remove(reply);
+        }
+        delivered > 0
+    }
+}
+
+/// Publishes a message from the server itself (system events) into `account`.
+pub(super) fn publish_internal(
+    server: &Shared,
+    account: &Arc<Account>,
+    subject: &[u8],
+    payload: &[u8],
+) {
+    if account.index.is_empty() {
+        return;
+    }
+    let result = account.index.match_subject(subject);
+    let (mut wake, mut stalled, mut stats) = (Vec::new(), Vec::new(), LocalStats::default());
+    let mut tx = Sender {
+        me: None,
+        echo: true,
+        account,
+        server,
+        wake: &mut wake,
+        stalled: &mut stalled,
+        stats: &mut stats,
+        depth: 0,
+    };
+    tx.deliver_all(
+        &result,
+        &Message {
+            subject,
+            reply: None,
+            headers: None,
+            payload,
+        },
+    );
+    for dest in wake {
+        dest.outbound.wake_writer();
+    }
+    stats.publish(&server.stats);
+}
+
+/// The message's header block with `Nats-Request-Info` added (created when
+/// the message had no headers).
+fn request_info_headers(existing: Option<&[u8]>, account: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(existing.map_or(12, <[u8]>::len) + account.len() + 48);
+    match existing {
+        Some(h) if h.ends_with(b"\r\n\r\n") => out.extend_from_slice(&h[..h.len() - 2]),
+        _ => out.extend_from_slice(b"NATS/1.0\r\n"),
+    }
+    out.extend_from_slice(b"Nats-Request-Info: {\"acc\":\"");
+    out.extend_from_slice(account.as_bytes());
+    out.extend_from_slice(b"\",\"rtt\":0}\r\n\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_info_headers;
+
+    #[test]
+    fn request_info_header_is_added() {
+        assert_eq!(
+            request_info_headers(None, "acme"),
+            b"NATS/1.0\r\nNats-Request-Info: {\"acc\":\"acme\",\"rtt\":0}\r\n\r\n"
+        );
+        assert_eq!(
+            request_info_headers(Some(b"NATS/1.0\r\nA: b\r\n\r\n"), "x"),
+            b"NATS/1.0\r\nA: b\r\nNats-Request-Info: {\"acc\":\"x\",\"rtt\":0}\r\n\r\n"
+        );
     }
 }

@@ -2,9 +2,11 @@
 //! whether it takes headers, and a way to kill it. Also the subscription
 //! record stored in an account's index.
 
+use super::account::{ServiceImport, StreamImport};
 use super::close::CloseReason;
 use super::outbound::Outbound;
 use bytes::Bytes;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::Notify;
 
@@ -15,6 +17,7 @@ pub struct ClientHandle {
     killed: AtomicBool,
     kill_reason: parking_lot::Mutex<Option<CloseReason>>,
     kill: Notify,
+    reload: Notify,
     /// Subscriptions that reached their auto-unsubscribe max, to be dropped
     /// from the owner's own table on its next batch.
     pub expired_subs: AtomicUsize,
@@ -29,6 +32,7 @@ impl ClientHandle {
             killed: AtomicBool::new(false),
             kill_reason: parking_lot::Mutex::new(None),
             kill: Notify::new(),
+            reload: Notify::new(),
             expired_subs: AtomicUsize::new(0),
         }
     }
@@ -61,17 +65,47 @@ impl ClientHandle {
     pub async fn killed(&self) {
         self.kill.notified().await
     }
+
+    /// Asks the connection's task to re-check its login and permissions
+    /// against reloaded tenants.
+    pub fn request_reload(&self) {
+        self.reload.notify_one();
+    }
+
+    pub async fn reload_requested(&self) {
+        self.reload.notified().await
+    }
 }
 
-/// One SUB of one connection.
+/// Where a matched subscription sends a message.
+pub enum Target {
+    /// A client connection's subscription.
+    Client(Arc<ClientHandle>),
+    /// A service import: the message continues into the exporting account.
+    Service(Arc<ServiceImport>),
+}
+
+/// One entry of a subscription index: a client's SUB, a stream-import
+/// shadow of one in another account, or a service import.
 pub struct Subscription {
-    pub client: std::sync::Arc<ClientHandle>,
+    pub target: Target,
     pub sid: Bytes,
     pub subject: Bytes,
     pub queue: Option<Bytes>,
+    /// Set on the copy of a subscription placed in an exporter's index for
+    /// a stream import.
+    pub shadow: Option<Shadow>,
     /// Auto-unsubscribe limit; 0 means none.
     max: AtomicU64,
     delivered: AtomicU64,
+}
+
+/// How a stream-import shadow maps messages back to its subscriber.
+pub struct Shadow {
+    pub import: Arc<StreamImport>,
+    /// The subscription the client made, in its own namespace; it also
+    /// holds the auto-unsubscribe count.
+    pub origin: Arc<Subscription>,
 }
 
 /// Whether a delivery may go ahead, and whether it was the last one allowed.
@@ -83,24 +117,44 @@ pub enum Admit {
 }
 
 impl Subscription {
-    pub fn new(
-        client: std::sync::Arc<ClientHandle>,
-        sid: Bytes,
-        subject: Bytes,
-        queue: Option<Bytes>,
-    ) -> Self {
+    pub fn new(target: Target, sid: Bytes, subject: Bytes, queue: Option<Bytes>) -> Self {
         Subscription {
-            client,
+            target,
             sid,
             subject,
             queue,
+            shadow: None,
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
         }
     }
 
-    /// Claims one delivery against the auto-unsubscribe limit.
+    /// A copy of `origin` for the exporter's index, on the exporter's `filter`.
+    pub fn shadow(origin: &Arc<Subscription>, import: Arc<StreamImport>, filter: Bytes) -> Self {
+        let target = match &origin.target {
+            Target::Client(c) => Target::Client(c.clone()),
+            Target::Service(s) => Target::Service(s.clone()),
+        };
+        Subscription {
+            target,
+            sid: origin.sid.clone(),
+            subject: filter,
+            queue: origin.queue.clone(),
+            shadow: Some(Shadow {
+                import,
+                origin: origin.clone(),
+            }),
+            max: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+        }
+    }
+
+    /// Claims one delivery against the auto-unsubscribe limit (a shadow
+    /// counts against its origin).
     pub fn admit(&self) -> Admit {
+        if let Some(shadow) = &self.shadow {
+            return shadow.origin.admit();
+        }
         let max = self.max.load(Ordering::Relaxed);
         if max == 0 {
             return Admit::Yes;

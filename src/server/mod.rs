@@ -8,10 +8,15 @@ mod account;
 mod close;
 mod connection;
 mod deliver;
+mod events;
 mod handle;
 mod listener;
+mod login;
 mod outbound;
+mod registry;
+mod responses;
 mod stats;
+mod tenancy;
 
 pub use close::CloseReason;
 pub use stats::StatsSnapshot;
@@ -22,11 +27,13 @@ use crate::protocol::{ConnectOptions, ServerInfo};
 use account::{Account, GLOBAL_ACCOUNT};
 use dashmap::DashMap;
 use handle::ClientHandle;
+use parking_lot::RwLock;
 use stats::ServerStats;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tenancy::{Tenancy, TenancyError};
 use thiserror::Error;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -43,6 +50,8 @@ pub enum ServerError {
     },
     #[error("invalid configuration:\n{0}")]
     Config(String),
+    #[error(transparent)]
+    Tenancy(#[from] TenancyError),
 }
 
 /// State shared by the listener and every connection.
@@ -55,11 +64,24 @@ pub(crate) struct Shared {
     shutdown: watch::Sender<bool>,
     clients: DashMap<u64, Arc<ClientHandle>>,
     all_closed: Notify,
+    /// Replaced whole on reload; read when a client logs in.
+    tenancy: RwLock<Arc<Tenancy>>,
+    /// Serialises reloads.
+    reloading: tokio::sync::Mutex<()>,
+    event_seq: AtomicU64,
 }
 
 impl Shared {
     fn auth_required(&self) -> bool {
-        self.config.authorization.is_some()
+        self.config.authorization.is_some() || self.tenancy.read().auth_required()
+    }
+
+    fn next_event_seq(&self) -> u64 {
+        self.event_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn tenancy(&self) -> Arc<Tenancy> {
+        self.tenancy.read().clone()
     }
 
     /// Checks CONNECT credentials against the server-wide authorization.
@@ -113,6 +135,10 @@ impl Server {
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
 
+        let tenancy = Tenancy::load(&config, &Tenancy::without_tenants())?;
+        if config.tenants.is_some() {
+            tracing::info!(tenants = tenancy.tenants.len(), "tenants loaded");
+        }
         let server_id = nkeys::KeyPair::new_server().public_key();
         let info = ServerInfo {
             server_name: config
@@ -127,7 +153,7 @@ impl Server {
             port: local_addr.port(),
             headers: true,
             max_payload: config.max_payload,
-            auth_required: config.authorization.is_some(),
+            auth_required: config.authorization.is_some() || tenancy.auth_required(),
             ..ServerInfo::default()
         };
         let (shutdown, _) = watch::channel(false);
@@ -135,12 +161,16 @@ impl Server {
             config,
             info,
             stats: ServerStats::default(),
-            global: Arc::new(Account::new(GLOBAL_ACCOUNT)),
+            global: Account::new(GLOBAL_ACCOUNT),
             next_id: AtomicU64::new(1),
             shutdown,
             clients: DashMap::new(),
             all_closed: Notify::new(),
+            tenancy: RwLock::new(Arc::new(tenancy)),
+            reloading: tokio::sync::Mutex::new(()),
+            event_seq: AtomicU64::new(0),
         });
+        tokio::spawn(sweep_responses(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
         let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
         Ok(Server {
@@ -173,9 +203,51 @@ impl Server {
         self.shared.clients.len()
     }
 
-    /// Subscriptions currently registered.
+    /// Subscriptions currently registered (all accounts, including
+    /// service-import and stream-import entries).
     pub fn subscriptions(&self) -> usize {
+        let tenancy = self.shared.tenancy();
         self.shared.global.index.len()
+            + tenancy
+                .accounts
+                .values()
+                .map(|a| a.index.len())
+                .sum::<usize>()
+    }
+
+    /// Open connections bound to `tenant`.
+    pub fn tenant_connections(&self, tenant: &str) -> usize {
+        let tenancy = self.shared.tenancy();
+        tenancy
+            .accounts
+            .get(tenant)
+            .map_or(0, |a| a.connections.load(Ordering::Relaxed))
+    }
+
+    /// Service responses `tenant` still owes to requesters in other tenants.
+    pub fn pending_responses(&self, tenant: &str) -> usize {
+        let tenancy = self.shared.tenancy();
+        tenancy
+            .accounts
+            .get(tenant)
+            .map_or(0, |a| a.responses.len())
+    }
+
+    /// Re-reads the tenant files. On success, live connections re-check
+    /// their login and permissions: removed users and tenants are
+    /// disconnected, and subscriptions no longer permitted are dropped.
+    /// On error nothing changes.
+    pub async fn reload(&self) -> Result<(), ServerError> {
+        let _one_at_a_time = self.shared.reloading.lock().await;
+        let previous = self.shared.tenancy();
+        let next = Tenancy::load(&self.shared.config, &previous)?;
+        let tenants = next.tenants.len();
+        *self.shared.tenancy.write() = Arc::new(next);
+        for client in self.shared.clients.iter() {
+            client.request_reload();
+        }
+        tracing::info!(tenants, "tenants reloaded");
+        Ok(())
     }
 
     /// Stops accepting, lets every connection flush what is queued, and
@@ -195,6 +267,22 @@ impl Server {
         })
         .await;
         tracing::info!("server stopped");
+    }
+}
+
+/// Forgets service responses that passed their threshold.
+async fn sweep_responses(server: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut shutdown = server.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = std::time::Instant::now();
+        for account in server.tenancy().accounts.values() {
+            account.responses.sweep(now);
+        }
     }
 }
 

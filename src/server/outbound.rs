@@ -31,6 +31,10 @@ struct State {
     /// The buffer the writer last drained, kept to avoid reallocating.
     spare: BytesMut,
     closed: bool,
+    /// Messages and bytes queued so far (counted here because producers
+    /// already hold the lock).
+    msgs: u64,
+    bytes: u64,
 }
 
 pub struct Outbound {
@@ -53,6 +57,8 @@ impl Outbound {
                 buf: BytesMut::with_capacity(4096),
                 spare: BytesMut::new(),
                 closed: false,
+                msgs: 0,
+                bytes: 0,
             }),
             writer: Notify::new(),
             drained: Notify::new(),
@@ -77,6 +83,8 @@ impl Outbound {
         }
         let wake = st.buf.is_empty();
         encode(&mut st.buf);
+        st.msgs += 1;
+        st.bytes += len as u64;
         Push::Queued {
             wake,
             stall: st.buf.len() > self.high_water,
@@ -94,6 +102,12 @@ impl Outbound {
         encode(&mut st.buf);
         drop(st);
         self.writer.notify_one();
+    }
+
+    /// Messages and (approximate, frame-sized) bytes queued since the start.
+    pub fn totals(&self) -> (u64, u64) {
+        let st = self.state.lock();
+        (st.msgs, st.bytes)
     }
 
     pub fn wake_writer(&self) {

@@ -93,3 +93,61 @@ pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A directory of tenant files for one test; removed when dropped.
+pub struct TenantDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl TenantDir {
+    pub fn new(files: &[(&str, &str)]) -> TenantDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let t = TenantDir { dir };
+        for (name, body) in files {
+            t.write(name, body);
+        }
+        t
+    }
+
+    pub fn write(&self, name: &str, body: &str) {
+        std::fs::write(self.dir.path().join(format!("{name}.toml")), body)
+            .expect("write tenant file");
+    }
+
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.dir.path().join(format!("{name}.toml")))
+            .expect("remove tenant file");
+    }
+
+    pub fn config(&self) -> ServerConfig {
+        ServerConfig {
+            tenants: Some(self.dir.path().to_path_buf()),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+/// Connects with a user name and password.
+pub async fn user(server: &Server, user: &str, pass: &str) -> async_nats::Client {
+    async_nats::ConnectOptions::with_user_and_password(user.into(), pass.into())
+        .connect(server.client_url())
+        .await
+        .unwrap_or_else(|e| panic!("{user} connects: {e}"))
+}
+
+/// Waits for the next message on `sub`, failing after 5 s.
+pub async fn next_msg(sub: &mut async_nats::Subscriber) -> async_nats::Message {
+    use futures::StreamExt;
+    tokio::time::timeout(Duration::from_secs(5), sub.next())
+        .await
+        .expect("message in time")
+        .expect("subscription open")
+}
+
+/// Asserts that nothing arrives on `sub` for 200 ms.
+pub async fn no_msg(sub: &mut async_nats::Subscriber) {
+    use futures::StreamExt;
+    if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), sub.next()).await {
+        panic!("unexpected message on {}", m.subject);
+    }
+}

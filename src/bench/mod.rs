@@ -1,0 +1,287 @@
+//! `switchyard bench`: a load generator for any server that speaks the NATS
+//! client protocol, in the spirit of `nats bench`.
+//!
+//! It talks raw TCP rather than going through a client library so that one
+//! publisher task can saturate nats-server on a small machine: publishers write
+//! pre-built batches of frames, subscribers skip payloads by index.
+
+mod client;
+mod endpoint;
+mod pubsub;
+mod report;
+mod req;
+mod scan;
+mod stats;
+
+pub use report::{BenchReport, ConnStats, RequestStats, SideStats};
+pub use stats::Latency;
+
+use std::time::Duration;
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Publishers only: how fast the server swallows messages.
+    Pub,
+    /// Subscribers only, counting messages sent by an external publisher.
+    Sub,
+    /// One subject, publishers and N subscribers that each get every message (fan-out).
+    Pubsub,
+    /// One subject, publishers and N subscribers sharing one queue group.
+    Queue,
+    /// Sequential request/reply round trips through a responder connection.
+    Req,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Pub => "pub",
+            Mode::Sub => "sub",
+            Mode::Pubsub => "pubsub",
+            Mode::Queue => "queue",
+            Mode::Req => "req",
+        }
+    }
+}
+
+/// Measure a NATS server (nats-server, switchyard, ...) with raw-protocol publishers and subscribers.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// What to measure: pub, sub, pubsub (fan-out to every subscriber), queue
+    /// (one queue group), req (request/reply latency) [default: pubsub].
+    #[arg(value_enum, value_name = "MODE")]
+    pub mode: Option<Mode>,
+
+    /// The mode, as a flag instead of the positional MODE.
+    #[arg(
+        long = "mode",
+        value_enum,
+        value_name = "MODE",
+        conflicts_with = "mode"
+    )]
+    pub mode_flag: Option<Mode>,
+
+    /// Server to measure: nats://[user:pass@]host:port or plain host:port.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub url: String,
+
+    /// Subject to publish and subscribe on.
+    #[arg(long, default_value = "bench.subject")]
+    pub subject: String,
+
+    /// Messages to publish in total (split between publishers), or requests in
+    /// req mode; `_` and `,` separators are accepted [default: 1,000,000, or 20,000 for req].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub msgs: Option<u64>,
+
+    /// Payload size in bytes; k/KiB and m/MiB suffixes are accepted.
+    #[arg(long, value_name = "BYTES", default_value = "16", value_parser = parse_size)]
+    pub size: usize,
+
+    /// Publisher connections; the messages are split between them.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub pubs: usize,
+
+    /// Subscriber connections [default: 4 for queue, otherwise 1].
+    #[arg(long, value_name = "N")]
+    pub subs: Option<usize>,
+
+    /// Give up when a connection makes no progress for this many seconds, and
+    /// report how many messages went missing.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub timeout: u64,
+
+    /// Print the result as one JSON object on one line instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// User name sent in CONNECT.
+    #[arg(long, requires = "password")]
+    pub user: Option<String>,
+
+    /// Password sent in CONNECT.
+    #[arg(long, requires = "user")]
+    pub password: Option<String>,
+
+    /// Authentication token sent in CONNECT.
+    #[arg(long)]
+    pub token: Option<String>,
+}
+
+/// Everything that can stop a benchmark.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("invalid arguments: {0}")]
+    Args(String),
+    #[error("invalid server URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    #[error("cannot connect to {addr}")]
+    Connect {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server {addr} said -ERR '{message}'{hint}")]
+    Server {
+        addr: String,
+        message: String,
+        hint: &'static str,
+    },
+    #[error("protocol error from {addr}: {message}")]
+    Protocol { addr: String, message: String },
+    #[error("timed out after {secs} s {what}")]
+    Timeout { what: String, secs: u64 },
+    #[error("received {received} of {expected} messages, {missing} missing ({reason})")]
+    Incomplete {
+        received: u64,
+        expected: u64,
+        missing: u64,
+        reason: String,
+    },
+    #[error("a benchmark task failed")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Validated arguments shared by the mode implementations.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub mode: Mode,
+    pub endpoint: endpoint::Endpoint,
+    pub url: String,
+    pub subject: String,
+    pub msgs: u64,
+    pub size: usize,
+    pub pubs: usize,
+    pub subs: usize,
+    pub timeout: Duration,
+    pub json: bool,
+}
+
+impl Plan {
+    fn from_args(args: &BenchArgs) -> Result<Self, BenchError> {
+        let mode = args.mode_flag.or(args.mode).unwrap_or(Mode::Pubsub);
+        let bad = |m: &str| Err(BenchError::Args(m.to_string()));
+        let msgs = args
+            .msgs
+            .unwrap_or(if mode == Mode::Req { 20_000 } else { 1_000_000 });
+        let subs = args.subs.unwrap_or(if mode == Mode::Queue { 4 } else { 1 });
+        if msgs == 0 {
+            return bad("--msgs must be at least 1");
+        }
+        if args.pubs == 0 || subs == 0 {
+            return bad("--pubs and --subs must be at least 1");
+        }
+        if args.timeout == 0 {
+            return bad("--timeout must be at least 1 second");
+        }
+        let subject_ok = !args.subject.is_empty()
+            && !args.subject.bytes().any(|b| b.is_ascii_whitespace())
+            && !args.subject.split('.').any(str::is_empty);
+        if !subject_ok {
+            return bad("--subject must be a non-empty subject without spaces or empty tokens");
+        }
+        let wildcard = args.subject.split('.').any(|t| t == "*" || t == ">");
+        if wildcard && mode != Mode::Sub {
+            return bad(
+                "--subject must be a literal subject (wildcards only make sense in sub mode)",
+            );
+        }
+        let endpoint = endpoint::Endpoint::parse(
+            &args.url,
+            args.user.clone(),
+            args.password.clone(),
+            args.token.clone(),
+        )?;
+        Ok(Plan {
+            mode,
+            url: endpoint.display.clone(),
+            endpoint,
+            subject: args.subject.clone(),
+            msgs,
+            size: args.size,
+            pubs: args.pubs,
+            subs,
+            timeout: Duration::from_secs(args.timeout),
+            json: args.json,
+        })
+    }
+}
+
+/// Runs the benchmark described by `args` on the caller's tokio runtime
+/// (multi-threaded, so that connections really run in parallel).
+pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
+    let plan = Plan::from_args(args)?;
+    match plan.mode {
+        Mode::Req => req::run(&plan).await,
+        Mode::Pub | Mode::Sub | Mode::Pubsub | Mode::Queue => pubsub::run(&plan).await,
+    }
+}
+
+fn parse_count(s: &str) -> Result<u64, String> {
+    let digits: String = s.chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        _ => return Err(format!("{s:?}: unknown unit (use B, KiB or MiB)")),
+    };
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size in bytes"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn plan(argv: &[&str]) -> Result<Plan, BenchError> {
+        let cli = Cli::try_parse_from(std::iter::once("bench").chain(argv.iter().copied()))
+            .map_err(|e| BenchError::Args(e.to_string()))?;
+        Plan::from_args(&cli.args)
+    }
+
+    #[test]
+    fn modes_and_defaults() -> Result<(), BenchError> {
+        let p = plan(&["queue"])?;
+        assert_eq!(
+            (p.mode, p.subs, p.msgs, p.size),
+            (Mode::Queue, 4, 1_000_000, 16)
+        );
+        let p = plan(&["--mode", "req", "--size", "1KiB"])?;
+        assert_eq!((p.mode, p.msgs, p.size), (Mode::Req, 20_000, 1024));
+        let p = plan(&["pub", "--msgs", "2_000_000", "--url", "localhost:4333"])?;
+        assert_eq!(
+            (p.msgs, p.endpoint.addr.as_str()),
+            (2_000_000, "localhost:4333")
+        );
+        assert!(plan(&["pub", "--mode", "sub"]).is_err());
+        assert!(plan(&["pub", "--msgs", "0"]).is_err());
+        assert!(plan(&["pub", "--subject", "a.*"]).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,208 @@
+//! Logging a connection in: checking its credentials, binding it to its
+//! tenant's account (with the account's limits), announcing it on the
+//! system account, and re-checking all of that after a reload.
+
+use super::Shared;
+use super::account::GLOBAL_ACCOUNT;
+use super::close::CloseReason;
+use super::connection::Connection;
+use super::deliver::publish_internal;
+use super::events::{
+    CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
+};
+use crate::auth::{Identity, new_nonce};
+use crate::protocol::ConnectOptions;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+/// What a connection knows about its login.
+pub(super) struct LoginState {
+    /// Sent in INFO when some user logs in with an nkey.
+    pub nonce: Option<String>,
+    pub identity: Option<Identity>,
+    /// Counted in its account's `connections`.
+    bound: bool,
+    started: SystemTime,
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+}
+
+impl LoginState {
+    pub fn new(server: &Shared) -> LoginState {
+        LoginState {
+            nonce: server.tenancy().nonce_required().then(new_nonce),
+            identity: None,
+            bound: false,
+            started: SystemTime::now(),
+            in_msgs: 0,
+            in_bytes: 0,
+        }
+    }
+}
+
+impl Connection {
+    /// Checks the CONNECT credentials and binds the connection to its account.
+    pub(super) fn login(&mut self, opts: &ConnectOptions) -> Result<(), CloseReason> {
+        let tenancy = self.server.tenancy();
+        let Some(users) = &tenancy.users else {
+            if !self.server.authorize(opts) {
+                tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
+                return Err(CloseReason::AuthViolation);
+            }
+            return Ok(());
+        };
+        let identity = users.authenticate(opts, self.login.nonce.as_deref()).map_err(|e| {
+            tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
+            CloseReason::AuthViolation
+        })?;
+        let Some(account) = tenancy.accounts.get(&*identity.tenant).cloned() else {
+            return Err(CloseReason::AuthViolation);
+        };
+        let rules = account.rules();
+        let open = account.connections.fetch_add(1, Ordering::AcqRel);
+        if rules.max_connections.is_some_and(|max| open >= max) {
+            account.connections.fetch_sub(1, Ordering::AcqRel);
+            return Err(CloseReason::MaxAccountConnections);
+        }
+        self.login.bound = true;
+        self.limits.max_payload = rules
+            .max_payload
+            .map_or(self.server.config.max_payload, |m| {
+                m.min(self.server.config.max_payload)
+            });
+        tracing::debug!(cid = self.handle.id, tenant = %identity.tenant, user = %identity.user, "logged in");
+        self.account = account;
+        self.rules = rules;
+        self.login.identity = Some(identity);
+        Ok(())
+    }
+
+    pub(super) fn unbind(&mut self) {
+        if std::mem::take(&mut self.login.bound) {
+            self.account.connections.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// After a reload: logs in again with the same credentials. A removed
+    /// user or tenant is disconnected; otherwise the new rules apply and
+    /// stream-import shadows are rebuilt.
+    pub(super) fn on_reload(&mut self) -> Result<(), CloseReason> {
+        let Some(old) = self.login.identity.clone() else {
+            return Ok(());
+        };
+        let tenancy = self.server.tenancy();
+        let Some(users) = &tenancy.users else {
+            return Err(CloseReason::AuthViolation);
+        };
+        let identity = users.authenticate(&self.opts, self.login.nonce.as_deref()).map_err(|e| {
+            tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");
+            CloseReason::AuthViolation
+        })?;
+        let same_account = tenancy
+            .accounts
+            .get(&*identity.tenant)
+            .is_some_and(|a| Arc::ptr_eq(a, &self.account));
+        if identity.tenant != old.tenant || !same_account {
+            return Err(CloseReason::AuthViolation);
+        }
+        self.rules = self.account.rules();
+        self.limits.max_payload = self
+            .rules
+            .max_payload
+            .map_or(self.server.config.max_payload, |m| {
+                m.min(self.server.config.max_payload)
+            });
+        self.login.identity = Some(identity);
+        self.refresh_subscriptions();
+        Ok(())
+    }
+
+    /// Rebuilds every subscription's import shadows under the current rules.
+    fn refresh_subscriptions(&mut self) {
+        let sids: Vec<_> = self.subs.keys().cloned().collect();
+        for sid in sids {
+            let Some(mut entry) = self.subs.remove(&sid) else {
+                continue;
+            };
+            for shadow in std::mem::take(&mut entry.shadows) {
+                if let Some(sh) = &shadow.shadow {
+                    sh.import
+                        .exporter
+                        .index
+                        .remove(&shadow.subject, shadow.queue.as_ref(), |s| {
+                            Arc::ptr_eq(s, &shadow)
+                        });
+                }
+            }
+            entry.shadows = self.shadows_for(&entry.sub);
+            self.subs.insert(sid, entry);
+        }
+    }
+
+    /// Publishes `$SYS.ACCOUNT.<tenant>.CONNECT` (reason `None`) or `.DISCONNECT`.
+    pub(super) fn emit_client_event(&self, reason: Option<CloseReason>) {
+        let tenancy = self.server.tenancy();
+        let system = &tenancy.system;
+        if system.index.is_empty() {
+            return;
+        }
+        let account = self
+            .login
+            .identity
+            .as_ref()
+            .map_or(GLOBAL_ACCOUNT, |i| &*i.tenant);
+        let now = SystemTime::now();
+        let info = &self.server.info;
+        let (out_msgs, out_bytes) = self.handle.outbound.totals();
+        let event = ClientEvent {
+            kind: if reason.is_some() {
+                DISCONNECT_TYPE
+            } else {
+                CONNECT_TYPE
+            },
+            id: event_id(),
+            timestamp: rfc3339(now),
+            server: ServerRef {
+                name: info.server_name.clone(),
+                host: info.host.clone(),
+                id: info.server_id.clone(),
+                ver: info.version.clone(),
+                seq: self.server.next_event_seq(),
+                time: rfc3339(now),
+            },
+            client: ClientRef {
+                start: rfc3339(self.login.started),
+                host: self.peer.ip().to_string(),
+                id: self.handle.id,
+                acc: account.to_string(),
+                user: self.login.identity.as_ref().map(|i| i.user.to_string()),
+                name: self.opts.name.clone(),
+                lang: self.opts.lang.clone(),
+                ver: self.opts.version.clone(),
+                server: info.server_name.clone(),
+                kind: "Client",
+                client_type: "nats",
+            },
+            sent: reason.map(|_| DataStats {
+                msgs: out_msgs,
+                bytes: out_bytes,
+            }),
+            received: reason.map(|_| DataStats {
+                msgs: self.login.in_msgs,
+                bytes: self.login.in_bytes,
+            }),
+            reason: reason.map(|r| r.event_text().to_string()),
+        };
+        let suffix = if reason.is_some() {
+            "DISCONNECT"
+        } else {
+            "CONNECT"
+        };
+        let subject = format!("$SYS.ACCOUNT.{account}.{suffix}");
+        match serde_json::to_vec(&event) {
+            Ok(json) => publish_internal(&self.server, system, subject.as_bytes(), &json),
+            Err(e) => tracing::warn!(error = %e, "cannot encode client event"),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Builds the runtime accounts from tenant files, and rebuilds them on
+//! reload. Accounts that still exist keep their `Arc` (so their indexes and
+//! connections survive); only their rules are replaced.
+
+use super::account::{Account, AccountRules, ServiceImport, StreamImport};
+use crate::config::tenant::{ResponseType, TenantFile};
+use crate::subject::{SubjectRewrite, is_subset};
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default service response threshold, as nats-server.
+const DEFAULT_THRESHOLD: Duration = Duration::from_secs(120);
+
+pub type Accounts = FxHashMap<Arc<str>, Arc<Account>>;
+
+/// Builds accounts for `tenants` (already validated), reusing accounts of
+/// the same name from `previous`. Accounts missing from `tenants` are left
+/// out of the result and have their rules cleared.
+pub fn build_accounts(tenants: &[TenantFile], previous: &Accounts) -> Accounts {
+    let mut accounts: Accounts = FxHashMap::default();
+    for t in tenants {
+        let account = previous
+            .get(t.name.as_str())
+            .cloned()
+            .unwrap_or_else(|| Account::new(&t.name));
+        accounts.insert(account.name.clone(), account);
+    }
+    for t in tenants {
+        let Some(account) = accounts.get(t.name.as_str()) else {
+            continue;
+        };
+        let rules = rules_for(t, tenants, &accounts);
+        account.set_rules(rules);
+    }
+    for (name, old) in previous {
+        if !accounts.contains_key(name) {
+            old.clear_rules();
+        }
+    }
+    accounts
+}
+
+fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> AccountRules {
+    let mut rules = AccountRules::with_limits(
+        t.limits.max_connections,
+        t.limits.max_subscriptions,
+        t.limits.max_payload,
+    );
+    for import in &t.imports {
+        if let Some(src) = &import.stream {
+            let Some(exporter) = accounts.get(src.account.as_str()) else {
+                continue;
+            };
+            let source = src.subject.as_bytes();
+            let (local, rewrite) = match (&import.prefix, &import.to) {
+                (Some(prefix), _) => {
+                    let local = [prefix.as_bytes(), b".", source].concat();
+                    (local, SubjectRewrite::prefix(prefix.as_bytes()))
+                }
+                (None, Some(to)) => match SubjectRewrite::template(source, to.as_bytes()) {
+                    Ok(rewrite) => (to.as_bytes().to_vec(), rewrite),
+                    Err(e) => {
+                        tracing::warn!(tenant = %t.name, error = %e, "stream import skipped");
+                        continue;
+                    }
+                },
+                (None, None) => (source.to_vec(), SubjectRewrite::Identity),
+            };
+            rules.stream_imports.push(Arc::new(StreamImport {
+                exporter: exporter.clone(),
+                source: Bytes::copy_from_slice(source),
+                local: Bytes::from(local),
+                rewrite,
+            }));
+        }
+        if let Some(src) = &import.service {
+            let Some(exporter) = accounts.get(src.account.as_str()) else {
+                continue;
+            };
+            let source = src.subject.as_bytes();
+            let local = import.to.as_deref().map_or(source, str::as_bytes);
+            let rewrite = match SubjectRewrite::template(local, source) {
+                Ok(rewrite) => rewrite,
+                Err(e) => {
+                    tracing::warn!(tenant = %t.name, error = %e, "service import skipped");
+                    continue;
+                }
+            };
+            let export = tenants
+                .iter()
+                .find(|x| x.name == src.account)
+                .and_then(|x| {
+                    x.exports.iter().find(|e| {
+                        e.service
+                            .as_deref()
+                            .is_some_and(|s| is_subset(source, s.as_bytes()))
+                    })
+                });
+            rules.service_imports.push(Arc::new(ServiceImport {
+                exporter: exporter.clone(),
+                local: Bytes::copy_from_slice(local),
+                rewrite,
+                response_type: export
+                    .and_then(|e| e.response_type)
+                    .unwrap_or(ResponseType::Singleton),
+                threshold: export
+                    .and_then(|e| e.response_threshold)
+                    .unwrap_or(DEFAULT_THRESHOLD),
+            }));
+        }
+    }
+    rules
+}
