@@ -5,6 +5,8 @@
 //! destination connections' outbound buffers, which their writer tasks
 //! drain in coalesced writes. `config` holds the server settings, `cli` the
 //! command line, and `bench` the load generator behind `switchyard bench`.
+//! `tenant` compiles the account model (permissions, subject mappings) that
+//! the message path consults.
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +15,7 @@ pub mod config;
 pub mod protocol;
 pub mod server;
 pub mod subject;
+pub mod tenant;
 
 pub use config::ServerConfig;
 pub use server::Server;
