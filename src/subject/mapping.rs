@@ -10,7 +10,8 @@
 
 mod template;
 
-use super::{is_valid_subject, matches, tokens};
+use super::is_valid_subject;
+use super::tokens::{self, TokenizedFilter};
 use template::DestToken;
 use thiserror::Error;
 
@@ -81,8 +82,9 @@ pub enum DestinationProblem {
 #[derive(Debug, Clone)]
 pub struct SubjectMapping {
     source: Box<[u8]>,
-    /// A source without wildcards matches by byte equality.
-    literal: bool,
+    /// `None` for a source without wildcards, which matches by byte
+    /// equality.
+    filter: Option<TokenizedFilter>,
     source_tokens: usize,
     /// Ascending by weight, as nats-server orders them, so that a draw in
     /// 0..100 picks the same destination it would.
@@ -187,8 +189,9 @@ impl SubjectMapping {
                 Destination { upto, template }
             })
             .collect();
+        let literal = stars.is_empty() && !source_fwc;
         Ok(SubjectMapping {
-            literal: stars.is_empty() && !source_fwc,
+            filter: (!literal).then(|| TokenizedFilter::new(source.as_bytes())),
             source_tokens: raw.len(),
             source: source.as_bytes().into(),
             destinations,
@@ -202,10 +205,9 @@ impl SubjectMapping {
     /// Does the literal `subject` match this mapping's source?
     #[inline]
     pub fn matches(&self, subject: &[u8]) -> bool {
-        if self.literal {
-            *subject == *self.source
-        } else {
-            matches(&self.source, subject)
+        match &self.filter {
+            None => *subject == *self.source,
+            Some(f) => f.matches(subject),
         }
     }
 
@@ -218,8 +220,7 @@ impl SubjectMapping {
 
     /// `apply` with a random draw for weighted destinations.
     pub fn apply_random(&self, subject: &[u8]) -> Option<Vec<u8>> {
-        self.matches(subject)
-            .then(|| self.render(subject, self.draw()))
+        self.apply(subject, self.draw())
     }
 
     fn draw(&self) -> u8 {
@@ -230,7 +231,7 @@ impl SubjectMapping {
         }
     }
 
-    /// Renders a subject already known to match the source.
+    /// Renders a subject known to match the source.
     fn render(&self, subject: &[u8], rng_percent: u8) -> Vec<u8> {
         let draw = rng_percent.min(99);
         let chosen = self.destinations.iter().find(|d| draw < d.upto);
@@ -264,11 +265,7 @@ impl Template {
     }
 
     fn render(&self, subject: &[u8], source_tokens: usize) -> Vec<u8> {
-        let split = if self.uses_subject {
-            tokens::split(subject)
-        } else {
-            tokens::split(b"")
-        };
+        let split = tokens::split(if self.uses_subject { subject } else { b"" });
         let toks = split.as_slice();
         // The subject matched the source, so every position is in range;
         // `get` keeps a broken invariant from turning into a panic.

@@ -7,7 +7,7 @@
 mod cache;
 mod index;
 pub mod mapping;
-mod tokens;
+pub(crate) mod tokens;
 mod validate;
 
 pub use cache::MatchCache;

@@ -12,7 +12,7 @@
 mod filters;
 
 use crate::config::tenant::{AllowResponses, Permissions, SubjectRules};
-use crate::subject::{is_valid_subject, subjects_overlap};
+use crate::subject::{is_valid_subject, subjects_overlap, tokens};
 use filters::{FilterSet, QueueEntry, QueueRules, has_wildcard, queue_matches};
 use rustc_hash::FxHashMap;
 use std::fmt;
@@ -88,7 +88,13 @@ struct PublishRules {
 
 impl PublishRules {
     fn allows(&self, subject: &[u8]) -> bool {
-        self.allow.as_ref().is_none_or(|a| a.matches(subject)) && !self.deny.matches(subject)
+        // One split serves both lists.
+        let split = tokens::split(subject);
+        let toks = split.as_slice();
+        self.allow
+            .as_ref()
+            .is_none_or(|a| a.matches_split(subject, toks))
+            && !self.deny.matches_split(subject, toks)
     }
 }
 

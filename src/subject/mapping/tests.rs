@@ -1,4 +1,5 @@
 use super::*;
+use crate::subject::matches;
 use proptest::prelude::*;
 
 fn one(source: &str, dest: &str) -> SubjectMapping {

@@ -1,5 +1,6 @@
 //! Sets of subject filters, the building block of the permission lists.
 
+use crate::subject::tokens::{TokenizedFilter, split};
 use crate::subject::{is_subset_match, matches};
 use rustc_hash::FxHashSet;
 
@@ -8,14 +9,15 @@ use rustc_hash::FxHashSet;
 #[derive(Debug, Clone, Default)]
 pub(super) struct FilterSet {
     literals: FxHashSet<Box<[u8]>>,
-    wildcards: Vec<Box<[u8]>>,
+    wildcards: Vec<(Box<[u8]>, TokenizedFilter)>,
 }
 
 impl FilterSet {
     pub(super) fn insert(&mut self, filter: &[u8]) {
         if has_wildcard(filter) {
-            if !self.wildcards.iter().any(|w| **w == *filter) {
-                self.wildcards.push(filter.into());
+            if !self.wildcards.iter().any(|(w, _)| **w == *filter) {
+                self.wildcards
+                    .push((filter.into(), TokenizedFilter::new(filter)));
             }
         } else {
             self.literals.insert(filter.into());
@@ -30,15 +32,26 @@ impl FilterSet {
     /// its wildcards taken as plain tokens, as nats-server's sublist does:
     /// only filters that cover them match.
     pub(super) fn matches(&self, subject: &[u8]) -> bool {
-        (!self.literals.is_empty() && self.literals.contains(subject))
-            || self.wildcards.iter().any(|f| matches(f, subject))
+        if self.wildcards.is_empty() {
+            return !self.literals.is_empty() && self.literals.contains(subject);
+        }
+        self.matches_split(subject, split(subject).as_slice())
+    }
+
+    /// `matches` for a subject already split into `toks`, so that several
+    /// sets can share one split.
+    pub(super) fn matches_split(&self, subject: &[u8], toks: &[&[u8]]) -> bool {
+        if !self.literals.is_empty() && self.literals.contains(subject) {
+            return true;
+        }
+        self.wildcards.iter().any(|(_, f)| f.matches_tokens(toks))
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.literals
             .iter()
-            .chain(self.wildcards.iter())
             .map(|f| &**f)
+            .chain(self.wildcards.iter().map(|(f, _)| &**f))
     }
 }
 
