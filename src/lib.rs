@@ -4,8 +4,10 @@
 //! in its account's subscription index (`subject`), and queued on the
 //! destination connections' outbound buffers, which their writer tasks
 //! drain in coalesced writes. `auth` maps CONNECT credentials to a tenant
-//! and user, `config` holds the server settings, `cli` the command line, and
-//! `bench` the load generator behind `switchyard bench`.
+//! and user, `tenant` compiles the account model (permissions, subject
+//! mappings) that the message path consults, `config` holds the server
+//! settings, `cli` the command line, and `bench` the load generator behind
+//! `switchyard bench`.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +18,7 @@ pub mod config;
 pub mod protocol;
 pub mod server;
 pub mod subject;
+pub mod tenant;
 
 pub use config::ServerConfig;
 pub use server::Server;

@@ -69,7 +69,7 @@ impl StreamImport {
                 .strip_prefix(prefix)
                 .and_then(|rest| rest.strip_prefix(b"."));
             if let Some(inner) = stripped
-                && crate::subject::is_subset(inner, &self.source)
+                && crate::subject::is_subset_match(inner, &self.source)
             {
                 return Bytes::copy_from_slice(inner);
             }

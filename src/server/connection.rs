@@ -15,7 +15,7 @@ use super::{Shared, write_loop};
 use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
 };
-use crate::subject::{MatchCache, is_valid_literal_subject, is_valid_subject, overlaps};
+use crate::subject::{MatchCache, is_valid_literal_subject, is_valid_subject, subjects_overlap};
 use bytes::{Buf, Bytes, BytesMut};
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
@@ -345,7 +345,7 @@ impl Connection {
     pub(super) fn shadows_for(&self, sub: &Arc<Subscription>) -> Vec<Arc<Subscription>> {
         let mut shadows = Vec::new();
         for import in &self.rules.stream_imports {
-            if !overlaps(&sub.subject, &import.local) {
+            if !subjects_overlap(&sub.subject, &import.local) {
                 continue;
             }
             let filter = import.exporter_filter(&sub.subject);

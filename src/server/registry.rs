@@ -4,7 +4,7 @@
 
 use super::account::{Account, AccountRules, ServiceImport, StreamImport};
 use crate::config::tenant::{ResponseType, TenantFile};
-use crate::subject::{SubjectRewrite, is_subset};
+use crate::subject::{SubjectRewrite, is_subset_match};
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -95,7 +95,7 @@ fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> Acc
                     x.exports.iter().find(|e| {
                         e.service
                             .as_deref()
-                            .is_some_and(|s| is_subset(source, s.as_bytes()))
+                            .is_some_and(|s| is_subset_match(source, s.as_bytes()))
                     })
                 });
             rules.service_imports.push(Arc::new(ServiceImport {

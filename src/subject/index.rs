@@ -5,6 +5,7 @@
 //! insert or removal bumps a generation counter so caches know to drop what
 //! they hold.
 
+use super::tokens;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
@@ -149,8 +150,8 @@ impl<T: Clone> SubscriptionIndex<T> {
     pub fn match_subject(&self, subject: &[u8]) -> MatchResult<T> {
         let root = self.root.read();
         let mut out = MatchResult::empty();
-        let tokens: smallvec_tokens::Tokens<'_> = smallvec_tokens::split(subject);
-        collect(&root, tokens.as_slice(), &mut out);
+        let toks = tokens::split(subject);
+        collect(&root, toks.as_slice(), &mut out);
         out
     }
 }
@@ -258,41 +259,6 @@ fn add<T: Clone>(node: &Node<T>, out: &mut MatchResult<T>) {
             Some((_, existing)) => existing.extend(members.iter().cloned()),
             None => out.groups.push((name.clone(), members.clone())),
         }
-    }
-}
-
-/// Subject tokens on the stack for the common case of few tokens.
-mod smallvec_tokens {
-    const INLINE: usize = 16;
-
-    // The inline variant is meant to be large: it lives on the stack for
-    // one trie walk and saves an allocation per cache miss.
-    #[allow(clippy::large_enum_variant)]
-    pub enum Tokens<'a> {
-        Inline([&'a [u8]; INLINE], usize),
-        Heap(Vec<&'a [u8]>),
-    }
-
-    impl<'a> Tokens<'a> {
-        pub fn as_slice(&self) -> &[&'a [u8]] {
-            match self {
-                Tokens::Inline(arr, n) => &arr[..*n],
-                Tokens::Heap(v) => v,
-            }
-        }
-    }
-
-    pub fn split(subject: &[u8]) -> Tokens<'_> {
-        let mut arr: [&[u8]; INLINE] = [&[]; INLINE];
-        let mut n = 0;
-        for t in subject.split(|&b| b == b'.') {
-            if n == INLINE {
-                return Tokens::Heap(subject.split(|&b| b == b'.').collect());
-            }
-            arr[n] = t;
-            n += 1;
-        }
-        Tokens::Inline(arr, n)
     }
 }
 

@@ -1,14 +1,20 @@
-//! Subjects: validation, the subscription index and its match cache.
+//! Subjects: validation, the subscription index and its match cache, and
+//! subject mappings (rewriting a published subject before it is matched).
 //!
 //! The index stores opaque values (the server stores subscriptions) and
 //! knows nothing about connections or sockets.
 
 mod cache;
 mod index;
+pub mod mapping;
 mod rewrite;
+pub(crate) mod tokens;
 mod validate;
 
 pub use cache::MatchCache;
 pub use index::{MatchResult, SubscriptionIndex};
-pub use rewrite::{RewriteError, SubjectRewrite, is_subset, overlaps};
-pub use validate::{is_valid_literal_subject, is_valid_subject, matches};
+pub use mapping::{MappingError, MappingTable, SubjectMapping};
+pub use rewrite::{RewriteError, SubjectRewrite};
+pub use validate::{
+    is_subset_match, is_valid_literal_subject, is_valid_subject, matches, subjects_overlap,
+};

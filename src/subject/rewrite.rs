@@ -128,37 +128,6 @@ impl SubjectRewrite {
     }
 }
 
-/// Can some literal subject match both filters?
-pub fn overlaps(a: &[u8], b: &[u8]) -> bool {
-    let mut x = tokens(a);
-    let mut y = tokens(b);
-    loop {
-        match (x.next(), y.next()) {
-            (Some(b">"), Some(_)) | (Some(_), Some(b">")) => return true,
-            (Some(p), Some(q)) if p == b"*" || q == b"*" || p == q => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
-}
-
-/// Is every subject matched by `sub` also matched by `of`?
-pub fn is_subset(sub: &[u8], of: &[u8]) -> bool {
-    let mut x = tokens(sub);
-    let mut y = tokens(of);
-    loop {
-        match (x.next(), y.next()) {
-            (Some(_), Some(b">")) => return true,
-            (Some(b">"), Some(_)) => return false,
-            (Some(_), Some(b"*")) => {}
-            (Some(b"*"), Some(_)) => return false,
-            (Some(p), Some(q)) if p == q => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,19 +154,5 @@ mod tests {
         );
         assert!(SubjectRewrite::template(b"a.*", b"b.c").is_err());
         assert!(SubjectRewrite::template(b"a.>", b"b.*").is_err());
-    }
-
-    #[test]
-    fn overlap_and_subset() {
-        assert!(overlaps(b"a.*", b"a.b"));
-        assert!(overlaps(b"a.>", b"*.b.c"));
-        assert!(!overlaps(b"a.*", b"a.b.c"));
-        assert!(!overlaps(b"a.b", b"a.c"));
-        assert!(is_subset(b"a.b", b"a.*"));
-        assert!(is_subset(b"a.b.c", b"a.>"));
-        assert!(is_subset(b"a.*", b"a.>"));
-        assert!(!is_subset(b"a.>", b"a.*"));
-        assert!(!is_subset(b"a.*", b"a.b"));
-        assert!(is_subset(b"a.>", b">"));
     }
 }

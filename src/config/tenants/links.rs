@@ -47,25 +47,10 @@ pub(super) fn import_kind(i: &ImportEntry) -> Option<(LinkKind, &ImportSource)> 
     one_kind(&i.stream, &i.service).ok()
 }
 
-/// Is every subject matched by `sub` also matched by `of`? Both may hold
-/// wildcards: `orders.eu.*` is a subset of `orders.>` and of `orders.*.*`,
-/// but `orders.>` is not a subset of `orders.*`.
+/// Is every subject matched by `sub` also matched by `of`? (See
+/// `subject::is_subset_match`.)
 pub fn subject_subset(sub: &str, of: &str) -> bool {
-    let mut sub_tokens = sub.split('.');
-    let mut of_tokens = of.split('.');
-    loop {
-        match (sub_tokens.next(), of_tokens.next()) {
-            (None, None) => return true,
-            // `>` takes one or more tokens, and `sub` has at least one left.
-            (Some(_), Some(">")) => return true,
-            // Only `>` in `of` could cover the many tokens `>` stands for.
-            (Some(">"), Some(_)) => return false,
-            (Some(_), Some("*")) => {}
-            (Some("*"), Some(_)) => return false,
-            (Some(s), Some(o)) if s == o => {}
-            _ => return false,
-        }
-    }
+    crate::subject::is_subset_match(sub.as_bytes(), of.as_bytes())
 }
 
 pub(super) fn check_exports(set: &TenantSet<'_>, out: &mut Issues<'_>) {
