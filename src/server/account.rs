@@ -5,7 +5,7 @@
 use super::handle::{Subscription, Target};
 use super::responses::ResponseMap;
 use crate::config::tenant::ResponseType;
-use crate::subject::{SubjectRewrite, SubscriptionIndex};
+use crate::subject::{MappingTable, SubjectRewrite, SubscriptionIndex};
 use bytes::Bytes;
 use parking_lot::RwLock;
 use std::sync::Arc;
@@ -36,6 +36,8 @@ pub struct AccountRules {
     pub max_payload: Option<usize>,
     pub stream_imports: Vec<Arc<StreamImport>>,
     pub service_imports: Vec<Arc<ServiceImport>>,
+    /// Subject mappings applied to what this account's clients publish.
+    pub mappings: MappingTable,
     /// The index entries that stand for the service imports.
     service_subs: Vec<Arc<Subscription>>,
 }

@@ -16,6 +16,7 @@ use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
 };
 use crate::subject::{MatchCache, is_valid_literal_subject, is_valid_subject, subjects_overlap};
+use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
 use bytes::{Buf, Bytes, BytesMut};
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
@@ -32,6 +33,18 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Longest pause of a publisher whose destinations are above high water.
 const STALL_MAX: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// The exact nats-server text for a refused subscription.
+pub(super) fn sub_violation(subject: &[u8], queue: Option<&[u8]>) -> String {
+    let subject = String::from_utf8_lossy(subject);
+    match queue {
+        Some(q) => format!(
+            "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\"",
+            String::from_utf8_lossy(q)
+        ),
+        None => format!("Permissions Violation for Subscription to \"{subject}\""),
+    }
+}
+
 /// A client's subscription and its copies in exporters' indexes.
 pub(super) struct SubEntry {
     pub(super) sub: Arc<Subscription>,
@@ -47,6 +60,9 @@ pub(super) struct Connection {
     pub(super) limits: Limits,
     /// The account's rules as of binding or the last reload.
     pub(super) rules: Arc<AccountRules>,
+    /// `None`: unrestricted.
+    pub(super) perms: Option<Arc<CompiledPermissions>>,
+    pub(super) pub_cache: PublishCheckCache,
     pub(super) subs: FxHashMap<Bytes, SubEntry>,
     pub(super) cache: MatchCache<Arc<Subscription>>,
     /// Destinations this batch made non-empty; woken once at batch end.
@@ -74,6 +90,8 @@ impl Connection {
         let rules = account.rules();
         let mut conn = Connection {
             rules,
+            perms: None,
+            pub_cache: PublishCheckCache::new(),
             limits: Limits {
                 max_control_line: server.config.max_control_line,
                 max_payload: server.config.max_payload,
@@ -244,31 +262,7 @@ impl Connection {
                 reply,
                 headers,
                 payload,
-            } => {
-                if headers.is_some() && !self.opts.headers {
-                    return Err(CloseReason::ProtocolViolation);
-                }
-                if self.opts.pedantic && !is_valid_literal_subject(subject) {
-                    self.send_err("Invalid Publish Subject");
-                }
-                if reply.is_some_and(|r| r.starts_with(RESPONSE_PREFIX)) {
-                    // `_R_.` replies belong to the broker's service-import tracking.
-                    let reply = String::from_utf8_lossy(reply.unwrap_or_default()).into_owned();
-                    self.send_err(&format!(
-                        "Permissions Violation for Publish with Reply of \"{reply}\""
-                    ));
-                    return Ok(());
-                }
-                self.ok();
-                self.stats.in_msgs += 1;
-                self.stats.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
-                self.route(Message {
-                    subject,
-                    reply,
-                    headers,
-                    payload,
-                });
-            }
+            } => self.on_pub(subject, reply, headers, payload)?,
             Op::Sub {
                 subject,
                 queue,
@@ -306,9 +300,73 @@ impl Connection {
         Ok(())
     }
 
+    fn on_pub(
+        &mut self,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<(), CloseReason> {
+        if headers.is_some() && !self.opts.headers {
+            return Err(CloseReason::ProtocolViolation);
+        }
+        if self.opts.pedantic && !is_valid_literal_subject(subject) {
+            self.send_err("Invalid Publish Subject");
+        }
+        if let Some(reply) = reply.filter(|r| r.starts_with(RESPONSE_PREFIX)) {
+            // `_R_.` replies belong to the broker's service-import tracking.
+            let reply = String::from_utf8_lossy(reply);
+            self.send_err(&format!(
+                "Permissions Violation for Publish with Reply of \"{reply}\""
+            ));
+            return Ok(());
+        }
+        self.ok();
+        self.stats.in_msgs += 1;
+        self.stats.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
+        // Mappings first: permissions apply to the mapped subject.
+        let mapped = if self.rules.mappings.is_empty() {
+            None
+        } else {
+            self.rules.mappings.map(subject)
+        };
+        let subject = mapped.as_deref().unwrap_or(subject);
+        if !self.may_publish(subject) {
+            let subject = String::from_utf8_lossy(subject);
+            self.send_err(&format!(
+                "Permissions Violation for Publish to \"{subject}\""
+            ));
+            return Ok(());
+        }
+        self.route(Message {
+            subject,
+            reply,
+            headers,
+            payload,
+        });
+        Ok(())
+    }
+
+    /// Publish permissions, with replies allowed by `allow_responses`.
+    fn may_publish(&mut self, subject: &[u8]) -> bool {
+        match &self.perms {
+            None => true,
+            Some(p) => {
+                p.can_publish_cached(&mut self.pub_cache, subject)
+                    || self.handle.take_reply_permit(subject)
+            }
+        }
+    }
+
     fn on_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
         if !is_valid_subject(subject) || queue.is_some_and(|q| !is_valid_literal_subject(q)) {
             self.send_err("Invalid Subject");
+            return;
+        }
+        if let Some(p) = &self.perms
+            && !p.can_subscribe(subject, queue)
+        {
+            self.send_err(&sub_violation(subject, queue));
             return;
         }
         // A duplicate sid is ignored, as nats-server does.
@@ -332,6 +390,11 @@ impl Connection {
             Bytes::copy_from_slice(subject),
             queue.clone(),
         ));
+        if let Some(p) = &self.perms {
+            let filter = p.sub_needs_delivery_filter(subject);
+            sub.needs_filter
+                .store(filter, std::sync::atomic::Ordering::Relaxed);
+        }
         self.account
             .index
             .insert(subject, queue.as_ref(), sub.clone());

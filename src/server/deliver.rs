@@ -173,6 +173,9 @@ impl Sender<'_> {
         if !self.echo && self.me.is_some_and(|me| Arc::ptr_eq(dest, me)) {
             return false;
         }
+        if sub.needs_filter.load(Ordering::Relaxed) && !dest.delivery_allowed(msg.subject) {
+            return false;
+        }
         match sub.admit() {
             Admit::Yes => {}
             Admit::No => return false,
@@ -201,6 +204,9 @@ impl Sender<'_> {
                 }
                 self.stats.out_msgs += 1;
                 self.stats.out_bytes += body as u64;
+                if let Some(reply) = msg.reply {
+                    dest.note_reply(reply);
+                }
                 true
             }
             Push::SlowConsumer => {

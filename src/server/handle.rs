@@ -5,9 +5,12 @@
 use super::account::{ServiceImport, StreamImport};
 use super::close::CloseReason;
 use super::outbound::Outbound;
+use crate::tenant::permissions::{CompiledPermissions, ResponsePermission};
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
 use tokio::sync::Notify;
 
 pub struct ClientHandle {
@@ -18,6 +21,12 @@ pub struct ClientHandle {
     kill_reason: parking_lot::Mutex<Option<CloseReason>>,
     kill: Notify,
     reload: Notify,
+    /// The connection's permissions, read at delivery only for
+    /// subscriptions flagged `needs_filter`.
+    perms: parking_lot::RwLock<Option<Arc<CompiledPermissions>>>,
+    /// Reply subjects this connection may answer (`allow_responses`).
+    replies: parking_lot::Mutex<Option<ReplyPermits>>,
+    tracks_replies: AtomicBool,
     /// Subscriptions that reached their auto-unsubscribe max, to be dropped
     /// from the owner's own table on its next batch.
     pub expired_subs: AtomicUsize,
@@ -33,6 +42,9 @@ impl ClientHandle {
             kill_reason: parking_lot::Mutex::new(None),
             kill: Notify::new(),
             reload: Notify::new(),
+            perms: parking_lot::RwLock::new(None),
+            replies: parking_lot::Mutex::new(None),
+            tracks_replies: AtomicBool::new(false),
             expired_subs: AtomicUsize::new(0),
         }
     }
@@ -66,6 +78,47 @@ impl ClientHandle {
         self.kill.notified().await
     }
 
+    /// Installs the connection's permissions (at login and reload).
+    pub fn set_permissions(&self, perms: Option<Arc<CompiledPermissions>>) {
+        let responses = perms.as_ref().and_then(|p| p.response_permission());
+        *self.perms.write() = perms;
+        self.tracks_replies
+            .store(responses.is_some(), Ordering::Release);
+        *self.replies.lock() = responses.map(|limit| ReplyPermits {
+            limit,
+            open: FxHashMap::default(),
+        });
+    }
+
+    /// Whether a message on `subject` may be delivered to a subscription
+    /// that overlaps a subscribe deny entry.
+    pub fn delivery_allowed(&self, subject: &[u8]) -> bool {
+        self.perms
+            .read()
+            .as_ref()
+            .is_none_or(|p| p.deliverable(subject))
+    }
+
+    /// Records that this connection received a request it may answer on `reply`.
+    pub fn note_reply(&self, reply: &[u8]) {
+        if !self.tracks_replies.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(permits) = self.replies.lock().as_mut() {
+            permits.note(reply);
+        }
+    }
+
+    /// Consumes one permission to publish on `subject` as a reply.
+    pub fn take_reply_permit(&self, subject: &[u8]) -> bool {
+        self.tracks_replies.load(Ordering::Acquire)
+            && self
+                .replies
+                .lock()
+                .as_mut()
+                .is_some_and(|p| p.take(subject))
+    }
+
     /// Asks the connection's task to re-check its login and permissions
     /// against reloaded tenants.
     pub fn request_reload(&self) {
@@ -74,6 +127,45 @@ impl ClientHandle {
 
     pub async fn reload_requested(&self) {
         self.reload.notified().await
+    }
+}
+
+/// Replies a responder may publish to although its publish permissions
+/// would not allow them: each received reply subject, up to `max` times
+/// within `ttl`.
+struct ReplyPermits {
+    limit: ResponsePermission,
+    open: FxHashMap<Bytes, (u32, Instant)>,
+}
+
+/// Open reply permits kept before expired ones are swept.
+const MAX_OPEN_REPLIES: usize = 10_000;
+
+impl ReplyPermits {
+    fn note(&mut self, reply: &[u8]) {
+        let now = Instant::now();
+        if self.open.len() >= MAX_OPEN_REPLIES {
+            self.open.retain(|_, (_, expires)| *expires > now);
+        }
+        self.open.insert(
+            Bytes::copy_from_slice(reply),
+            (self.limit.max.max(1), now + self.limit.ttl),
+        );
+    }
+
+    fn take(&mut self, subject: &[u8]) -> bool {
+        let Some((left, expires)) = self.open.get_mut(subject) else {
+            return false;
+        };
+        if *expires <= Instant::now() {
+            self.open.remove(subject);
+            return false;
+        }
+        *left -= 1;
+        if *left == 0 {
+            self.open.remove(subject);
+        }
+        true
     }
 }
 
@@ -95,6 +187,9 @@ pub struct Subscription {
     /// Set on the copy of a subscription placed in an exporter's index for
     /// a stream import.
     pub shadow: Option<Shadow>,
+    /// Set when the subscription overlaps a subscribe deny entry, so each
+    /// delivery checks the subscriber's permissions.
+    pub needs_filter: AtomicBool,
     /// Auto-unsubscribe limit; 0 means none.
     max: AtomicU64,
     delivered: AtomicU64,
@@ -124,6 +219,7 @@ impl Subscription {
             subject,
             queue,
             shadow: None,
+            needs_filter: AtomicBool::new(false),
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
         }
@@ -144,6 +240,7 @@ impl Subscription {
                 import,
                 origin: origin.clone(),
             }),
+            needs_filter: AtomicBool::new(origin.needs_filter.load(Ordering::Relaxed)),
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
         }

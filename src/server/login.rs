@@ -5,13 +5,14 @@
 use super::Shared;
 use super::account::GLOBAL_ACCOUNT;
 use super::close::CloseReason;
-use super::connection::Connection;
+use super::connection::{Connection, sub_violation};
 use super::deliver::publish_internal;
 use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
 use crate::auth::{Identity, new_nonce};
 use crate::protocol::ConnectOptions;
+use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -72,6 +73,7 @@ impl Connection {
                 m.min(self.server.config.max_payload)
             });
         tracing::debug!(cid = self.handle.id, tenant = %identity.tenant, user = %identity.user, "logged in");
+        self.set_permissions(&identity)?;
         self.account = account;
         self.rules = rules;
         self.login.identity = Some(identity);
@@ -113,18 +115,47 @@ impl Connection {
             .map_or(self.server.config.max_payload, |m| {
                 m.min(self.server.config.max_payload)
             });
+        self.set_permissions(&identity)?;
         self.login.identity = Some(identity);
         self.refresh_subscriptions();
         Ok(())
     }
 
-    /// Rebuilds every subscription's import shadows under the current rules.
+    fn set_permissions(&mut self, identity: &Identity) -> Result<(), CloseReason> {
+        let perms = match &identity.permissions {
+            None => None,
+            Some(p) => Some(Arc::new(CompiledPermissions::compile(p).map_err(|e| {
+                // Validation rejects such files; refuse rather than run unrestricted.
+                tracing::error!(cid = self.handle.id, error = %e, "invalid permissions");
+                CloseReason::AuthViolation
+            })?)),
+        };
+        self.handle.set_permissions(perms.clone());
+        self.perms = perms;
+        self.pub_cache = PublishCheckCache::new();
+        Ok(())
+    }
+
+    /// Drops subscriptions the current permissions refuse (with the
+    /// nats-server error) and rebuilds the import shadows of the rest.
     fn refresh_subscriptions(&mut self) {
         let sids: Vec<_> = self.subs.keys().cloned().collect();
         for sid in sids {
             let Some(mut entry) = self.subs.remove(&sid) else {
                 continue;
             };
+            if let Some(p) = &self.perms {
+                let sub = &entry.sub;
+                if !p.can_subscribe(&sub.subject, sub.queue.as_deref()) {
+                    self.send_err(&sub_violation(&sub.subject, sub.queue.as_deref()));
+                    self.unindex(&entry);
+                    continue;
+                }
+                let filter = p.sub_needs_delivery_filter(&sub.subject);
+                sub.needs_filter.store(filter, Ordering::Relaxed);
+            } else {
+                entry.sub.needs_filter.store(false, Ordering::Relaxed);
+            }
             for shadow in std::mem::take(&mut entry.shadows) {
                 if let Some(sh) = &shadow.shadow {
                     sh.import

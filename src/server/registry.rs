@@ -48,6 +48,10 @@ fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> Acc
         t.limits.max_subscriptions,
         t.limits.max_payload,
     );
+    match crate::tenant::mappings::compile(&t.mappings) {
+        Ok(table) => rules.mappings = table,
+        Err(e) => tracing::warn!(tenant = %t.name, error = %e, "mappings skipped"),
+    }
     for import in &t.imports {
         if let Some(src) = &import.stream {
             let Some(exporter) = accounts.get(src.account.as_str()) else {
