@@ -107,6 +107,18 @@ pub struct BenchArgs {
     /// Authentication token sent in CONNECT.
     #[arg(long)]
     pub token: Option<String>,
+
+    /// Where subscribers (and the responder in req mode) connect, when they
+    /// must log in differently from publishers, e.g. as a user of another
+    /// tenant to measure an import: nats://user:pass@host:port [default: --url
+    /// with the same credentials]
+    #[arg(long, value_name = "URL")]
+    pub sub_url: Option<String>,
+
+    /// Subject subscribers (and the responder) listen on, when an import
+    /// maps the publishers' subject to another one [default: --subject]
+    #[arg(long, value_name = "SUBJECT")]
+    pub sub_subject: Option<String>,
 }
 
 /// Everything that can stop a benchmark.
@@ -156,6 +168,9 @@ pub(crate) struct Plan {
     pub endpoint: endpoint::Endpoint,
     pub url: String,
     pub subject: String,
+    /// Subscribers' and responder's endpoint and subject.
+    pub sub_endpoint: endpoint::Endpoint,
+    pub sub_subject: String,
     pub msgs: u64,
     pub size: usize,
     pub pubs: usize,
@@ -199,11 +214,17 @@ impl Plan {
             args.password.clone(),
             args.token.clone(),
         )?;
+        let sub_endpoint = match &args.sub_url {
+            Some(url) => endpoint::Endpoint::parse(url, None, None, None)?,
+            None => endpoint.clone(),
+        };
         Ok(Plan {
             mode,
             url: endpoint.display.clone(),
             endpoint,
             subject: args.subject.clone(),
+            sub_endpoint,
+            sub_subject: args.sub_subject.clone().unwrap_or_else(|| args.subject.clone()),
             msgs,
             size: args.size,
             pubs: args.pubs,

@@ -235,10 +235,10 @@ async fn subscriber(job: SubJob, ready: oneshot::Sender<String>) -> Result<SubOu
     let plan = &job.plan;
     let idle = plan.timeout;
     let sub = match plan.mode {
-        Mode::Queue => format!("SUB {} {QUEUE_GROUP} 1\r\n", plan.subject),
-        _ => format!("SUB {} 1\r\n", plan.subject),
+        Mode::Queue => format!("SUB {} {QUEUE_GROUP} 1\r\n", plan.sub_subject),
+        _ => format!("SUB {} 1\r\n", plan.sub_subject),
     };
-    let mut conn = connect(&plan.endpoint, sub.as_bytes(), idle).await?;
+    let mut conn = connect(&plan.sub_endpoint, sub.as_bytes(), idle).await?;
     let _ = ready.send(conn.info.describe.clone());
     let mut out = SubOutcome {
         msgs: 0,

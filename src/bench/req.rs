@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 pub(crate) async fn run(plan: &Plan) -> Result<BenchReport, BenchError> {
     let idle = plan.timeout;
-    let sub = format!("SUB {} 1\r\n", plan.subject);
-    let responder_conn = connect(&plan.endpoint, sub.as_bytes(), idle).await?;
+    let sub = format!("SUB {} 1\r\n", plan.sub_subject);
+    let responder_conn = connect(&plan.sub_endpoint, sub.as_bytes(), idle).await?;
     if let Some(max) = responder_conn
         .info
         .max_payload
