@@ -412,3 +412,87 @@ async fn reload_adds_and_removes_users_and_tenants() {
     assert!(server.reload().await.is_err());
     user(&server, "alice", "alice-pw").await;
 }
+
+#[tokio::test]
+async fn no_auth_user_binds_clients_without_credentials() {
+    let (dir, _) = tenants();
+    let config = switchyard::ServerConfig {
+        no_auth_user: Some("gina".into()),
+        ..dir.config()
+    };
+    let server = common::start_with(config).await;
+    let anonymous = common::client(&server).await;
+    let mut sub = anonymous.subscribe("who").await.unwrap();
+    anonymous.flush().await.unwrap();
+    common::eventually("bound to globex", || {
+        server.tenant_connections("globex") == 1
+    })
+    .await;
+    let gina = user(&server, "gina", "gina-pw").await;
+    gina.publish("who", "same tenant".into()).await.unwrap();
+    gina.flush().await.unwrap();
+    assert_eq!(&next_msg(&mut sub).await.payload[..], b"same tenant");
+    // Wrong credentials never fall back to the no-auth user.
+    let err = async_nats::ConnectOptions::with_user_and_password("gina".into(), "bad".into())
+        .connect(server.client_url())
+        .await
+        .expect_err("rejected");
+    assert_eq!(
+        err.kind(),
+        async_nats::ConnectErrorKind::AuthorizationViolation
+    );
+}
+
+#[tokio::test]
+async fn stream_import_with_to_rewrites_wildcards() {
+    let importer = r#"
+name = "acme"
+[[users]]
+user = "alice"
+password = "alice-pw"
+[[imports]]
+stream = { account = "globex", subject = "orders.*.>" }
+to = "incoming.*.globex.>"
+"#;
+    let dir = TenantDir::new(&[("acme", importer), ("globex", GLOBEX)]);
+    let server = common::start_with(dir.config()).await;
+    let alice = user(&server, "alice", "alice-pw").await;
+    let gina = user(&server, "gina", "gina-pw").await;
+    let mut sub = alice.subscribe("incoming.>").await.unwrap();
+    alice.flush().await.unwrap();
+    common::eventually("shadowed", || server.subscriptions() >= 2).await;
+    gina.publish("orders.eu.book.42", "x".into()).await.unwrap();
+    gina.flush().await.unwrap();
+    assert_eq!(
+        next_msg(&mut sub).await.subject.as_str(),
+        "incoming.eu.globex.book.42"
+    );
+}
+
+#[tokio::test]
+async fn reload_removing_a_tenant_disconnects_its_clients() {
+    let (dir, _) = tenants();
+    let server = common::start_with(dir.config()).await;
+    let gina = user(&server, "gina", "gina-pw").await;
+    let alice = user(&server, "alice", "alice-pw").await;
+    common::eventually("both logged in", || {
+        server.tenant_connections("globex") == 1
+    })
+    .await;
+    // acme imports from globex, so drop acme's imports along with globex.
+    dir.remove("globex");
+    dir.write(
+        "acme",
+        "name = \"acme\"\n[[users]]\nuser = \"alice\"\npassword = \"alice-pw\"\n",
+    );
+    server.reload().await.expect("reload");
+    common::eventually("gina disconnected", || {
+        gina.connection_state() != async_nats::connection::State::Connected
+    })
+    .await;
+    alice.flush().await.expect("alice unaffected");
+    assert_eq!(
+        alice.connection_state(),
+        async_nats::connection::State::Connected
+    );
+}
