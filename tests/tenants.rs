@@ -496,3 +496,39 @@ async fn reload_removing_a_tenant_disconnects_its_clients() {
         async_nats::connection::State::Connected
     );
 }
+
+/// Regression: an importer's queue subscription must not join the
+/// exporter's own queue group of the same name.
+#[tokio::test]
+async fn queue_groups_do_not_merge_across_a_stream_import() {
+    let importer = r#"
+name = "acme"
+[[users]]
+user = "alice"
+password = "alice-pw"
+[[imports]]
+stream = { account = "globex", subject = "orders.>" }
+"#;
+    let dir = TenantDir::new(&[("acme", importer), ("globex", GLOBEX)]);
+    let server = common::start_with(dir.config()).await;
+    let alice = user(&server, "alice", "alice-pw").await;
+    let gina = user(&server, "gina", "gina-pw").await;
+    let mut acme_q = alice.queue_subscribe("orders.>", "q".into()).await.unwrap();
+    let mut globex_q = gina.queue_subscribe("orders.>", "q".into()).await.unwrap();
+    alice.flush().await.unwrap();
+    gina.flush().await.unwrap();
+    common::eventually("subscribed", || server.subscriptions() >= 3).await;
+    for i in 0..20 {
+        gina.publish(format!("orders.{i}"), "x".into())
+            .await
+            .unwrap();
+    }
+    gina.flush().await.unwrap();
+    // Each tenant's group gets every message once.
+    for _ in 0..20 {
+        next_msg(&mut acme_q).await;
+        next_msg(&mut globex_q).await;
+    }
+    no_msg(&mut acme_q).await;
+    no_msg(&mut globex_q).await;
+}

@@ -224,7 +224,10 @@ impl Plan {
             endpoint,
             subject: args.subject.clone(),
             sub_endpoint,
-            sub_subject: args.sub_subject.clone().unwrap_or_else(|| args.subject.clone()),
+            sub_subject: args
+                .sub_subject
+                .clone()
+                .unwrap_or_else(|| args.subject.clone()),
             msgs,
             size: args.size,
             pubs: args.pubs,

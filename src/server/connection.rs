@@ -412,7 +412,12 @@ impl Connection {
                 continue;
             }
             let filter = import.exporter_filter(&sub.subject);
-            let shadow = Arc::new(Subscription::shadow(sub, import.clone(), filter));
+            let shadow = Arc::new(Subscription::shadow(
+                sub,
+                import.clone(),
+                filter,
+                &self.account.name,
+            ));
             import
                 .exporter
                 .index

@@ -225,8 +225,16 @@ impl Subscription {
         }
     }
 
-    /// A copy of `origin` for the exporter's index, on the exporter's `filter`.
-    pub fn shadow(origin: &Arc<Subscription>, import: Arc<StreamImport>, filter: Bytes) -> Self {
+    /// A copy of `origin` for the exporter's index, on the exporter's
+    /// `filter`. Its queue group is keyed by the importing account too, so
+    /// it never joins the exporter's own group of the same name (queue
+    /// names cannot contain spaces, so the key cannot collide).
+    pub fn shadow(
+        origin: &Arc<Subscription>,
+        import: Arc<StreamImport>,
+        filter: Bytes,
+        importer: &str,
+    ) -> Self {
         let target = match &origin.target {
             Target::Client(c) => Target::Client(c.clone()),
             Target::Service(s) => Target::Service(s.clone()),
@@ -235,7 +243,10 @@ impl Subscription {
             target,
             sid: origin.sid.clone(),
             subject: filter,
-            queue: origin.queue.clone(),
+            queue: origin
+                .queue
+                .as_ref()
+                .map(|q| Bytes::from([&q[..], b" ", importer.as_bytes()].concat())),
             shadow: Some(Shadow {
                 import,
                 origin: origin.clone(),
