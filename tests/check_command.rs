@@ -117,3 +117,47 @@ fn good_set_passes() {
         "ok: 3 tenants, 6 users, 2 exports, 3 imports"
     );
 }
+
+/// `check` refuses what `serve` would refuse: rules that only fail when the
+/// tenants are loaded (mappings, import rewrites, server-level names).
+#[test]
+fn rejects_what_serve_would_refuse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write =
+        |name: &str, body: &str| std::fs::write(dir.path().join(name), body).expect("write");
+    write(
+        "a.toml",
+        "name = \"a\"\n[[users]]\nuser = \"u\"\npassword = \"p\"\n[[mappings]]\nsource = \"x.>\"\nto = \"y.{{wildcard(1)}}\"\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["check", "--tenants"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert!(!out.status.success(), "bad mapping accepted");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("mappings"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    write(
+        "a.toml",
+        "name = \"a\"\n[[users]]\nuser = \"u\"\npassword = \"p\"\n",
+    );
+    let config = dir.path().join("server.conf");
+    std::fs::write(&config, "no_auth_user = \"ghost\"\ntenants = \"unused\"\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["check", "--tenants"])
+        .arg(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success(), "unknown no_auth_user accepted");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ghost"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

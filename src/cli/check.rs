@@ -24,9 +24,12 @@ pub struct CheckArgs {
 /// count, or prints a one-line summary to stdout.
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let mut problems: Vec<String> = Vec::new();
-    if let Some(path) = &args.config
-        && let Err(e) = ServerConfig::load(path)
-    {
+    let mut config = ServerConfig::default();
+    let loaded = args.config.as_deref().map(ServerConfig::load);
+    if let Some(Ok(c)) = &loaded {
+        config = c.clone();
+    }
+    if let Some(Err(e)) = loaded {
         match e {
             ConfigError::Invalid(lines) => problems.extend(lines),
             ConfigError::Parse { path, message } => {
@@ -46,6 +49,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             None
         }
     };
+    // Everything file by file passed: now load the tenants exactly as
+    // `serve` does (users, no_auth_user, system_account, imports, mappings),
+    // so `check` accepts precisely what `serve` starts with.
+    if problems.is_empty() {
+        config.tenants = Some(args.tenants.clone());
+        if let Err(e) = crate::server::check_tenancy(&config) {
+            problems.extend(
+                e.to_string()
+                    .lines()
+                    .filter(|l| !l.ends_with(':'))
+                    .map(str::to_string),
+            );
+        }
+    }
     match summary {
         Some(summary) if problems.is_empty() => {
             println!("{summary}");

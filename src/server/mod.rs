@@ -111,6 +111,16 @@ impl Shared {
     }
 }
 
+/// Loads and validates the tenants `config` names exactly as `Server::start`
+/// does, without starting anything.
+pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
+    config
+        .validate()
+        .map_err(|errs| ServerError::Config(errs.join("\n")))?;
+    Tenancy::load(config, &Tenancy::without_tenants())?;
+    Ok(())
+}
+
 /// A running broker.
 pub struct Server {
     shared: Arc<Shared>,

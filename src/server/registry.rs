@@ -16,9 +16,14 @@ const DEFAULT_THRESHOLD: Duration = Duration::from_secs(120);
 pub type Accounts = FxHashMap<Arc<str>, Arc<Account>>;
 
 /// Builds accounts for `tenants` (already validated), reusing accounts of
-/// the same name from `previous`. Accounts missing from `tenants` are left
-/// out of the result and have their rules cleared.
-pub fn build_accounts(tenants: &[TenantFile], previous: &Accounts) -> Accounts {
+/// the same name from `previous`. Every tenant's rules are built before any
+/// is applied, so an error leaves the running accounts untouched. Accounts
+/// missing from `tenants` are left out of the result and have their rules
+/// cleared.
+pub fn build_accounts(
+    tenants: &[TenantFile],
+    previous: &Accounts,
+) -> Result<Accounts, Vec<String>> {
     let mut accounts: Accounts = FxHashMap::default();
     for t in tenants {
         let account = previous
@@ -27,11 +32,21 @@ pub fn build_accounts(tenants: &[TenantFile], previous: &Accounts) -> Accounts {
             .unwrap_or_else(|| Account::new(&t.name));
         accounts.insert(account.name.clone(), account);
     }
+    let mut built = Vec::with_capacity(tenants.len());
+    let mut errors = Vec::new();
     for t in tenants {
         let Some(account) = accounts.get(t.name.as_str()) else {
             continue;
         };
-        let rules = rules_for(t, tenants, &accounts);
+        match rules_for(t, tenants, &accounts) {
+            Ok(rules) => built.push((account.clone(), rules)),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for (account, rules) in built {
         account.set_rules(rules);
     }
     for (name, old) in previous {
@@ -39,10 +54,15 @@ pub fn build_accounts(tenants: &[TenantFile], previous: &Accounts) -> Accounts {
             old.clear_rules();
         }
     }
-    accounts
+    Ok(accounts)
 }
 
-fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> AccountRules {
+fn rules_for(
+    t: &TenantFile,
+    tenants: &[TenantFile],
+    accounts: &Accounts,
+) -> Result<AccountRules, Vec<String>> {
+    let mut errors = Vec::new();
     let mut rules = AccountRules::with_limits(
         t.limits.max_connections,
         t.limits.max_subscriptions,
@@ -50,7 +70,7 @@ fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> Acc
     );
     match crate::tenant::mappings::compile(&t.mappings) {
         Ok(table) => rules.mappings = table,
-        Err(e) => tracing::warn!(tenant = %t.name, error = %e, "mappings skipped"),
+        Err(e) => errors.push(format!("tenant `{}`: mappings: {e}", t.name)),
     }
     for import in &t.imports {
         if let Some(src) = &import.stream {
@@ -66,7 +86,7 @@ fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> Acc
                 (None, Some(to)) => match SubjectRewrite::template(source, to.as_bytes()) {
                     Ok(rewrite) => (to.as_bytes().to_vec(), rewrite),
                     Err(e) => {
-                        tracing::warn!(tenant = %t.name, error = %e, "stream import skipped");
+                        errors.push(format!("tenant `{}`: stream import: {e}", t.name));
                         continue;
                     }
                 },
@@ -88,7 +108,7 @@ fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> Acc
             let rewrite = match SubjectRewrite::template(local, source) {
                 Ok(rewrite) => rewrite,
                 Err(e) => {
-                    tracing::warn!(tenant = %t.name, error = %e, "service import skipped");
+                    errors.push(format!("tenant `{}`: service import: {e}", t.name));
                     continue;
                 }
             };
@@ -115,5 +135,9 @@ fn rules_for(t: &TenantFile, tenants: &[TenantFile], accounts: &Accounts) -> Acc
             }));
         }
     }
-    rules
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
 }

@@ -65,7 +65,8 @@ impl Tenancy {
         {
             return Err(TenancyError::UnknownSystemAccount(name.clone()));
         }
-        let accounts = build_accounts(&tenants, &previous.accounts);
+        let accounts = build_accounts(&tenants, &previous.accounts)
+            .map_err(|errors| TenancyError::Tenants(errors.join("\n")))?;
         let system = match &config.system_account {
             Some(name) => accounts
                 .get(name.as_str())
