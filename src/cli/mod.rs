@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "switchyard", version, propagate_version = true)]
 pub struct Cli {
     /// Log level or filter (error, warn, info, debug, trace, or a tracing
-    /// filter such as `switchyard=debug`). Overrides RUST_LOG.
+    /// filter such as `switchyard=debug`).
     #[arg(long, global = true, default_value = "info", env = "SWITCHYARD_LOG")]
     pub log_level: String,
 
