@@ -144,8 +144,12 @@ pub(crate) fn decode_verified(token: &str) -> Result<Decoded, JwtError> {
         return Err(JwtError::UnsupportedAlgorithm { alg: header.alg });
     }
 
+    // Invalid UTF-8 becomes U+FFFD, as Go's encoding/json reads it:
+    // @nats-io/jwt writes Latin-1 characters as single bytes.
     let json = base64url("payload", payload_b64)?;
-    let id: Identifier = parse_json("payload", &json)?;
+    let json = String::from_utf8_lossy(&json);
+    let json = json.as_bytes();
+    let id: Identifier = parse_json("payload", json)?;
     if id.v1_type.is_some_and(|t| !t.is_empty()) {
         return Err(JwtError::UnsupportedVersion { version: 1 });
     }
@@ -176,10 +180,10 @@ pub(crate) fn decode_verified(token: &str) -> Result<Decoded, JwtError> {
     check_kind(claim, &id.iss, claim.issuer_kind())?;
 
     let decoded = match claim {
-        ClaimType::Operator => Operator::wrap(parse_json("payload", &json)?),
-        ClaimType::Account => Account::wrap(parse_json("payload", &json)?),
-        ClaimType::User => User::wrap(parse_json("payload", &json)?),
-        ClaimType::Activation => Activation::wrap(parse_json("payload", &json)?),
+        ClaimType::Operator => Operator::wrap(parse_json("payload", json)?),
+        ClaimType::Account => Account::wrap(parse_json("payload", json)?),
+        ClaimType::User => User::wrap(parse_json("payload", json)?),
+        ClaimType::Activation => Activation::wrap(parse_json("payload", json)?),
     };
     let subject = &decoded.data().sub;
     check_kind(claim, subject, claim.subject_kind()).map_err(|_| JwtError::WrongSubjectKind {

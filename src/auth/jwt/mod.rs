@@ -28,7 +28,11 @@ mod permissions;
 mod user;
 
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vector_tests;
 
 pub use account::{
     Account, AccountLimits, ExternalAuthorization, REVOKE_ALL, SigningKey, USER_SCOPE, UserScope,

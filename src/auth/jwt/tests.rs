@@ -335,6 +335,24 @@ fn headers_versions_and_shapes_are_checked() {
 }
 
 #[test]
+fn invalid_utf8_in_the_payload_reads_as_go_reads_it() {
+    let account = KeyPair::new_account();
+    let (iss, user) = (account.public_key(), KeyPair::new_user().public_key());
+    // "café" as @nats-io/jwt writes it: Latin-1, not UTF-8.
+    let mut payload = format!(r#"{{"iss":"{iss}","sub":"{user}","name":"caf"#).into_bytes();
+    payload.push(0xE9);
+    payload.extend_from_slice(br#"","nats":{"type":"user","version":2}}"#);
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(HEADER),
+        URL_SAFE_NO_PAD.encode(&payload)
+    );
+    let sig = URL_SAFE_NO_PAD.encode(account.sign(input.as_bytes()).unwrap());
+    let decoded = decode_at(&format!("{input}.{sig}"), NOW).unwrap();
+    assert_eq!(decoded.data().name, "caf\u{FFFD}");
+}
+
+#[test]
 fn go_nulls_and_early_v2_shapes_decode() {
     let account = KeyPair::new_account();
     let iss = account.public_key();
