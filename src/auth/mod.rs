@@ -1,12 +1,14 @@
 //! Authentication: who a connection is, from its CONNECT credentials.
 //!
 //! This module owns the checks (passwords and tokens, plain or bcrypt; nkey
-//! signatures over the server's nonce) and the [`UserDirectory`] that maps
-//! credentials to an [`Identity`]: a tenant, a user and its permissions. It
-//! does not read configuration files, send `-ERR`, or enforce permissions;
-//! the server does those with what this module returns.
+//! signatures over the server's nonce), the NATS JWT codec ([`jwt`]) and
+//! the [`UserDirectory`] that maps credentials to an [`Identity`]: a
+//! tenant, a user and its permissions. It does not read configuration
+//! files, send `-ERR`, or enforce permissions; the server does those with
+//! what this module returns.
 
 mod error;
+pub mod jwt;
 mod nkey;
 mod nonce;
 mod password;

@@ -1,0 +1,69 @@
+//! Activation JWTs: an exporting account's permission for one importing
+//! account (`sub`) to import a subject that needs a token.
+
+use serde::{Deserialize, Serialize};
+
+use super::claims::{ActivationClaims, ClaimType, Claims, ClaimsData, Decoded, NatsClaim};
+use super::exports::ExportType;
+use super::permissions::nullable;
+use super::{JWT_VERSION, is_zero_u32};
+
+/// The `nats` object of an activation JWT.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activation {
+    /// The exported subject being granted.
+    #[serde(rename = "subject", default, skip_serializing_if = "String::is_empty")]
+    pub import_subject: String,
+    #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
+    pub import_type: Option<ExportType>,
+    /// Set when a signing key of the exporter issued the JWT.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub issuer_account: String,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tags: Vec<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub claim_type: String,
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub version: u32,
+}
+
+impl ActivationClaims {
+    /// An activation for the importing account `subject` (an `A...` key).
+    pub fn new(subject: impl Into<String>, import_subject: &str, kind: ExportType) -> Self {
+        Claims {
+            data: ClaimsData {
+                sub: subject.into(),
+                ..Default::default()
+            },
+            nats: Activation {
+                import_subject: import_subject.to_string(),
+                import_type: Some(kind),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl NatsClaim for Activation {
+    const TYPE: ClaimType = ClaimType::Activation;
+
+    fn stamp(&mut self) {
+        self.claim_type = Self::TYPE.as_str().to_string();
+        self.version = JWT_VERSION;
+    }
+
+    fn wrap(claims: Claims<Self>) -> Decoded {
+        Decoded::Activation(claims)
+    }
+
+    fn unwrap(decoded: Decoded) -> Option<Claims<Self>> {
+        match decoded {
+            Decoded::Activation(c) => Some(c),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! NATS JWT v2 (`alg: ed25519-nkey`), byte-compatible with nats-io/jwt:
+//! the claim types (operator, account, user, activation), issuing and
+//! verifying tokens, and `.creds` files.
+//!
+//! This module checks what a token says about itself: its signature, that
+//! its issuer and subject are the right kinds of nkey for its claim type,
+//! and its validity period. Whether the issuer is *trusted* (the operator is
+//! configured, the account lists the signing key, the user is not revoked)
+//! is for the caller that holds the operator and account JWTs; the claim
+//! types offer the lookups it needs (`OperatorClaims::is_signer`,
+//! `AccountClaims::is_signer`, `AccountClaims::is_revoked`).
+//!
+//! Serialization mirrors nats-io/jwt's Go structs field by field (order,
+//! and `omitempty` as `skip_serializing_if`), so a JWT issued here carries
+//! the same `jti` nats-io/jwt would compute for the same claims. Fields of
+//! the Go structs that a broker without JetStream has no use for are not
+//! modelled; they are ignored when a token is read.
+
+mod account;
+mod activation;
+mod claims;
+mod codec;
+mod creds;
+mod error;
+mod exports;
+mod operator;
+mod permissions;
+mod user;
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod vector_tests;
+
+pub use account::{
+    Account, AccountLimits, ExternalAuthorization, REVOKE_ALL, SigningKey, USER_SCOPE, UserScope,
+    WeightedMapping,
+};
+pub use activation::Activation;
+pub use claims::{
+    AccountClaims, ActivationClaims, ClaimType, Claims, ClaimsData, Decoded, NatsClaim,
+    OperatorClaims, UserClaims,
+};
+pub use codec::{decode, decode_at, encode, encode_at, hash_id};
+pub use creds::{format_creds, parse_creds};
+pub use error::JwtError;
+pub use exports::{Export, ExportType, Import, LatencySampling, ResponseType, ServiceLatency};
+pub use operator::Operator;
+pub use permissions::{
+    Permission, Permissions, ResponsePermission, TimeRange, UserPermissionLimits,
+};
+pub use user::User;
+
+/// The `nats.version` this module writes and the only one it reads.
+pub const JWT_VERSION: u32 = 2;
+
+pub(crate) fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}

@@ -1,0 +1,85 @@
+//! Operator JWTs: the root of trust, self-signed by the operator's key.
+
+use serde::{Deserialize, Serialize};
+
+use super::claims::{ClaimType, Claims, ClaimsData, Decoded, NatsClaim, OperatorClaims};
+use super::permissions::{is_false, nullable};
+use super::{JWT_VERSION, is_zero_u32};
+
+/// The `nats` object of an operator JWT, in nats-io/jwt's field order
+/// (its `identity` list is not modelled and is ignored when read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    /// Other operator keys (`O...`) allowed to sign account JWTs.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub signing_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub account_server_url: String,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub operator_service_urls: Vec<String>,
+    /// Public key of the system account.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub system_account: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub assert_server_version: String,
+    /// Accounts must be signed by a signing key, never by the identity key.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strict_signing_key_usage: bool,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tags: Vec<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub claim_type: String,
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub version: u32,
+}
+
+impl OperatorClaims {
+    /// Claims for the operator `subject` (an `O...` key).
+    pub fn new(subject: impl Into<String>) -> Self {
+        Claims {
+            data: ClaimsData {
+                sub: subject.into(),
+                ..Default::default()
+            },
+            nats: Operator::default(),
+        }
+    }
+
+    /// Whether `key` may sign for this operator: its identity key or one of
+    /// its signing keys.
+    pub fn is_signer(&self, key: &str) -> bool {
+        key == self.data.sub || self.nats.signing_keys.iter().any(|k| k == key)
+    }
+}
+
+impl NatsClaim for Operator {
+    const TYPE: ClaimType = ClaimType::Operator;
+
+    fn stamp(&mut self) {
+        self.claim_type = Self::TYPE.as_str().to_string();
+        self.version = JWT_VERSION;
+    }
+
+    fn wrap(claims: Claims<Self>) -> Decoded {
+        Decoded::Operator(claims)
+    }
+
+    fn unwrap(decoded: Decoded) -> Option<Claims<Self>> {
+        match decoded {
+            Decoded::Operator(c) => Some(c),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! User JWTs: who may connect to an account, with which permissions.
+
+use serde::{Deserialize, Serialize};
+
+use super::claims::{ClaimType, Claims, ClaimsData, Decoded, NatsClaim, UserClaims};
+use super::permissions::{UserPermissionLimits, nullable};
+use super::{JWT_VERSION, is_zero_u32};
+
+/// The `nats` object of a user JWT.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    #[serde(flatten)]
+    pub limits: UserPermissionLimits,
+    /// Set when a signing key of this account issued the JWT (then `iss` is
+    /// the signing key and this is the account's identity key).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub issuer_account: String,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tags: Vec<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub claim_type: String,
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub version: u32,
+}
+
+impl UserClaims {
+    /// Claims for the user `subject` (a `U...` key), unlimited like
+    /// nats-io/jwt's `NewUserClaims`.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Claims {
+            data: ClaimsData {
+                sub: subject.into(),
+                ..Default::default()
+            },
+            nats: User {
+                limits: UserPermissionLimits::unlimited(),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The account this user belongs to: `issuer_account` when a signing key
+    /// issued the JWT, otherwise the issuer itself.
+    pub fn account(&self) -> &str {
+        if self.nats.issuer_account.is_empty() {
+            &self.data.iss
+        } else {
+            &self.nats.issuer_account
+        }
+    }
+}
+
+impl NatsClaim for User {
+    const TYPE: ClaimType = ClaimType::User;
+
+    fn stamp(&mut self) {
+        self.claim_type = Self::TYPE.as_str().to_string();
+        self.version = JWT_VERSION;
+    }
+
+    fn wrap(claims: Claims<Self>) -> Decoded {
+        Decoded::User(claims)
+    }
+
+    fn unwrap(decoded: Decoded) -> Option<Claims<Self>> {
+        match decoded {
+            Decoded::User(c) => Some(c),
+            _ => None,
+        }
+    }
+}
