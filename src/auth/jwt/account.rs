@@ -255,8 +255,8 @@ impl AccountClaims {
         self.nats.signing_keys.iter().find(|k| k.key() == key)
     }
 
-    /// Whether `key` may issue JWTs for this account: its identity key or
-    /// one of its signing keys.
+    /// Whether `key` may issue user and activation JWTs for this account:
+    /// its identity key or one of its signing keys.
     pub fn is_signer(&self, key: &str) -> bool {
         key == self.data.sub || self.signing_key(key).is_some()
     }

@@ -32,7 +32,7 @@ pub enum JwtError {
     #[error("{claim} JWT: issuer `{issuer}` is not a valid public nkey")]
     InvalidIssuer { claim: ClaimType, issuer: String },
     #[error(
-        "{claim} JWT: issuer `{issuer}` is {found} key; {claim} JWTs are issued by {expected} keys"
+        "{claim} JWT: issuer `{issuer}` is {found} key, but {claim} JWTs must be issued by {expected} key"
     )]
     WrongIssuerKind {
         claim: ClaimType,

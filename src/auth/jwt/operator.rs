@@ -57,10 +57,11 @@ impl OperatorClaims {
         }
     }
 
-    /// Whether `key` may sign for this operator: its identity key or one of
-    /// its signing keys.
+    /// Whether `key` may sign account JWTs for this operator: one of its
+    /// signing keys, or its identity key unless `strict_signing_key_usage`.
     pub fn is_signer(&self, key: &str) -> bool {
-        key == self.data.sub || self.nats.signing_keys.iter().any(|k| k == key)
+        (key == self.data.sub && !self.nats.strict_signing_key_usage)
+            || self.nats.signing_keys.iter().any(|k| k == key)
     }
 }
 

@@ -44,6 +44,12 @@ fn every_claim_type_round_trips() {
 
     let mut op = OperatorClaims::new(operator.public_key());
     op.data.name = "op".into();
+    assert!(op.is_signer(&operator.public_key()));
+    op.nats.strict_signing_key_usage = true;
+    assert!(
+        !op.is_signer(&operator.public_key()),
+        "strict: signing keys only"
+    );
     op.nats.signing_keys = vec![KeyPair::new_operator().public_key()];
     op.nats.system_account = account.public_key();
 
@@ -205,7 +211,13 @@ fn issuers_and_subjects_must_be_the_right_kind_of_key() {
 
     // The encoder refuses to sign what the decoder would refuse.
     let err = encode_at(&UserClaims::new(&user), &operator, NOW).unwrap_err();
-    assert!(matches!(err, JwtError::WrongIssuerKind { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "user JWT: issuer `{}` is an operator key, but user JWTs must be issued by an account key",
+            operator.public_key()
+        )
+    );
     let err = encode_at(&AccountClaims::new(&user), &operator, NOW).unwrap_err();
     assert!(matches!(err, JwtError::WrongSubjectKind { .. }), "{err}");
     let public_only = KeyPair::from_public_key(&account.public_key()).unwrap();
