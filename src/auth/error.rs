@@ -26,6 +26,20 @@ pub enum AuthError {
     SignatureMissing { nkey: String },
     #[error("nkey `{nkey}`: the signature does not match the nonce")]
     BadSignature { nkey: String },
+    #[error("user JWT: {reason}")]
+    BadJwt { reason: String },
+    #[error("user JWT: account `{account}` is not known to the trusted operator")]
+    UnknownAccount { account: String },
+    #[error("user JWT: issuer `{issuer}` is not account `{account}` or one of its signing keys")]
+    NotIssuedByAccount { issuer: String, account: String },
+    #[error("user JWT for `{user}` is revoked")]
+    Revoked { user: String },
+    #[error("user JWT for `{user}` is a bearer token, which account `{account}` does not allow")]
+    BearerNotAllowed { user: String, account: String },
+    #[error("user `{user}` may not connect from {ip}")]
+    SourceNotAllowed { user: String, ip: String },
+    #[error("user JWTs are only accepted in operator mode")]
+    NoOperator,
 }
 
 /// One problem in the users of the tenant files. `user` is the user's name

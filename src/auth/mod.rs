@@ -9,8 +9,10 @@
 
 mod error;
 pub mod jwt;
+pub mod jwt_login;
 mod nkey;
 mod nonce;
+pub mod operator;
 mod password;
 mod users;
 

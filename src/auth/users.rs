@@ -32,6 +32,8 @@ pub struct Identity {
     /// The user's own permissions, else its tenant's default permissions;
     /// `None` means unrestricted.
     pub permissions: Option<Permissions>,
+    /// When the credentials stop being valid (a user JWT's `exp`), unix seconds.
+    pub expires: Option<i64>,
 }
 
 /// All users of all tenants, indexed by user name, token and nkey.

@@ -26,6 +26,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub tenants: Option<PathBuf>,
 
+    /// Operator directory (from `switchyard auth init`): trust its operator,
+    /// serve its accounts, accept user JWTs (`.creds`) [default: the config
+    /// file's `operator_dir`]. SIGHUP re-reads it.
+    #[arg(long, value_name = "DIR")]
+    pub operator_dir: Option<PathBuf>,
+
     /// Worker threads for the async runtime [default: one per core].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -44,6 +50,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = args.tenants {
         config.tenants = Some(dir);
+    }
+    if let Some(dir) = args.operator_dir {
+        config.operator_dir = Some(dir);
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();

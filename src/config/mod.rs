@@ -62,6 +62,10 @@ pub struct ServerConfig {
     /// Directory of tenant files (`*.toml`), one tenant (account) each.
     /// Relative paths are taken from the config file's directory.
     pub tenants: Option<PathBuf>,
+    /// Operator directory (as `switchyard auth init` creates): trust its
+    /// operator and serve its accounts; users log in with user JWTs
+    /// (`.creds`). Relative paths are taken from the config file's directory.
+    pub operator_dir: Option<PathBuf>,
     /// User (by name) that clients connecting without credentials are bound to.
     pub no_auth_user: Option<String>,
     /// Tenant that receives system events (`$SYS.ACCOUNT.<tenant>.CONNECT`
@@ -94,6 +98,7 @@ impl Default for ServerConfig {
             write_deadline: Duration::from_secs(10),
             authorization: None,
             tenants: None,
+            operator_dir: None,
             no_auth_user: None,
             system_account: None,
         }
@@ -112,10 +117,15 @@ impl ServerConfig {
             path: shown.clone(),
             message: e.to_string(),
         })?;
-        if let (Some(dir), Some(base)) = (&config.tenants, path.parent())
-            && dir.is_relative()
+        for dir in [&mut config.tenants, &mut config.operator_dir]
+            .into_iter()
+            .flatten()
         {
-            config.tenants = Some(base.join(dir));
+            if let Some(base) = path.parent()
+                && dir.is_relative()
+            {
+                *dir = base.join(&*dir);
+            }
         }
         config.validate().map_err(|errs| {
             ConfigError::Invalid(errs.into_iter().map(|e| format!("{shown}: {e}")).collect())
@@ -152,13 +162,15 @@ impl ServerConfig {
                 errs.push("authorization: user and password go together".to_string());
             }
         }
-        if self.tenants.is_some() && self.authorization.is_some() {
+        if (self.tenants.is_some() || self.operator_dir.is_some()) && self.authorization.is_some() {
             errs.push(
                 "authorization: not allowed with tenants (define users in the tenant files)"
                     .to_string(),
             );
         }
-        if self.tenants.is_none() && (self.no_auth_user.is_some() || self.system_account.is_some())
+        if self.tenants.is_none()
+            && self.operator_dir.is_none()
+            && (self.no_auth_user.is_some() || self.system_account.is_some())
         {
             errs.push("no_auth_user and system_account: need tenants".to_string());
         }

@@ -23,6 +23,8 @@ pub enum CloseReason {
     SlowConsumer,
     MaxConnections,
     MaxAccountConnections,
+    AuthExpired,
+    AuthRevoked,
 }
 
 impl CloseReason {
@@ -39,6 +41,8 @@ impl CloseReason {
             CloseReason::StaleConnection => "Stale Connection",
             CloseReason::MaxConnections => "maximum connections exceeded",
             CloseReason::MaxAccountConnections => "maximum account active connections exceeded",
+            CloseReason::AuthExpired => "User Authentication Expired",
+            CloseReason::AuthRevoked => "User Authentication Revoked",
             // nats-server closes these without a word: malformed arguments,
             // slow consumers, and ordinary ends.
             CloseReason::ProtocolViolation
@@ -79,6 +83,8 @@ impl CloseReason {
             CloseReason::SlowConsumer => "Slow Consumer (Pending Bytes)",
             CloseReason::MaxConnections => "Maximum Connections Exceeded",
             CloseReason::MaxAccountConnections => "Maximum Account Connections Exceeded",
+            CloseReason::AuthExpired => "Authentication Expired",
+            CloseReason::AuthRevoked => "Authentication Revoked",
         }
     }
 }

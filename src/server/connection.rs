@@ -5,8 +5,9 @@
 //! across an `.await`, so every branch of the `select!` is cancellation safe.
 
 use super::account::{Account, AccountRules};
+use super::claims;
 use super::close::CloseReason;
-use super::deliver::Message;
+use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
 use super::login::LoginState;
 use super::responses::RESPONSE_PREFIX;
@@ -130,8 +131,18 @@ impl Connection {
         let auth_required = self.server.auth_required();
         let auth_deadline = sleep(cfg.auth_timeout);
         tokio::pin!(auth_deadline);
+        // Armed when a login's credentials carry an expiry.
+        let expiry = sleep(std::time::Duration::from_secs(365 * 24 * 3600));
+        tokio::pin!(expiry);
+        let mut armed: Option<Instant> = None;
         let handle = self.handle.clone();
         loop {
+            if self.login.expires != armed {
+                armed = self.login.expires;
+                if let Some(at) = armed {
+                    expiry.as_mut().reset(at);
+                }
+            }
             if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
                 self.read_buf.reserve(READ_CHUNK);
             }
@@ -145,6 +156,7 @@ impl Connection {
                 }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = &mut auth_deadline, if auth_required && !self.connected => return CloseReason::AuthTimeout,
+                _ = &mut expiry, if armed.is_some() => return CloseReason::AuthExpired,
                 _ = ping.tick() => {
                     if let Err(reason) = self.on_ping_timer() {
                         return reason;
@@ -338,6 +350,15 @@ impl Connection {
             ));
             return Ok(());
         }
+        if let Some(id) = claims::update_target(subject)
+            && self.is_system_account()
+        {
+            let answer = claims::apply_update(&self.server, id, payload);
+            if let Some(reply) = reply {
+                publish_internal(&self.server, &self.account, reply, &answer);
+            }
+            return Ok(());
+        }
         self.route(Message {
             subject,
             reply,
@@ -345,6 +366,10 @@ impl Connection {
             payload,
         });
         Ok(())
+    }
+
+    fn is_system_account(&self) -> bool {
+        Arc::ptr_eq(&self.account, &self.server.tenancy().system)
     }
 
     /// Publish permissions, with replies allowed by `allow_responses`.

@@ -10,7 +10,7 @@ use super::deliver::publish_internal;
 use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
-use crate::auth::{Identity, new_nonce};
+use crate::auth::{AuthError, Identity, new_nonce};
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
 use std::sync::Arc;
@@ -24,9 +24,20 @@ pub(super) struct LoginState {
     pub identity: Option<Identity>,
     /// Counted in its account's `connections`.
     bound: bool,
+    /// When the login's credentials expire (a user JWT's `exp`).
+    pub expires: Option<tokio::time::Instant>,
     started: SystemTime,
     pub in_msgs: u64,
     pub in_bytes: u64,
+}
+
+/// The monotonic instant at which unix time `exp` (seconds) is reached.
+fn expiry_instant(exp: i64) -> tokio::time::Instant {
+    let now_unix = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let left = (exp as f64 - now_unix).max(0.0);
+    tokio::time::Instant::now() + std::time::Duration::from_secs_f64(left)
 }
 
 impl LoginState {
@@ -35,6 +46,7 @@ impl LoginState {
             nonce: server.tenancy().nonce_required().then(new_nonce),
             identity: None,
             bound: false,
+            expires: None,
             started: SystemTime::now(),
             in_msgs: 0,
             in_bytes: 0,
@@ -46,17 +58,19 @@ impl Connection {
     /// Checks the CONNECT credentials and binds the connection to its account.
     pub(super) fn login(&mut self, opts: &ConnectOptions) -> Result<(), CloseReason> {
         let tenancy = self.server.tenancy();
-        let Some(users) = &tenancy.users else {
+        if tenancy.users.is_none() {
             if !self.server.authorize(opts) {
                 tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
                 return Err(CloseReason::AuthViolation);
             }
             return Ok(());
-        };
-        let identity = users.authenticate(opts, self.login.nonce.as_deref()).map_err(|e| {
-            tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
-            CloseReason::AuthViolation
-        })?;
+        }
+        let identity = tenancy
+            .authenticate(opts, self.login.nonce.as_deref(), self.peer.ip())
+            .map_err(|e| {
+                tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
+                CloseReason::AuthViolation
+            })?;
         let Some(account) = tenancy.accounts.get(&*identity.tenant).cloned() else {
             return Err(CloseReason::AuthViolation);
         };
@@ -76,6 +90,7 @@ impl Connection {
         self.set_permissions(&identity)?;
         self.account = account;
         self.rules = rules;
+        self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);
         Ok(())
     }
@@ -94,13 +109,18 @@ impl Connection {
             return Ok(());
         };
         let tenancy = self.server.tenancy();
-        let Some(users) = &tenancy.users else {
+        if tenancy.users.is_none() {
             return Err(CloseReason::AuthViolation);
-        };
-        let identity = users.authenticate(&self.opts, self.login.nonce.as_deref()).map_err(|e| {
-            tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");
-            CloseReason::AuthViolation
-        })?;
+        }
+        let identity = tenancy
+            .authenticate(&self.opts, self.login.nonce.as_deref(), self.peer.ip())
+            .map_err(|e| {
+                tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");
+                match e {
+                    AuthError::Revoked { .. } => CloseReason::AuthRevoked,
+                    _ => CloseReason::AuthViolation,
+                }
+            })?;
         let same_account = tenancy
             .accounts
             .get(&*identity.tenant)
@@ -116,6 +136,7 @@ impl Connection {
                 m.min(self.server.config.max_payload)
             });
         self.set_permissions(&identity)?;
+        self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);
         self.refresh_subscriptions();
         Ok(())

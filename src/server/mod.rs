@@ -5,6 +5,7 @@
 //! reports the bound address and stops the server gracefully.
 
 mod account;
+mod claims;
 mod close;
 mod connection;
 mod deliver;
@@ -67,13 +68,28 @@ pub(crate) struct Shared {
     /// Replaced whole on reload; read when a client logs in.
     tenancy: RwLock<Arc<Tenancy>>,
     /// Serialises reloads.
-    reloading: tokio::sync::Mutex<()>,
+    reloading: parking_lot::Mutex<()>,
     event_seq: AtomicU64,
 }
 
 impl Shared {
     fn auth_required(&self) -> bool {
         self.config.authorization.is_some() || self.tenancy.read().auth_required()
+    }
+
+    /// Rebuilds the tenancy from the configured files and tells every
+    /// connection to re-check its login. One reload at a time.
+    fn reload_now(&self) -> Result<(), ServerError> {
+        let _one_at_a_time = self.reloading.lock();
+        let previous = self.tenancy();
+        let next = Tenancy::load(&self.config, &previous)?;
+        let tenants = next.tenants.len();
+        *self.tenancy.write() = Arc::new(next);
+        for client in self.clients.iter() {
+            client.request_reload();
+        }
+        tracing::info!(tenants, "tenants reloaded");
+        Ok(())
     }
 
     fn next_event_seq(&self) -> u64 {
@@ -177,7 +193,7 @@ impl Server {
             clients: DashMap::new(),
             all_closed: Notify::new(),
             tenancy: RwLock::new(Arc::new(tenancy)),
-            reloading: tokio::sync::Mutex::new(()),
+            reloading: parking_lot::Mutex::new(()),
             event_seq: AtomicU64::new(0),
         });
         tokio::spawn(sweep_responses(shared.clone()));
@@ -248,16 +264,12 @@ impl Server {
     /// disconnected, and subscriptions no longer permitted are dropped.
     /// On error nothing changes.
     pub async fn reload(&self) -> Result<(), ServerError> {
-        let _one_at_a_time = self.shared.reloading.lock().await;
-        let previous = self.shared.tenancy();
-        let next = Tenancy::load(&self.shared.config, &previous)?;
-        let tenants = next.tenants.len();
-        *self.shared.tenancy.write() = Arc::new(next);
-        for client in self.shared.clients.iter() {
-            client.request_reload();
-        }
-        tracing::info!(tenants, "tenants reloaded");
-        Ok(())
+        let shared = self.shared.clone();
+        // Loading reads files and may check bcrypt hashes: keep it off the
+        // async workers.
+        tokio::task::spawn_blocking(move || shared.reload_now())
+            .await
+            .unwrap_or_else(|e| Err(ServerError::Config(format!("reload task failed: {e}"))))
     }
 
     /// Stops accepting, lets every connection flush what is queued, and

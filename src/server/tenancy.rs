@@ -4,10 +4,15 @@
 
 use super::account::{Account, SYSTEM_ACCOUNT};
 use super::registry::{Accounts, build_accounts};
-use crate::auth::UserDirectory;
+use crate::auth::AuthError;
+use crate::auth::jwt_login::authenticate_jwt;
+use crate::auth::operator::OperatorTrust;
+use crate::auth::{Identity, UserDirectory};
 use crate::config::ServerConfig;
 use crate::config::tenant::TenantFile;
 use crate::config::tenants::{load_dir, validate};
+use crate::protocol::ConnectOptions;
+use std::net::IpAddr;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -19,6 +24,8 @@ pub enum TenancyError {
     Users(String),
     #[error("system_account `{0}` is not a tenant")]
     UnknownSystemAccount(String),
+    #[error("operator: {0}")]
+    Operator(String),
 }
 
 pub struct Tenancy {
@@ -28,6 +35,8 @@ pub struct Tenancy {
     /// Where `$SYS.ACCOUNT.*` events are published.
     pub system: Arc<Account>,
     pub tenants: Vec<TenantFile>,
+    /// Operator mode: the trusted operator and its accounts.
+    pub operator: Option<OperatorTrust>,
 }
 
 impl Tenancy {
@@ -38,19 +47,32 @@ impl Tenancy {
             users: None,
             system: Account::new(SYSTEM_ACCOUNT),
             tenants: Vec::new(),
+            operator: None,
         }
     }
 
     /// Loads and validates the tenants named by `config`, reusing the
     /// accounts of `previous` so live connections keep their indexes.
     pub fn load(config: &ServerConfig, previous: &Tenancy) -> Result<Tenancy, TenancyError> {
-        let Some(dir) = &config.tenants else {
+        if config.tenants.is_none() && config.operator_dir.is_none() {
             return Ok(Tenancy::without_tenants());
-        };
+        }
         let join = |issues: Vec<String>| issues.join("\n");
-        let files = load_dir(dir).map_err(|issues| {
-            TenancyError::Tenants(join(issues.iter().map(ToString::to_string).collect()))
-        })?;
+        let mut files = match &config.tenants {
+            Some(dir) => load_dir(dir).map_err(|issues| {
+                TenancyError::Tenants(join(issues.iter().map(ToString::to_string).collect()))
+            })?,
+            None => Vec::new(),
+        };
+        let operator = match &config.operator_dir {
+            Some(dir) => {
+                Some(OperatorTrust::load(dir).map_err(|e| TenancyError::Operator(e.to_string()))?)
+            }
+            None => None,
+        };
+        if let Some(trust) = &operator {
+            files.extend(trust.tenants());
+        }
         let issues = validate(&files);
         if !issues.is_empty() {
             return Err(TenancyError::Tenants(join(
@@ -60,14 +82,19 @@ impl Tenancy {
         let tenants: Vec<TenantFile> = files.into_iter().map(|(_, t)| t).collect();
         let users = UserDirectory::new(&tenants, config.no_auth_user.as_deref())
             .map_err(|e| TenancyError::Users(e.to_string()))?;
-        if let Some(name) = &config.system_account
+        let system_name = config.system_account.clone().or_else(|| {
+            operator
+                .as_ref()
+                .and_then(|o| o.system_account().map(str::to_string))
+        });
+        if let Some(name) = &system_name
             && !tenants.iter().any(|t| &t.name == name)
         {
             return Err(TenancyError::UnknownSystemAccount(name.clone()));
         }
         let accounts = build_accounts(&tenants, &previous.accounts)
             .map_err(|errors| TenancyError::Tenants(errors.join("\n")))?;
-        let system = match &config.system_account {
+        let system = match &system_name {
             Some(name) => accounts
                 .get(name.as_str())
                 .cloned()
@@ -79,16 +106,42 @@ impl Tenancy {
             users: Some(users),
             system,
             tenants,
+            operator,
         })
     }
 
+    /// Logs a connection in: a user JWT in operator mode, else the users of
+    /// the tenant files.
+    pub fn authenticate(
+        &self,
+        opts: &ConnectOptions,
+        nonce: Option<&str>,
+        peer: IpAddr,
+    ) -> Result<Identity, AuthError> {
+        if opts.jwt.as_deref().is_some_and(|j| !j.is_empty()) {
+            let Some(trust) = &self.operator else {
+                return Err(AuthError::NoOperator);
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            return authenticate_jwt(trust, opts, nonce, peer, now);
+        }
+        match &self.users {
+            Some(users) => users.authenticate(opts, nonce),
+            None => Err(AuthError::MissingCredentials),
+        }
+    }
+
     pub fn auth_required(&self) -> bool {
-        self.users.as_ref().is_some_and(|u| !u.is_empty())
+        self.operator.is_some() || self.users.as_ref().is_some_and(|u| !u.is_empty())
     }
 
     pub fn nonce_required(&self) -> bool {
-        self.users
-            .as_ref()
-            .is_some_and(UserDirectory::nonce_required)
+        self.operator.is_some()
+            || self
+                .users
+                .as_ref()
+                .is_some_and(UserDirectory::nonce_required)
     }
 }

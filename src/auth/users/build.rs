@@ -88,6 +88,7 @@ impl<'a> Builder<'a> {
                 .permissions
                 .clone()
                 .or_else(|| tenant.default_permissions.clone()),
+            expires: None,
         });
 
         let mut may_be_no_auth = true;

@@ -1,0 +1,148 @@
+//! Logging in with a user JWT (operator mode), in nats-server's order:
+//! decode and check times, find the account, check the issuer (the account
+//! or one of its signing keys; a scoped key imposes its template), bearer or
+//! nonce signature, revocation, and source address.
+
+use super::error::AuthError;
+use super::jwt::{self, SigningKey, UserClaims};
+use super::nkey::verify_nonce_signature;
+use super::operator::{OperatorTrust, to_permissions};
+use super::users::Identity;
+use crate::protocol::ConnectOptions;
+use std::net::IpAddr;
+
+/// Authenticates CONNECT's `jwt` and `sig` against the trusted accounts.
+pub fn authenticate_jwt(
+    trust: &OperatorTrust,
+    opts: &ConnectOptions,
+    nonce: Option<&str>,
+    peer: IpAddr,
+    now: i64,
+) -> Result<Identity, AuthError> {
+    let token = opts.jwt.as_deref().unwrap_or_default();
+    let user: UserClaims = jwt::decode_at(token, now)
+        .and_then(|d| d.into_claims())
+        .map_err(|e| AuthError::BadJwt {
+            reason: e.to_string(),
+        })?;
+    let account_key = user.account().to_string();
+    let Some(account) = trust.accounts.get(&account_key) else {
+        return Err(AuthError::UnknownAccount {
+            account: account_key,
+        });
+    };
+    let subject = user.data.sub.clone();
+    let issuer = &user.data.iss;
+    let mut limits = user.nats.limits.clone();
+    if *issuer != account.claims.data.sub {
+        match account.claims.signing_key(issuer) {
+            Some(SigningKey::Key(_)) => {}
+            // A scoped signing key's users get the scope's permissions.
+            Some(SigningKey::Scoped(scope)) => limits = scope.template.clone(),
+            None => {
+                return Err(AuthError::NotIssuedByAccount {
+                    issuer: issuer.clone(),
+                    account: account_key,
+                });
+            }
+        }
+    }
+    if user.nats.limits.bearer_token {
+        if account.claims.nats.limits.disallow_bearer {
+            return Err(AuthError::BearerNotAllowed {
+                user: subject,
+                account: account_key,
+            });
+        }
+    } else {
+        let Some(nonce) = nonce else {
+            return Err(AuthError::NonceNotIssued { nkey: subject });
+        };
+        let Some(sig) = opts.sig.as_deref().filter(|s| !s.is_empty()) else {
+            return Err(AuthError::SignatureMissing { nkey: subject });
+        };
+        if !verify_nonce_signature(&subject, nonce, sig) {
+            return Err(AuthError::BadSignature { nkey: subject });
+        }
+    }
+    if account.claims.is_revoked(&subject, user.data.iat) {
+        return Err(AuthError::Revoked { user: subject });
+    }
+    if !limits.src.is_empty() && !limits.src.iter().any(|cidr| cidr_contains(cidr, peer)) {
+        return Err(AuthError::SourceNotAllowed {
+            user: subject,
+            ip: peer.to_string(),
+        });
+    }
+    let permissions = to_permissions(&limits.permissions)
+        .or_else(|| to_permissions(&account.claims.nats.default_permissions));
+    let name = if user.data.name.is_empty() {
+        subject.clone()
+    } else {
+        user.data.name.clone()
+    };
+    Ok(Identity {
+        tenant: account_key.into(),
+        user: name.into(),
+        permissions,
+        expires: (user.data.exp > 0).then_some(user.data.exp),
+    })
+}
+
+/// Whether `ip` is inside `cidr` (`10.0.0.0/8`, `::1/128`, or a bare address).
+pub fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
+    let (net, bits) = match cidr.trim().split_once('/') {
+        Some((net, bits)) => (net, bits.parse::<u32>().ok()),
+        None => (cidr.trim(), None),
+    };
+    let Ok(net) = net.parse::<IpAddr>() else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => prefix_eq(
+            u128::from(u32::from(n)),
+            u128::from(u32::from(i)),
+            bits.unwrap_or(32),
+            32,
+        ),
+        (IpAddr::V6(n), IpAddr::V6(i)) => {
+            prefix_eq(u128::from(n), u128::from(i), bits.unwrap_or(128), 128)
+        }
+        (IpAddr::V4(n), IpAddr::V6(i)) => i.to_ipv4_mapped().is_some_and(|i| {
+            prefix_eq(
+                u128::from(u32::from(n)),
+                u128::from(u32::from(i)),
+                bits.unwrap_or(32),
+                32,
+            )
+        }),
+        _ => false,
+    }
+}
+
+fn prefix_eq(a: u128, b: u128, bits: u32, width: u32) -> bool {
+    if bits > width {
+        return false;
+    }
+    let shift = width - bits;
+    if shift >= 128 {
+        return true;
+    }
+    (a >> shift) == (b >> shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cidr_contains;
+
+    #[test]
+    fn cidrs() {
+        let ip = |s: &str| s.parse().unwrap();
+        assert!(cidr_contains("127.0.0.0/8", ip("127.0.0.1")));
+        assert!(!cidr_contains("10.0.0.0/8", ip("127.0.0.1")));
+        assert!(cidr_contains("192.168.1.7", ip("192.168.1.7")));
+        assert!(cidr_contains("0.0.0.0/0", ip("8.8.8.8")));
+        assert!(cidr_contains("::1/128", ip("::1")));
+        assert!(!cidr_contains("garbage", ip("::1")));
+    }
+}

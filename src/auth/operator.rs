@@ -1,0 +1,295 @@
+//! Operator mode: trust one operator, accept the account JWTs it signed,
+//! and turn them into the same tenant model the TOML files produce.
+//!
+//! Reads the directory that `switchyard auth` writes:
+//! `D/operator.jwt` and `D/accounts/<NAME>/account.jwt`. An account is a
+//! tenant named by its public key (`A...`), so imports name accounts the way
+//! JWTs do. Users are not listed anywhere: they present user JWTs signed by
+//! their account (see `jwt_login`).
+
+use super::jwt::{self, AccountClaims, ExportType, JwtError, OperatorClaims, ResponseType};
+use crate::config::tenant::{
+    AllowResponses, ExportEntry, ImportEntry, ImportSource, MappingEntry, Permissions,
+    ResponseLimits, ResponseType as TenantResponseType, SubjectRules, TenantFile, TenantLimits,
+    WeightedDestination,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum OperatorError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Jwt { path: String, source: JwtError },
+    #[error(
+        "{what}: issued by `{issuer}`, which is not the trusted operator or one of its signing keys"
+    )]
+    NotTrusted { what: String, issuer: String },
+    #[error("account JWT for `{expected}` has subject `{found}`")]
+    WrongSubject { expected: String, found: String },
+}
+
+/// One account JWT the operator signed.
+#[derive(Debug, Clone)]
+pub struct TrustedAccount {
+    /// The account's display name (its directory name when read from disk).
+    pub name: String,
+    pub jwt: String,
+    pub claims: AccountClaims,
+    pub path: PathBuf,
+}
+
+/// The trusted operator and the accounts it vouches for.
+#[derive(Debug, Clone)]
+pub struct OperatorTrust {
+    pub dir: PathBuf,
+    pub operator: OperatorClaims,
+    /// Keyed by account public key.
+    pub accounts: BTreeMap<String, TrustedAccount>,
+}
+
+fn read(path: &Path) -> Result<String, OperatorError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|source| OperatorError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+impl OperatorTrust {
+    pub fn load(dir: &Path) -> Result<OperatorTrust, OperatorError> {
+        let op_path = dir.join("operator.jwt");
+        let token = read(&op_path)?;
+        let operator: OperatorClaims =
+            jwt::decode(&token)
+                .and_then(|d| d.into_claims())
+                .map_err(|source| OperatorError::Jwt {
+                    path: op_path.display().to_string(),
+                    source,
+                })?;
+        // An operator JWT is self-signed, by its identity key or one of its signing keys.
+        let op = &operator;
+        if op.data.iss != op.data.sub && !op.nats.signing_keys.contains(&op.data.iss) {
+            return Err(OperatorError::NotTrusted {
+                what: "operator JWT".into(),
+                issuer: op.data.iss.clone(),
+            });
+        }
+        let mut trust = OperatorTrust {
+            dir: dir.to_path_buf(),
+            operator,
+            accounts: BTreeMap::new(),
+        };
+        let accounts_dir = dir.join("accounts");
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(&accounts_dir) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => {
+                return Err(OperatorError::Io {
+                    path: accounts_dir.display().to_string(),
+                    source,
+                });
+            }
+        };
+        entries.sort();
+        for account_dir in entries {
+            let path = account_dir.join("account.jwt");
+            if !path.is_file() {
+                continue;
+            }
+            let token = read(&path)?;
+            let name = account_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let account = trust.verify_account(&token, &path.display().to_string())?;
+            trust.accounts.insert(
+                account.data.sub.clone(),
+                TrustedAccount {
+                    name,
+                    jwt: token,
+                    claims: account,
+                    path,
+                },
+            );
+        }
+        Ok(trust)
+    }
+
+    /// Decodes an account JWT and checks the trusted operator signed it.
+    pub fn verify_account(&self, token: &str, what: &str) -> Result<AccountClaims, OperatorError> {
+        let claims: AccountClaims =
+            jwt::decode(token)
+                .and_then(|d| d.into_claims())
+                .map_err(|source| OperatorError::Jwt {
+                    path: what.to_string(),
+                    source,
+                })?;
+        if !self.is_operator_key(&claims.data.iss) {
+            return Err(OperatorError::NotTrusted {
+                what: what.to_string(),
+                issuer: claims.data.iss.clone(),
+            });
+        }
+        Ok(claims)
+    }
+
+    fn is_operator_key(&self, key: &str) -> bool {
+        key == self.operator.data.sub || self.operator.nats.signing_keys.iter().any(|k| k == key)
+    }
+
+    /// The system account's public key, if the operator names one.
+    pub fn system_account(&self) -> Option<&str> {
+        Some(self.operator.nats.system_account.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// Stores an updated account JWT (already verified) where `load` reads it.
+    pub fn store_update(
+        &self,
+        claims: &AccountClaims,
+        token: &str,
+    ) -> Result<PathBuf, OperatorError> {
+        let path = match self.accounts.get(&claims.data.sub) {
+            Some(existing) => existing.path.clone(),
+            None => self
+                .dir
+                .join("accounts")
+                .join(&claims.data.sub)
+                .join("account.jwt"),
+        };
+        let io = |source| OperatorError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&path, format!("{token}\n")).map_err(io)?;
+        Ok(path)
+    }
+
+    /// The accounts as tenant files, for the shared validation and build.
+    pub fn tenants(&self) -> Vec<(PathBuf, TenantFile)> {
+        self.accounts
+            .values()
+            .map(|a| (a.path.clone(), to_tenant(&a.claims)))
+            .collect()
+    }
+}
+
+fn limit(n: i64) -> Option<usize> {
+    (n > 0).then_some(n as usize)
+}
+
+/// JWT permissions in the tenant-file shape; `None` when they restrict nothing.
+pub fn to_permissions(p: &jwt::Permissions) -> Option<Permissions> {
+    let rules = |r: &jwt::Permission| {
+        (!r.allow.is_empty() || !r.deny.is_empty()).then(|| SubjectRules {
+            allow: r.allow.clone(),
+            deny: r.deny.clone(),
+        })
+    };
+    let publish = rules(&p.publish);
+    let subscribe = rules(&p.subscribe);
+    let allow_responses = p.resp.map(|r| {
+        AllowResponses::Limits(ResponseLimits {
+            max: u32::try_from(r.max).ok().filter(|&m| m > 0).unwrap_or(1),
+            ttl: if r.ttl > 0 {
+                Duration::from_nanos(r.ttl as u64)
+            } else {
+                Duration::from_secs(120)
+            },
+        })
+    });
+    (publish.is_some() || subscribe.is_some() || allow_responses.is_some()).then_some(Permissions {
+        publish,
+        subscribe,
+        allow_responses,
+    })
+}
+
+fn to_tenant(a: &AccountClaims) -> TenantFile {
+    let n = &a.nats;
+    let exports = n
+        .exports
+        .iter()
+        .map(|e| {
+            let service = e.kind == Some(ExportType::Service);
+            ExportEntry {
+                stream: (!service).then(|| e.subject.clone()),
+                service: service.then(|| e.subject.clone()),
+                accounts: Vec::new(),
+                response_type: service.then_some(match e.response_type {
+                    Some(ResponseType::Stream) => TenantResponseType::Stream,
+                    Some(ResponseType::Chunked) => TenantResponseType::Chunked,
+                    _ => TenantResponseType::Singleton,
+                }),
+                response_threshold: (service && e.response_threshold > 0)
+                    .then(|| Duration::from_nanos(e.response_threshold as u64)),
+            }
+        })
+        .collect();
+    let imports = n
+        .imports
+        .iter()
+        .map(|i| {
+            let source = ImportSource {
+                account: i.account.clone(),
+                subject: i.subject.clone(),
+            };
+            let local = if !i.local_subject.is_empty() {
+                Some(i.local_subject.clone())
+            } else {
+                Some(i.to.clone()).filter(|t| !t.is_empty())
+            };
+            if i.kind == Some(ExportType::Service) {
+                ImportEntry {
+                    service: Some(source),
+                    to: local,
+                    ..ImportEntry::default()
+                }
+            } else {
+                ImportEntry {
+                    stream: Some(source),
+                    to: local,
+                    ..ImportEntry::default()
+                }
+            }
+        })
+        .collect();
+    let mappings = n
+        .mappings
+        .iter()
+        .map(|(source, dests)| MappingEntry {
+            source: source.clone(),
+            to: None,
+            destinations: dests
+                .iter()
+                .map(|d| WeightedDestination {
+                    subject: d.subject.clone(),
+                    weight: if d.weight == 0 { 100 } else { d.weight },
+                })
+                .collect(),
+        })
+        .collect();
+    TenantFile {
+        name: a.data.sub.clone(),
+        users: Vec::new(),
+        default_permissions: to_permissions(&n.default_permissions),
+        limits: TenantLimits {
+            max_connections: limit(n.limits.conn),
+            max_subscriptions: limit(n.limits.subs),
+            max_payload: limit(n.limits.payload),
+        },
+        exports,
+        imports,
+        mappings,
+    }
+}

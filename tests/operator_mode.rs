@@ -1,0 +1,227 @@
+//! Operator mode: accounts and users defined by NATS JWTs, logins with
+//! `.creds`, account updates on $SYS, revocation and expiry.
+
+mod common;
+
+use base64::Engine;
+use nkeys::KeyPair;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use switchyard::auth::jwt::{AccountClaims, OperatorClaims, UserClaims, encode, format_creds};
+use switchyard::{Server, ServerConfig};
+
+struct Operator {
+    dir: tempfile::TempDir,
+    operator: KeyPair,
+    app: KeyPair,
+    sys: KeyPair,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+impl Operator {
+    fn new() -> Operator {
+        let o = Operator {
+            dir: tempfile::tempdir().expect("temp dir"),
+            operator: KeyPair::new_operator(),
+            app: KeyPair::new_account(),
+            sys: KeyPair::new_account(),
+        };
+        let mut op = OperatorClaims::new(o.operator.public_key());
+        op.data.name = "test-operator".into();
+        op.nats.system_account = o.sys.public_key();
+        write(
+            &o.dir.path().join("operator.jwt"),
+            &encode(&op, &o.operator).expect("operator jwt"),
+        );
+        o.write_account("SYS", &o.sys, |_| {});
+        o.write_account("APP", &o.app, |_| {});
+        o
+    }
+
+    fn account_jwt(&self, account: &KeyPair, edit: impl FnOnce(&mut AccountClaims)) -> String {
+        let mut claims = AccountClaims::new(account.public_key());
+        edit(&mut claims);
+        encode(&claims, &self.operator).expect("account jwt")
+    }
+
+    fn write_account(&self, name: &str, account: &KeyPair, edit: impl FnOnce(&mut AccountClaims)) {
+        let jwt = self.account_jwt(account, edit);
+        write(
+            &self
+                .dir
+                .path()
+                .join("accounts")
+                .join(name)
+                .join("account.jwt"),
+            &jwt,
+        );
+    }
+
+    /// A user of `account`; returns the user key and its JWT.
+    fn user(&self, account: &KeyPair, edit: impl FnOnce(&mut UserClaims)) -> (KeyPair, String) {
+        let user = KeyPair::new_user();
+        let mut claims = UserClaims::new(user.public_key());
+        edit(&mut claims);
+        let jwt = encode(&claims, account).expect("user jwt");
+        (user, jwt)
+    }
+
+    fn creds(&self, name: &str, user: &KeyPair, jwt: &str) -> std::path::PathBuf {
+        let path = self.dir.path().join(format!("{name}.creds"));
+        write(
+            &path,
+            &format_creds(jwt, &user.seed().expect("seed")).expect("creds"),
+        );
+        path
+    }
+
+    fn config(&self) -> ServerConfig {
+        ServerConfig {
+            operator_dir: Some(self.dir.path().to_path_buf()),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+async fn creds_client(server: &Server, path: &Path) -> async_nats::Client {
+    async_nats::ConnectOptions::with_credentials_file(path)
+        .await
+        .expect("creds file")
+        .connect(server.client_url())
+        .await
+        .expect("creds user connects")
+}
+
+/// Logs in over raw TCP with a user JWT, signing the INFO nonce.
+async fn raw_login(server: &Server, user: &KeyPair, jwt: &str) -> (common::Raw, String) {
+    let mut raw = common::Raw::connect(server).await;
+    let info: serde_json::Value =
+        serde_json::from_str(raw.info.trim_start_matches("INFO ").trim()).expect("INFO json");
+    let nonce = info["nonce"].as_str().expect("nonce in INFO").to_string();
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(user.sign(nonce.as_bytes()).expect("sign"));
+    let connect = format!(
+        "CONNECT {{\"jwt\":\"{jwt}\",\"sig\":\"{sig}\",\"verbose\":false,\"protocol\":1}}\r\nPING\r\n"
+    );
+    let (answer, _) = raw.exchange(connect.as_bytes()).await;
+    (raw, answer)
+}
+
+#[tokio::test]
+async fn creds_user_publishes_and_subscribes() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    let (user, jwt) = op.user(&op.app, |u| u.data.name = "alice".into());
+    let path = op.creds("alice", &user, &jwt);
+    let client = creds_client(&server, &path).await;
+    let mut sub = client.subscribe("greet.*").await.unwrap();
+    client.flush().await.unwrap();
+    common::eventually("subscribed", || server.subscriptions() >= 1).await;
+    client.publish("greet.jwt", "hello".into()).await.unwrap();
+    assert_eq!(&common::next_msg(&mut sub).await.payload[..], b"hello");
+    assert_eq!(server.tenant_connections(&op.app.public_key()), 1);
+}
+
+#[tokio::test]
+async fn bad_jwts_are_refused() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    // Signed by an account the operator never signed.
+    let stranger = KeyPair::new_account();
+    let (user, jwt) = op.user(&stranger, |_| {});
+    let (_, answer) = raw_login(&server, &user, &jwt).await;
+    assert_eq!(answer, "-ERR 'Authorization Violation'\r\n");
+    // Expired.
+    let (user, jwt) = op.user(&op.app, |u| u.data.exp = now() - 10);
+    let (_, answer) = raw_login(&server, &user, &jwt).await;
+    assert_eq!(answer, "-ERR 'Authorization Violation'\r\n");
+    // Right JWT, nonce signed by someone else.
+    let (_, jwt) = op.user(&op.app, |_| {});
+    let (_, answer) = raw_login(&server, &KeyPair::new_user(), &jwt).await;
+    assert_eq!(answer, "-ERR 'Authorization Violation'\r\n");
+    // JWT permissions are enforced.
+    let (user, jwt) = op.user(&op.app, |u| {
+        u.nats.limits.permissions.publish.deny = vec!["secret.>".into()]
+    });
+    let (mut raw, answer) = raw_login(&server, &user, &jwt).await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+    let (answer, _) = raw.exchange(b"PUB secret.x 1\r\nx\r\nPING\r\n").await;
+    assert_eq!(
+        answer,
+        "-ERR 'Permissions Violation for Publish to \"secret.x\"'\r\nPONG\r\n"
+    );
+}
+
+#[tokio::test]
+async fn expiring_jwt_disconnects_with_the_nats_error() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    let (user, jwt) = op.user(&op.app, |u| u.data.exp = now() + 2);
+    let (mut raw, answer) = raw_login(&server, &user, &jwt).await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+    let (rest, closed) = raw.read_for(Duration::from_secs(5)).await;
+    assert!(
+        String::from_utf8_lossy(&rest).ends_with("-ERR 'User Authentication Expired'\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert!(closed);
+}
+
+#[tokio::test]
+async fn claims_update_revokes_a_live_user() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    let (user, jwt) = op.user(&op.app, |_| {});
+    let (mut raw, answer) = raw_login(&server, &user, &jwt).await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+
+    let (admin, admin_jwt) = op.user(&op.sys, |u| u.data.name = "admin".into());
+    let admin = creds_client(&server, &op.creds("admin", &admin, &admin_jwt)).await;
+    let revoked = op.account_jwt(&op.app, |a| {
+        a.nats.revocations.insert(user.public_key(), now() + 1);
+    });
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", op.app.public_key());
+    let reply = admin
+        .request(subject, revoked.into())
+        .await
+        .expect("answer");
+    let answer: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
+    assert_eq!(answer["data"]["code"], 200, "{answer}");
+    assert_eq!(answer["data"]["account"], op.app.public_key());
+
+    let (rest, closed) = raw.read_for(Duration::from_secs(3)).await;
+    assert!(
+        String::from_utf8_lossy(&rest).contains("-ERR 'User Authentication Revoked'\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert!(closed);
+
+    // An update not signed by the operator is refused.
+    let forged = encode(
+        &AccountClaims::new(op.app.public_key()),
+        &KeyPair::new_operator(),
+    )
+    .expect("jwt");
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", op.app.public_key());
+    let reply = admin.request(subject, forged.into()).await.expect("answer");
+    let answer: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
+    assert!(
+        answer["error"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("not the trusted operator")),
+        "{answer}"
+    );
+}
