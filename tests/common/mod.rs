@@ -2,6 +2,8 @@
 //! checking exact protocol bytes.
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
+pub mod auth;
+
 use std::time::Duration;
 use switchyard::{Server, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
