@@ -1,10 +1,11 @@
 //! Authentication: who a connection is, from its CONNECT credentials.
 //!
 //! This module owns the checks (passwords and tokens, plain or bcrypt; nkey
-//! signatures over the server's nonce), the NATS JWT codec ([`jwt`]) and
-//! the [`UserDirectory`] that maps credentials to an [`Identity`]: a
-//! tenant, a user and its permissions. It does not read configuration
-//! files, send `-ERR`, or enforce permissions; the server does those with
+//! signatures over the server's nonce), the NATS JWT codec ([`jwt`]), the
+//! operator directory that `switchyard auth` writes ([`store`]), and the
+//! [`UserDirectory`] that maps credentials to an [`Identity`]: a tenant, a
+//! user and its permissions. It does not read configuration files, send
+//! `-ERR`, or enforce permissions; the server does those with
 //! what this module returns.
 
 mod error;
@@ -14,6 +15,7 @@ mod nkey;
 mod nonce;
 pub mod operator;
 mod password;
+pub mod store;
 mod users;
 
 pub use error::{AuthConfigError, AuthConfigIssue, AuthError};

@@ -1,5 +1,6 @@
 //! The command line: clap definitions here, one file per subcommand.
 
+mod auth;
 mod bench;
 pub mod check;
 mod serve;
@@ -32,6 +33,11 @@ pub enum Command {
     /// Measure a NATS server (this one or nats-server) with raw-protocol
     /// publishers and subscribers: pub, sub, pubsub, queue or req.
     Bench(crate::bench::BenchArgs),
+    /// Issue and inspect NATS JWT credentials (operator, accounts, users,
+    /// .creds files) in an operator directory that Switchyard and
+    /// nats-server both trust.
+    #[command(after_help = auth::LAYOUT)]
+    Auth(auth::AuthArgs),
 }
 
 /// Runs the parsed command line; the binary maps the error to an exit code.
@@ -41,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Auth(args) => auth::run(args),
     }
 }
 

@@ -2,6 +2,7 @@
 //! checking exact protocol bytes.
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
+pub mod auth;
 pub mod operator;
 
 use std::time::Duration;

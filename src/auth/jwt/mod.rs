@@ -44,6 +44,9 @@ pub use claims::{
     OperatorClaims, UserClaims,
 };
 pub use codec::{decode, decode_at, encode, encode_at, hash_id};
+// Signature and key-kind checks without the clock, for the operator
+// directory (`auth::store`), which leaves validity periods to its callers.
+pub(crate) use codec::decode_verified;
 pub use creds::{format_creds, parse_creds};
 pub use error::JwtError;
 pub use exports::{Export, ExportType, Import, LatencySampling, ResponseType, ServiceLatency};
