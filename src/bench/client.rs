@@ -15,6 +15,8 @@ pub(crate) struct ServerInfo {
     pub describe: String,
     pub max_payload: Option<u64>,
     pub auth_required: bool,
+    /// What to sign when logging in with `--creds`.
+    pub nonce: Option<String>,
 }
 
 impl ServerInfo {
@@ -46,6 +48,7 @@ impl ServerInfo {
                 .get("auth_required")
                 .and_then(|x| x.as_bool())
                 .unwrap_or(false),
+            nonce: v.get("nonce").and_then(|x| x.as_str()).map(str::to_string),
         }
     }
 }
@@ -112,12 +115,14 @@ pub(crate) async fn connect(
         }
     }
     conn.info = info.unwrap_or_default();
-    let mut hello = ep.connect_line();
+    let mut hello = ep
+        .connect_line(conn.info.nonce.as_deref())
+        .map_err(|message| protocol(&conn.addr, message))?;
     hello.extend_from_slice(setup);
     conn.ping_with(&hello, wait).await.map_err(|e| match e {
         BenchError::Server { addr, message, .. } if conn.info.auth_required => {
             let hint = if !ep.has_credentials() {
-                " (the server requires authentication: use --user/--password or --token)"
+                " (the server requires authentication: use --user/--password, --token or --creds)"
             } else {
                 ""
             };

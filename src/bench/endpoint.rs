@@ -1,6 +1,10 @@
-//! Where to connect: URL parsing and the CONNECT line.
+//! Where to connect: URL parsing, credentials and the CONNECT line.
 
 use super::BenchError;
+use base64::Engine;
+use nkeys::KeyPair;
+use std::path::Path;
+use std::sync::Arc;
 
 const DEFAULT_PORT: u16 = 4222;
 
@@ -14,6 +18,49 @@ pub(crate) struct Endpoint {
     user: Option<String>,
     password: Option<String>,
     token: Option<String>,
+    creds: Option<UserCreds>,
+}
+
+/// A user JWT and the key that proves the user holds it, from a `.creds`
+/// file. The key is shared, not re-derived from the seed per connection,
+/// because decoding a seed costs as much as the signature itself.
+#[derive(Clone)]
+pub(crate) struct UserCreds {
+    jwt: String,
+    key: Arc<KeyPair>,
+}
+
+impl std::fmt::Debug for UserCreds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the seed.
+        f.debug_struct("UserCreds")
+            .field("user", &self.key.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserCreds {
+    /// Reads a NATS `.creds` file (user JWT and seed).
+    pub(crate) fn load(path: &Path) -> Result<Self, BenchError> {
+        let err = |reason: String| BenchError::Creds {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let (jwt, seed) = crate::auth::jwt::parse_creds(&text).map_err(|e| err(e.to_string()))?;
+        let key = KeyPair::from_seed(&seed).map_err(|e| err(e.to_string()))?;
+        Ok(UserCreds {
+            jwt,
+            key: Arc::new(key),
+        })
+    }
+
+    /// The CONNECT `sig`: the server's nonce signed with the user's key, in
+    /// base64url without padding, as nats-server expects.
+    fn sign(&self, nonce: &str) -> Result<String, String> {
+        let sig = self.key.sign(nonce.as_bytes()).map_err(|e| e.to_string())?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig))
+    }
 }
 
 impl Endpoint {
@@ -61,14 +108,26 @@ impl Endpoint {
             user,
             password,
             token,
+            creds: None,
         })
     }
 
-    pub(crate) fn has_credentials(&self) -> bool {
-        self.user.is_some() || self.token.is_some()
+    /// Logs in with a user JWT as well (in addition to any other credentials,
+    /// as nats.go would send them).
+    pub(crate) fn with_creds(mut self, creds: Option<UserCreds>) -> Self {
+        self.creds = creds;
+        self
     }
 
-    pub(crate) fn connect_line(&self) -> Vec<u8> {
+    pub(crate) fn has_credentials(&self) -> bool {
+        self.user.is_some() || self.token.is_some() || self.creds.is_some()
+    }
+
+    /// The CONNECT line for a connection whose INFO carried `nonce`. With
+    /// `--creds` the nonce is signed, so the line differs per connection; a
+    /// server that sent no nonce cannot check a JWT login, which is an error
+    /// here rather than a confusing 'Authorization Violation' later.
+    pub(crate) fn connect_line(&self, nonce: Option<&str>) -> Result<Vec<u8>, String> {
         let mut opts = serde_json::json!({
             "verbose": false,
             "pedantic": false,
@@ -89,7 +148,15 @@ impl Endpoint {
                 opts[key] = serde_json::Value::String(v.clone());
             }
         }
-        format!("CONNECT {opts}\r\n").into_bytes()
+        if let Some(creds) = &self.creds {
+            let nonce = nonce.ok_or(
+                "the server sent no nonce in INFO, so it cannot check a --creds login \
+                 (is it running in operator mode?)",
+            )?;
+            opts["jwt"] = serde_json::Value::String(creds.jwt.clone());
+            opts["sig"] = serde_json::Value::String(creds.sign(nonce)?);
+        }
+        Ok(format!("CONNECT {opts}\r\n").into_bytes())
     }
 }
 
@@ -132,14 +199,36 @@ mod tests {
         assert!(addr("tls://x:1").is_err());
         assert!(addr("x:notaport").is_err());
         let ep = Endpoint::parse("nats://bob:s3cret@h:1", None, None, None)?;
-        let line = String::from_utf8_lossy(&ep.connect_line()).into_owned();
+        let line =
+            String::from_utf8_lossy(&ep.connect_line(None).map_err(BenchError::Args)?).into_owned();
         assert!(
             line.contains("\"user\":\"bob\"") && line.contains("\"pass\":\"s3cret\""),
             "{line}"
         );
         assert_eq!(ep.display, "nats://h:1");
         let ep = Endpoint::parse("nats://tok@h:1", None, None, None)?;
-        assert!(String::from_utf8_lossy(&ep.connect_line()).contains("\"auth_token\":\"tok\""));
+        let line = ep.connect_line(None).map_err(BenchError::Args)?;
+        assert!(String::from_utf8_lossy(&line).contains("\"auth_token\":\"tok\""));
+        Ok(())
+    }
+
+    #[test]
+    fn creds_sign_the_nonce() -> Result<(), Box<dyn std::error::Error>> {
+        let user = KeyPair::new_user();
+        let creds = UserCreds {
+            jwt: "header.claims.sig".into(),
+            key: Arc::new(KeyPair::from_seed(&user.seed()?)?),
+        };
+        let ep = Endpoint::parse("h:1", None, None, None)?.with_creds(Some(creds));
+        assert!(ep.has_credentials());
+        assert!(ep.connect_line(None).is_err());
+        let line = String::from_utf8(ep.connect_line(Some("n0nce"))?)?;
+        let json: serde_json::Value =
+            serde_json::from_str(line.trim_start_matches("CONNECT ").trim_end())?;
+        assert_eq!(json["jwt"], "header.claims.sig");
+        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(json["sig"].as_str().ok_or("no sig")?)?;
+        user.verify(b"n0nce", &sig)?;
         Ok(())
     }
 }

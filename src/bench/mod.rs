@@ -6,6 +6,7 @@
 //! pre-built batches of frames, subscribers skip payloads by index.
 
 mod client;
+mod connect;
 mod endpoint;
 mod pubsub;
 mod report;
@@ -31,6 +32,8 @@ pub enum Mode {
     Queue,
     /// Sequential request/reply round trips through a responder connection.
     Req,
+    /// Connection set-up: connect, INFO, CONNECT, PING, PONG, close; repeated.
+    Connect,
 }
 
 impl Mode {
@@ -41,6 +44,7 @@ impl Mode {
             Mode::Pubsub => "pubsub",
             Mode::Queue => "queue",
             Mode::Req => "req",
+            Mode::Connect => "connect",
         }
     }
 }
@@ -49,7 +53,8 @@ impl Mode {
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
     /// What to measure: pub, sub, pubsub (fan-out to every subscriber), queue
-    /// (one queue group), req (request/reply latency) [default: pubsub].
+    /// (one queue group), req (request/reply latency), connect (connection
+    /// set-up rate and latency) [default: pubsub].
     #[arg(value_enum, value_name = "MODE")]
     pub mode: Option<Mode>,
 
@@ -70,8 +75,9 @@ pub struct BenchArgs {
     #[arg(long, default_value = "bench.subject")]
     pub subject: String,
 
-    /// Messages to publish in total (split between publishers), or requests in
-    /// req mode; `_` and `,` separators are accepted [default: 1,000,000, or 20,000 for req].
+    /// Messages to publish in total (split between publishers), requests in
+    /// req mode, or connections in connect mode; `_` and `,` separators are
+    /// accepted [default: 1,000,000, 20,000 for req, 2,000 for connect].
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub msgs: Option<u64>,
 
@@ -79,7 +85,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "BYTES", default_value = "16", value_parser = parse_size)]
     pub size: usize,
 
-    /// Publisher connections; the messages are split between them.
+    /// Publisher connections; the messages are split between them. In connect
+    /// mode: how many connections are set up at the same time.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub pubs: usize,
 
@@ -108,6 +115,13 @@ pub struct BenchArgs {
     #[arg(long)]
     pub token: Option<String>,
 
+    /// NATS .creds file (user JWT and seed): CONNECT carries the JWT and the
+    /// server's INFO nonce signed with the seed, as for a user of an
+    /// operator-mode server. Applies to --url, and to subscribers unless
+    /// --sub-url is given.
+    #[arg(long, value_name = "FILE")]
+    pub creds: Option<std::path::PathBuf>,
+
     /// Where subscribers (and the responder in req mode) connect, when they
     /// must log in differently from publishers, e.g. as a user of another
     /// tenant to measure an import: nats://user:pass@host:port [default: --url
@@ -128,6 +142,8 @@ pub enum BenchError {
     Args(String),
     #[error("invalid server URL {url:?}: {reason}")]
     Url { url: String, reason: String },
+    #[error("cannot use credentials file {path}: {reason}")]
+    Creds { path: String, reason: String },
     #[error("cannot connect to {addr}")]
     Connect {
         addr: String,
@@ -183,9 +199,11 @@ impl Plan {
     fn from_args(args: &BenchArgs) -> Result<Self, BenchError> {
         let mode = args.mode_flag.or(args.mode).unwrap_or(Mode::Pubsub);
         let bad = |m: &str| Err(BenchError::Args(m.to_string()));
-        let msgs = args
-            .msgs
-            .unwrap_or(if mode == Mode::Req { 20_000 } else { 1_000_000 });
+        let msgs = args.msgs.unwrap_or(match mode {
+            Mode::Req => 20_000,
+            Mode::Connect => 2_000,
+            _ => 1_000_000,
+        });
         let subs = args.subs.unwrap_or(if mode == Mode::Queue { 4 } else { 1 });
         if msgs == 0 {
             return bad("--msgs must be at least 1");
@@ -213,7 +231,13 @@ impl Plan {
             args.user.clone(),
             args.password.clone(),
             args.token.clone(),
-        )?;
+        )?
+        .with_creds(
+            args.creds
+                .as_deref()
+                .map(endpoint::UserCreds::load)
+                .transpose()?,
+        );
         let sub_endpoint = match &args.sub_url {
             Some(url) => endpoint::Endpoint::parse(url, None, None, None)?,
             None => endpoint.clone(),
@@ -244,6 +268,7 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
     let plan = Plan::from_args(args)?;
     match plan.mode {
         Mode::Req => req::run(&plan).await,
+        Mode::Connect => connect::run(&plan).await,
         Mode::Pub | Mode::Sub | Mode::Pubsub | Mode::Queue => pubsub::run(&plan).await,
     }
 }
@@ -303,6 +328,9 @@ mod tests {
             (p.msgs, p.endpoint.addr.as_str()),
             (2_000_000, "localhost:4333")
         );
+        let p = plan(&["connect", "--pubs", "8"])?;
+        assert_eq!((p.mode, p.msgs, p.pubs), (Mode::Connect, 2_000, 8));
+        assert!(plan(&["connect", "--creds", "/nonexistent.creds"]).is_err());
         assert!(plan(&["pub", "--mode", "sub"]).is_err());
         assert!(plan(&["pub", "--msgs", "0"]).is_err());
         assert!(plan(&["pub", "--subject", "a.*"]).is_err());

@@ -67,7 +67,8 @@ impl SideStats {
     }
 }
 
-/// Request/reply results.
+/// Request/reply results, or in connect mode the handshakes (`count`
+/// connections, `latency` from TCP connect to PONG).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestStats {
     pub count: u64,
@@ -105,16 +106,21 @@ pub struct BenchReport {
 
 impl BenchReport {
     /// The one number that sums the run up: publish rate for pub, delivery
-    /// rate for sub/pubsub/queue (so fan-out counts every copy), requests/s for req.
+    /// rate for sub/pubsub/queue (so fan-out counts every copy), requests/s for
+    /// req, connections/s for connect.
     pub fn msgs_per_sec(&self) -> f64 {
         let side = match self.mode {
             Mode::Pub => self.publishers.as_ref(),
             Mode::Sub | Mode::Pubsub | Mode::Queue => self.subscribers.as_ref(),
-            Mode::Req => return self.requests.as_ref().map_or(0.0, RequestStats::per_sec),
+            Mode::Req | Mode::Connect => {
+                return self.requests.as_ref().map_or(0.0, RequestStats::per_sec);
+            }
         };
         side.map_or(0.0, SideStats::msgs_per_sec)
     }
 
+    /// One object for every mode; connect mode fills `req` with its
+    /// handshakes, so `msgs_per_sec` and `req.latency_us` read the same way.
     pub fn to_json(&self) -> Value {
         let us = |d: Duration| (d.as_nanos() as f64 / 10.0).round() / 100.0;
         let req = self.requests.as_ref().map(|r| {
@@ -161,11 +167,54 @@ impl fmt::Display for BenchReport {
 
 impl BenchReport {
     fn write_text(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        if self.mode == Mode::Connect {
+            writeln!(
+                f,
+                "connect bench: {} connections, {} at a time, {} ({})",
+                grouped(self.msgs as f64),
+                self.pubs,
+                self.url,
+                self.server
+            )?;
+        } else {
+            self.write_messages(f)?;
+        }
+        if let Some(r) = &self.requests {
+            let (label, unit, what) = match self.mode {
+                Mode::Connect => ("conn", "conn/s ", "handshakes"),
+                _ => ("req ", "req/s  ", "round trips"),
+            };
+            let l = &r.latency;
+            writeln!(
+                f,
+                "  {label} {:>12} {unit} {} {what} in {}",
+                grouped(r.per_sec()),
+                grouped(r.count as f64),
+                human(r.elapsed)
+            )?;
+            writeln!(
+                f,
+                "  latency  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  (min {}, mean {})",
+                human(l.p50),
+                human(l.p90),
+                human(l.p99),
+                human(l.p999),
+                human(l.max),
+                human(l.min),
+                human(l.mean)
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The header and the publisher/subscriber lines of the message modes.
+    fn write_messages(&self, f: &mut impl fmt::Write) -> fmt::Result {
         let who = match self.mode {
             Mode::Pub => format!("{} pub", self.pubs),
             Mode::Sub => format!("{} sub", self.subs),
             Mode::Pubsub | Mode::Queue => format!("{} pub -> {} sub", self.pubs, self.subs),
             Mode::Req => "1 requester -> 1 responder".to_string(),
+            Mode::Connect => String::new(),
         };
         let what = if self.mode == Mode::Req {
             "requests"
@@ -205,27 +254,6 @@ impl BenchReport {
         }
         if self.subscribers.is_some() {
             writeln!(f, "  delivered {} messages", grouped(self.delivered as f64))?;
-        }
-        if let Some(r) = &self.requests {
-            let l = &r.latency;
-            writeln!(
-                f,
-                "  req  {:>12} req/s   {} round trips in {}",
-                grouped(r.per_sec()),
-                grouped(r.count as f64),
-                human(r.elapsed)
-            )?;
-            writeln!(
-                f,
-                "  latency  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  (min {}, mean {})",
-                human(l.p50),
-                human(l.p90),
-                human(l.p99),
-                human(l.p999),
-                human(l.max),
-                human(l.min),
-                human(l.mean)
-            )?;
         }
         Ok(())
     }
