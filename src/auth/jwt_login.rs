@@ -20,11 +20,7 @@ pub fn authenticate_jwt(
     now: i64,
 ) -> Result<Identity, AuthError> {
     let token = opts.jwt.as_deref().unwrap_or_default();
-    let user: UserClaims = jwt::decode_at(token, now)
-        .and_then(|d| d.into_claims())
-        .map_err(|e| AuthError::BadJwt {
-            reason: e.to_string(),
-        })?;
+    let user = verified_user(trust, token, now)?;
     let account_key = user.account().to_string();
     let Some(account) = trust.accounts.get(&account_key) else {
         return Err(AuthError::UnknownAccount {
@@ -87,6 +83,38 @@ pub fn authenticate_jwt(
         permissions,
         expires: (user.data.exp > 0).then_some(user.data.exp),
     })
+}
+
+/// Bound on remembered user JWTs; the map is emptied when it is reached.
+const MAX_VERIFIED: usize = 10_000;
+
+/// The user claims of `token`, verified once per tenancy and then taken
+/// from the cache; times are checked on every login.
+fn verified_user(trust: &OperatorTrust, token: &str, now: i64) -> Result<UserClaims, AuthError> {
+    if let Some(user) = trust.verified_users.lock().get(token).cloned() {
+        if user.data.exp > 0 && now > user.data.exp {
+            return Err(AuthError::BadJwt {
+                reason: format!("JWT expired at {}", user.data.exp),
+            });
+        }
+        if user.data.nbf > 0 && now < user.data.nbf {
+            return Err(AuthError::BadJwt {
+                reason: format!("JWT is not valid before {}", user.data.nbf),
+            });
+        }
+        return Ok(user);
+    }
+    let user: UserClaims = jwt::decode_at(token, now)
+        .and_then(|d| d.into_claims())
+        .map_err(|e| AuthError::BadJwt {
+            reason: e.to_string(),
+        })?;
+    let mut cache = trust.verified_users.lock();
+    if cache.len() >= MAX_VERIFIED {
+        cache.clear();
+    }
+    cache.insert(token.into(), user.clone());
+    Ok(user)
 }
 
 /// Whether `ip` is inside `cidr` (`10.0.0.0/8`, `::1/128`, or a bare address).

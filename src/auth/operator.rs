@@ -7,7 +7,9 @@
 //! JWTs do. Users are not listed anywhere: they present user JWTs signed by
 //! their account (see `jwt_login`).
 
-use super::jwt::{self, AccountClaims, ExportType, JwtError, OperatorClaims, ResponseType};
+use super::jwt::{
+    self, AccountClaims, ExportType, JwtError, OperatorClaims, ResponseType, UserClaims,
+};
 use crate::config::tenant::{
     AllowResponses, ExportEntry, ImportEntry, ImportSource, MappingEntry, Permissions,
     ResponseLimits, ResponseType as TenantResponseType, SubjectRules, TenantFile, TenantLimits,
@@ -46,12 +48,16 @@ pub struct TrustedAccount {
 }
 
 /// The trusted operator and the accounts it vouches for.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct OperatorTrust {
     pub dir: PathBuf,
     pub operator: OperatorClaims,
     /// Keyed by account public key.
     pub accounts: BTreeMap<String, TrustedAccount>,
+    /// User JWTs whose signature already verified, so a client that
+    /// reconnects with the same `.creds` costs one ed25519 check (its nonce
+    /// signature) instead of two. Built anew with every reload.
+    pub(crate) verified_users: parking_lot::Mutex<rustc_hash::FxHashMap<Box<str>, UserClaims>>,
 }
 
 fn read(path: &Path) -> Result<String, OperatorError> {
@@ -86,6 +92,7 @@ impl OperatorTrust {
             dir: dir.to_path_buf(),
             operator,
             accounts: BTreeMap::new(),
+            verified_users: Default::default(),
         };
         let accounts_dir = dir.join("accounts");
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(&accounts_dir) {
