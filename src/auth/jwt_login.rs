@@ -5,11 +5,12 @@
 
 use super::error::AuthError;
 use super::jwt::{self, SigningKey, UserClaims};
-use super::nkey::verify_nonce_signature;
-use super::operator::{OperatorTrust, to_permissions};
+use super::nkey::verify_with_key;
+use super::operator::{OperatorTrust, VerifiedUser, to_permissions};
 use super::users::Identity;
 use crate::protocol::ConnectOptions;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Authenticates CONNECT's `jwt` and `sig` against the trusted accounts.
 pub fn authenticate_jwt(
@@ -20,7 +21,8 @@ pub fn authenticate_jwt(
     now: i64,
 ) -> Result<Identity, AuthError> {
     let token = opts.jwt.as_deref().unwrap_or_default();
-    let user = verified_user(trust, token, now)?;
+    let verified = verified_user(trust, token, now)?;
+    let user = &verified.claims;
     let account_key = user.account().to_string();
     let Some(account) = trust.accounts.get(&account_key) else {
         return Err(AuthError::UnknownAccount {
@@ -57,7 +59,7 @@ pub fn authenticate_jwt(
         let Some(sig) = opts.sig.as_deref().filter(|s| !s.is_empty()) else {
             return Err(AuthError::SignatureMissing { nkey: subject });
         };
-        if !verify_nonce_signature(&subject, nonce, sig) {
+        if !verify_with_key(&verified.key, nonce, sig) {
             return Err(AuthError::BadSignature { nkey: subject });
         }
     }
@@ -90,25 +92,35 @@ const MAX_VERIFIED: usize = 10_000;
 
 /// The user claims of `token`, verified once per tenancy and then taken
 /// from the cache; times are checked on every login.
-fn verified_user(trust: &OperatorTrust, token: &str, now: i64) -> Result<UserClaims, AuthError> {
-    if let Some(user) = trust.verified_users.lock().get(token).cloned() {
-        if user.data.exp > 0 && now > user.data.exp {
+fn verified_user(
+    trust: &OperatorTrust,
+    token: &str,
+    now: i64,
+) -> Result<Arc<VerifiedUser>, AuthError> {
+    let cached = trust.verified_users.lock().get(token).cloned();
+    if let Some(user) = cached {
+        let data = &user.claims.data;
+        if data.exp > 0 && now > data.exp {
             return Err(AuthError::BadJwt {
-                reason: format!("JWT expired at {}", user.data.exp),
+                reason: format!("JWT expired at {}", data.exp),
             });
         }
-        if user.data.nbf > 0 && now < user.data.nbf {
+        if data.nbf > 0 && now < data.nbf {
             return Err(AuthError::BadJwt {
-                reason: format!("JWT is not valid before {}", user.data.nbf),
+                reason: format!("JWT is not valid before {}", data.nbf),
             });
         }
         return Ok(user);
     }
-    let user: UserClaims = jwt::decode_at(token, now)
+    let claims: UserClaims = jwt::decode_at(token, now)
         .and_then(|d| d.into_claims())
         .map_err(|e| AuthError::BadJwt {
             reason: e.to_string(),
         })?;
+    let key = nkeys::KeyPair::from_public_key(&claims.data.sub).map_err(|e| AuthError::BadJwt {
+        reason: format!("subject is not a user key: {e}"),
+    })?;
+    let user = Arc::new(VerifiedUser { claims, key });
     let mut cache = trust.verified_users.lock();
     if cache.len() >= MAX_VERIFIED {
         cache.clear();
