@@ -10,6 +10,7 @@
 use super::jwt::{
     self, AccountClaims, ExportType, JwtError, OperatorClaims, ResponseType, UserClaims,
 };
+use super::store::{JWT_MODE, OperatorStore, StoreError, write_atomic};
 use crate::config::tenant::{
     AllowResponses, ExportEntry, ImportEntry, ImportSource, MappingEntry, Permissions,
     ResponseLimits, ResponseType as TenantResponseType, SubjectRules, TenantFile, TenantLimits,
@@ -29,6 +30,8 @@ pub enum OperatorError {
     },
     #[error("{path}: {source}")]
     Jwt { path: String, source: JwtError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error(
         "{what}: issued by `{issuer}`, which is not the trusted operator or one of its signing keys"
     )]
@@ -69,62 +72,18 @@ pub struct OperatorTrust {
         parking_lot::Mutex<rustc_hash::FxHashMap<Box<str>, std::sync::Arc<VerifiedUser>>>,
 }
 
-fn read(path: &Path) -> Result<String, OperatorError> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_string())
-        .map_err(|source| OperatorError::Io {
-            path: path.display().to_string(),
-            source,
-        })
-}
-
 impl OperatorTrust {
     pub fn load(dir: &Path) -> Result<OperatorTrust, OperatorError> {
-        let op_path = dir.join("operator.jwt");
-        let token = read(&op_path)?;
-        let operator: OperatorClaims =
-            jwt::decode(&token)
-                .and_then(|d| d.into_claims())
-                .map_err(|source| OperatorError::Jwt {
-                    path: op_path.display().to_string(),
-                    source,
-                })?;
-        // An operator JWT is self-signed, by its identity key or one of its signing keys.
-        let op = &operator;
-        if op.data.iss != op.data.sub && !op.nats.signing_keys.contains(&op.data.iss) {
-            return Err(OperatorError::NotTrusted {
-                what: "operator JWT".into(),
-                issuer: op.data.iss.clone(),
-            });
-        }
+        let store = OperatorStore::new(dir);
+        let (_, operator) = store.load_operator()?;
         let mut trust = OperatorTrust {
             dir: dir.to_path_buf(),
             operator,
             accounts: BTreeMap::new(),
             verified_users: Default::default(),
         };
-        let accounts_dir = dir.join("accounts");
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(&accounts_dir) {
-            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => {
-                return Err(OperatorError::Io {
-                    path: accounts_dir.display().to_string(),
-                    source,
-                });
-            }
-        };
-        entries.sort();
-        for account_dir in entries {
-            let path = account_dir.join("account.jwt");
-            if !path.is_file() {
-                continue;
-            }
-            let token = read(&path)?;
-            let name = account_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for (name, token) in store.list_accounts()? {
+            let path = store.account_jwt_path(&name);
             let account = trust.verify_account(&token, &path.display().to_string())?;
             trust.accounts.insert(
                 account.data.sub.clone(),
@@ -166,28 +125,25 @@ impl OperatorTrust {
         Some(self.operator.nats.system_account.as_str()).filter(|s| !s.is_empty())
     }
 
-    /// Stores an updated account JWT (already verified) where `load` reads it.
+    /// Stores an updated account JWT (already verified) where `load` reads
+    /// it, replacing the file atomically.
     pub fn store_update(
         &self,
         claims: &AccountClaims,
         token: &str,
     ) -> Result<PathBuf, OperatorError> {
+        let store = OperatorStore::new(&self.dir);
         let path = match self.accounts.get(&claims.data.sub) {
             Some(existing) => existing.path.clone(),
-            None => self
-                .dir
-                .join("accounts")
-                .join(&claims.data.sub)
-                .join("account.jwt"),
-        };
-        let io = |source| OperatorError::Io {
-            path: path.display().to_string(),
-            source,
+            None => store.account_jwt_path(&claims.data.sub),
         };
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
+            std::fs::create_dir_all(parent).map_err(|source| OperatorError::Io {
+                path: parent.display().to_string(),
+                source,
+            })?;
         }
-        std::fs::write(&path, format!("{token}\n")).map_err(io)?;
+        write_atomic(&path, token, JWT_MODE)?;
         Ok(path)
     }
 
