@@ -5,10 +5,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-use super::claims::{AccountClaims, ClaimType, Claims, ClaimsData, Decoded, NatsClaim, is_zero};
+use super::claims::{AccountClaims, Claims, ClaimsData, is_zero};
 use super::exports::{Export, Import};
+use super::is_zero_u32;
 use super::permissions::{Permissions, UserPermissionLimits, is_false, nullable};
-use super::{JWT_VERSION, is_zero_u32};
 
 /// Revocation key that applies to every user of the account.
 pub const REVOKE_ALL: &str = "*";
@@ -274,28 +274,12 @@ impl AccountClaims {
     }
 }
 
-impl NatsClaim for Account {
-    const TYPE: ClaimType = ClaimType::Account;
-
-    fn stamp(&mut self) {
-        self.claim_type = Self::TYPE.as_str().to_string();
-        self.version = JWT_VERSION;
-    }
-
+impl Account {
     /// nats-io/jwt sorts exports and imports by subject before signing.
-    fn normalize(&mut self) {
+    fn sort_for_signing(&mut self) {
         self.exports.sort_by(|a, b| a.subject.cmp(&b.subject));
         self.imports.sort_by(|a, b| a.subject.cmp(&b.subject));
     }
-
-    fn wrap(claims: Claims<Self>) -> Decoded {
-        Decoded::Account(claims)
-    }
-
-    fn unwrap(decoded: Decoded) -> Option<Claims<Self>> {
-        match decoded {
-            Decoded::Account(c) => Some(c),
-            _ => None,
-        }
-    }
 }
+
+super::claims::nats_claim!(Account, normalize = Account::sort_for_signing);

@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{ActivationClaims, ClaimType, Claims, ClaimsData, Decoded, NatsClaim};
+use super::claims::{ActivationClaims, Claims, ClaimsData};
 use super::exports::ExportType;
+use super::is_zero_u32;
 use super::permissions::nullable;
-use super::{JWT_VERSION, is_zero_u32};
 
 /// The `nats` object of an activation JWT.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,22 +48,4 @@ impl ActivationClaims {
     }
 }
 
-impl NatsClaim for Activation {
-    const TYPE: ClaimType = ClaimType::Activation;
-
-    fn stamp(&mut self) {
-        self.claim_type = Self::TYPE.as_str().to_string();
-        self.version = JWT_VERSION;
-    }
-
-    fn wrap(claims: Claims<Self>) -> Decoded {
-        Decoded::Activation(claims)
-    }
-
-    fn unwrap(decoded: Decoded) -> Option<Claims<Self>> {
-        match decoded {
-            Decoded::Activation(c) => Some(c),
-            _ => None,
-        }
-    }
-}
+super::claims::nats_claim!(Activation);

@@ -147,6 +147,40 @@ pub trait NatsClaim: Serialize + DeserializeOwned + Clone {
     fn unwrap(decoded: Decoded) -> Option<Claims<Self>>;
 }
 
+/// Implements [`NatsClaim`] for a claim type whose `ClaimType` and
+/// `Decoded` variants share its name; `normalize = f` adds a pre-signing step.
+macro_rules! nats_claim {
+    ($name:ident $(, normalize = $normalize:path)?) => {
+        impl $crate::auth::jwt::claims::NatsClaim for $name {
+            const TYPE: $crate::auth::jwt::claims::ClaimType =
+                $crate::auth::jwt::claims::ClaimType::$name;
+
+            fn stamp(&mut self) {
+                self.claim_type = Self::TYPE.as_str().to_string();
+                self.version = $crate::auth::jwt::JWT_VERSION;
+            }
+
+            $(fn normalize(&mut self) {
+                $normalize(self)
+            })?
+
+            fn wrap(claims: $crate::auth::jwt::claims::Claims<Self>) -> $crate::auth::jwt::claims::Decoded {
+                $crate::auth::jwt::claims::Decoded::$name(claims)
+            }
+
+            fn unwrap(
+                decoded: $crate::auth::jwt::claims::Decoded,
+            ) -> Option<$crate::auth::jwt::claims::Claims<Self>> {
+                match decoded {
+                    $crate::auth::jwt::claims::Decoded::$name(c) => Some(c),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use nats_claim;
+
 /// A verified JWT of any claim type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoded {

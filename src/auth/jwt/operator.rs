@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{ClaimType, Claims, ClaimsData, Decoded, NatsClaim, OperatorClaims};
+use super::claims::{Claims, ClaimsData, OperatorClaims};
+use super::is_zero_u32;
 use super::permissions::{is_false, nullable};
-use super::{JWT_VERSION, is_zero_u32};
 
 /// The `nats` object of an operator JWT, in nats-io/jwt's field order
 /// (its `identity` list is not modelled and is ignored when read).
@@ -65,22 +65,4 @@ impl OperatorClaims {
     }
 }
 
-impl NatsClaim for Operator {
-    const TYPE: ClaimType = ClaimType::Operator;
-
-    fn stamp(&mut self) {
-        self.claim_type = Self::TYPE.as_str().to_string();
-        self.version = JWT_VERSION;
-    }
-
-    fn wrap(claims: Claims<Self>) -> Decoded {
-        Decoded::Operator(claims)
-    }
-
-    fn unwrap(decoded: Decoded) -> Option<Claims<Self>> {
-        match decoded {
-            Decoded::Operator(c) => Some(c),
-            _ => None,
-        }
-    }
-}
+super::claims::nats_claim!(Operator);

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{ClaimType, Claims, ClaimsData, Decoded, NatsClaim, UserClaims};
+use super::claims::{Claims, ClaimsData, UserClaims};
+use super::is_zero_u32;
 use super::permissions::{UserPermissionLimits, nullable};
-use super::{JWT_VERSION, is_zero_u32};
 
 /// The `nats` object of a user JWT.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,22 +54,4 @@ impl UserClaims {
     }
 }
 
-impl NatsClaim for User {
-    const TYPE: ClaimType = ClaimType::User;
-
-    fn stamp(&mut self) {
-        self.claim_type = Self::TYPE.as_str().to_string();
-        self.version = JWT_VERSION;
-    }
-
-    fn wrap(claims: Claims<Self>) -> Decoded {
-        Decoded::User(claims)
-    }
-
-    fn unwrap(decoded: Decoded) -> Option<Claims<Self>> {
-        match decoded {
-            Decoded::User(c) => Some(c),
-            _ => None,
-        }
-    }
-}
+super::claims::nats_claim!(User);
