@@ -10,7 +10,11 @@ const PREFIX: &str = "$SYS.REQ.ACCOUNT.";
 const SUFFIX: &str = ".CLAIMS.UPDATE";
 
 /// The account id of a claims-update subject.
+/// Called for every publish, so ordinary subjects cost one prefix compare.
 pub(super) fn update_target(subject: &[u8]) -> Option<&str> {
+    if !subject.starts_with(PREFIX.as_bytes()) {
+        return None;
+    }
     let s = std::str::from_utf8(subject).ok()?;
     let id = s.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
     (!id.is_empty() && !id.contains('.')).then_some(id)

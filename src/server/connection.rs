@@ -470,14 +470,7 @@ impl Connection {
             .index
             .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
         for shadow in &entry.shadows {
-            if let Some(sh) = &shadow.shadow {
-                sh.import
-                    .exporter
-                    .index
-                    .remove(&shadow.subject, shadow.queue.as_ref(), |s| {
-                        Arc::ptr_eq(s, shadow)
-                    });
-            }
+            shadow.remove_shadow();
         }
     }
 

@@ -257,6 +257,17 @@ impl Subscription {
         }
     }
 
+    /// Removes a stream-import shadow from the exporter's index it lives in
+    /// (nothing for other subscriptions).
+    pub fn remove_shadow(self: &Arc<Self>) {
+        if let Some(sh) = &self.shadow {
+            sh.import
+                .exporter
+                .index
+                .remove(&self.subject, self.queue.as_ref(), |s| Arc::ptr_eq(s, self));
+        }
+    }
+
     /// Claims one delivery against the auto-unsubscribe limit (a shadow
     /// counts against its origin).
     pub fn admit(&self) -> Admit {

@@ -178,14 +178,7 @@ impl Connection {
                 entry.sub.needs_filter.store(false, Ordering::Relaxed);
             }
             for shadow in std::mem::take(&mut entry.shadows) {
-                if let Some(sh) = &shadow.shadow {
-                    sh.import
-                        .exporter
-                        .index
-                        .remove(&shadow.subject, shadow.queue.as_ref(), |s| {
-                            Arc::ptr_eq(s, &shadow)
-                        });
-                }
+                shadow.remove_shadow();
             }
             entry.shadows = self.shadows_for(&entry.sub);
             self.subs.insert(sid, entry);
