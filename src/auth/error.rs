@@ -40,6 +40,24 @@ pub enum AuthError {
     SourceNotAllowed { user: String, ip: String },
     #[error("user JWTs are only accepted in operator mode")]
     NoOperator,
+    #[error("auth plugin `{plugin}` refused: {reason}")]
+    PluginRefused { plugin: String, reason: String },
+}
+
+impl AuthError {
+    /// Whether the broker's own users simply do not know this client, so
+    /// an auth plugin may be asked (as opposed to a known user presenting
+    /// wrong credentials).
+    pub fn is_unknown_client(&self) -> bool {
+        matches!(
+            self,
+            AuthError::MissingCredentials
+                | AuthError::UnknownUser { .. }
+                | AuthError::UnknownToken
+                | AuthError::UnknownNkey { .. }
+                | AuthError::NoOperator
+        )
+    }
 }
 
 /// One problem in the users of the tenant files. `user` is the user's name

@@ -263,5 +263,6 @@ fn to_tenant(a: &AccountClaims) -> TenantFile {
         exports,
         imports,
         mappings,
+        plugins: Vec::new(),
     }
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod bench;
 pub mod check;
+mod plugin;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,8 @@ pub enum Command {
     /// nats-server both trust.
     #[command(after_help = auth::LAYOUT)]
     Auth(auth::AuthArgs),
+    /// Inspect WebAssembly plugins (`plugin check FILE.wasm`).
+    Plugin(plugin::PluginArgs),
 }
 
 /// Runs the parsed command line; the binary maps the error to an exit code.
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Auth(args) => auth::run(args),
+        Command::Plugin(args) => plugin::run(args),
     }
 }
 

@@ -71,6 +71,13 @@ pub struct ServerConfig {
     /// Tenant that receives system events (`$SYS.ACCOUNT.<tenant>.CONNECT`
     /// and `.DISCONNECT`); its users can subscribe to them.
     pub system_account: Option<String>,
+    /// WebAssembly auth plugins (`kind = "auth"`), asked in order about
+    /// clients the tenant users do not recognise. Relative paths are taken
+    /// from the config file's directory.
+    pub auth_plugins: Vec<crate::config::tenant::PluginEntry>,
+    /// Where compiled plugins are cached (default
+    /// `$XDG_CACHE_HOME/switchyard/plugins` or `~/.cache/switchyard/plugins`).
+    pub plugin_cache_dir: Option<PathBuf>,
 }
 
 /// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
@@ -101,6 +108,8 @@ impl Default for ServerConfig {
             operator_dir: None,
             no_auth_user: None,
             system_account: None,
+            auth_plugins: Vec::new(),
+            plugin_cache_dir: None,
         }
     }
 }
@@ -117,9 +126,15 @@ impl ServerConfig {
             path: shown.clone(),
             message: e.to_string(),
         })?;
-        for dir in [&mut config.tenants, &mut config.operator_dir]
-            .into_iter()
-            .flatten()
+        let plugin_paths = config.auth_plugins.iter_mut().map(|p| &mut p.path);
+        for dir in [
+            &mut config.tenants,
+            &mut config.operator_dir,
+            &mut config.plugin_cache_dir,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(plugin_paths)
         {
             if let Some(base) = path.parent()
                 && dir.is_relative()
@@ -173,6 +188,19 @@ impl ServerConfig {
             && (self.no_auth_user.is_some() || self.system_account.is_some())
         {
             errs.push("no_auth_user and system_account: need tenants".to_string());
+        }
+        for (i, plugin) in self.auth_plugins.iter().enumerate() {
+            if plugin.kind != crate::config::tenant::PluginKind::Auth {
+                errs.push(format!("auth_plugins[{i}]: kind must be \"auth\""));
+            }
+            if plugin.tenants.is_empty() {
+                errs.push(format!(
+                    "auth_plugins[{i}]: tenants: name the tenants this plugin may bind users to"
+                ));
+            }
+        }
+        if !self.auth_plugins.is_empty() && self.tenants.is_none() && self.operator_dir.is_none() {
+            errs.push("auth_plugins: need tenants".to_string());
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }

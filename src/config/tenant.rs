@@ -27,6 +27,59 @@ pub struct TenantFile {
     pub imports: Vec<ImportEntry>,
     #[serde(default)]
     pub mappings: Vec<MappingEntry>,
+    /// WebAssembly message plugins (transforms and routing policies).
+    #[serde(default)]
+    pub plugins: Vec<PluginEntry>,
+}
+
+/// One WebAssembly plugin of a tenant, or (for auth plugins) of the server.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PluginEntry {
+    /// Name used in logs and metrics; defaults to the file name without
+    /// `.wasm`. Unique within the tenant.
+    pub name: Option<String>,
+    /// `transform` or `routing` in tenant files (`auth` in the server file).
+    pub kind: PluginKind,
+    /// The component (`.wasm`); relative paths are relative to the file
+    /// that names it.
+    pub path: std::path::PathBuf,
+    /// Narrows the subjects the plugin registered (every subject here must
+    /// be one the plugin registered for, or inside one). Omitted: the
+    /// plugin's own registration.
+    pub subjects: Option<Vec<String>>,
+    /// Values the plugin reads with `host.config-get`.
+    #[serde(default)]
+    pub config: std::collections::BTreeMap<String, String>,
+    /// What a message (or login) gets when the plugin fails: `fail-closed`
+    /// (the default: drop the message, refuse the login) or `fail-open`
+    /// (deliver the message as published).
+    pub failure_policy: Option<FailurePolicy>,
+    /// Deadline for one call (default 10ms; auth 100ms).
+    #[serde(default, with = "duration::serde_opt")]
+    pub timeout: Option<Duration>,
+    /// Linear memory cap per instance, in MiB (default 16).
+    pub max_memory_mb: Option<u32>,
+    /// Auth plugins only: the tenants this plugin may bind users to.
+    #[serde(default)]
+    pub tenants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    #[default]
+    Transform,
+    Routing,
+    Auth,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailurePolicy {
+    #[default]
+    FailClosed,
+    FailOpen,
 }
 
 /// One user. Exactly one of `password` (with `user`), `token` or `nkey`

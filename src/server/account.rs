@@ -5,6 +5,7 @@
 use super::handle::{Subscription, Target};
 use super::responses::ResponseMap;
 use crate::config::tenant::ResponseType;
+use crate::plugin::TenantPlugins;
 use crate::subject::{MappingTable, SubjectRewrite, SubscriptionIndex};
 use bytes::Bytes;
 use parking_lot::RwLock;
@@ -38,6 +39,9 @@ pub struct AccountRules {
     pub service_imports: Vec<Arc<ServiceImport>>,
     /// Subject mappings applied to what this account's clients publish.
     pub mappings: MappingTable,
+    /// WebAssembly transforms and routing policies; `None` when the tenant
+    /// has none, which is all the message path checks.
+    pub plugins: Option<Arc<TenantPlugins>>,
     /// The index entries that stand for the service imports.
     service_subs: Vec<Arc<Subscription>>,
 }

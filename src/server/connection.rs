@@ -10,6 +10,7 @@ use super::close::CloseReason;
 use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
 use super::login::LoginState;
+use super::plugin_stage::PendingTransforms;
 use super::responses::RESPONSE_PREFIX;
 use super::stats::LocalStats;
 use super::{Shared, write_loop};
@@ -77,6 +78,8 @@ pub(super) struct Connection {
     read_buf: BytesMut,
     pub(super) peer: SocketAddr,
     pub(super) login: LoginState,
+    /// Messages waiting for a transform plugin (see `plugin_stage`).
+    pub(super) transform_batch: PendingTransforms,
 }
 
 impl Connection {
@@ -90,6 +93,7 @@ impl Connection {
         let account = server.global.clone();
         let rules = account.rules();
         let mut conn = Connection {
+            transform_batch: None,
             rules,
             perms: None,
             pub_cache: PublishCheckCache::new(),
@@ -200,6 +204,7 @@ impl Connection {
                 }
             }
         };
+        self.flush_transforms();
         buf.advance(at);
         self.read_buf = buf;
         self.finish_batch();
@@ -256,6 +261,10 @@ impl Connection {
         }
         if !self.connected && self.server.auth_required() {
             return Err(CloseReason::AuthViolation);
+        }
+        if !matches!(op, Op::Pub { .. }) {
+            // Nothing may overtake messages waiting for a transform.
+            self.flush_transforms();
         }
         match op {
             Op::Ping => {
@@ -359,7 +368,7 @@ impl Connection {
             }
             return Ok(());
         }
-        self.route(Message {
+        self.publish(Message {
             subject,
             reply,
             headers,

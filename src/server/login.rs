@@ -10,7 +10,9 @@ use super::deliver::publish_internal;
 use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
+use crate::auth::verify_nonce_signature;
 use crate::auth::{AuthError, Identity, new_nonce};
+use crate::plugin::AuthRequest;
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
 use std::sync::Arc;
@@ -67,6 +69,14 @@ impl Connection {
         }
         let identity = tenancy
             .authenticate(opts, self.login.nonce.as_deref(), self.peer.ip())
+            .or_else(|e| {
+                if e.is_unknown_client() && !tenancy.auth_plugins.is_empty() {
+                    let remote = self.peer.to_string();
+                    tenancy.authenticate_with_plugins(&self.auth_request(opts, &remote))
+                } else {
+                    Err(e)
+                }
+            })
             .map_err(|e| {
                 tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
                 CloseReason::AuthViolation
@@ -93,6 +103,27 @@ impl Connection {
         self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);
         Ok(())
+    }
+
+    /// What an auth plugin is told about this client.
+    fn auth_request<'a>(&'a self, opts: &'a ConnectOptions, remote: &'a str) -> AuthRequest<'a> {
+        let nkey_verified = match (&opts.nkey, &opts.sig, &self.login.nonce) {
+            (Some(nkey), Some(sig), Some(nonce)) => verify_nonce_signature(nkey, nonce, sig),
+            _ => false,
+        };
+        AuthRequest {
+            user: opts.user.as_deref(),
+            password: opts.pass.as_deref(),
+            token: opts.auth_token.as_deref(),
+            jwt: opts.jwt.as_deref(),
+            nkey: opts.nkey.as_deref(),
+            nkey_verified,
+            client_name: opts.name.as_deref(),
+            client_lang: opts.lang.as_deref(),
+            client_version: opts.version.as_deref(),
+            remote_addr: remote,
+            tls_peer: None,
+        }
     }
 
     pub(super) fn unbind(&mut self) {

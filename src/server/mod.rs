@@ -14,6 +14,7 @@ mod handle;
 mod listener;
 mod login;
 mod outbound;
+mod plugin_stage;
 mod registry;
 mod responses;
 mod stats;
@@ -24,6 +25,9 @@ pub use stats::StatsSnapshot;
 
 use crate::auth::constant_time_eq;
 use crate::config::ServerConfig;
+use crate::config::tenant::PluginKind;
+use crate::plugin::PluginStats;
+use crate::plugin::engine::RuntimeSlot;
 use crate::protocol::{ConnectOptions, ServerInfo};
 use account::{Account, GLOBAL_ACCOUNT};
 use dashmap::DashMap;
@@ -70,6 +74,8 @@ pub(crate) struct Shared {
     /// Serialises reloads.
     reloading: parking_lot::Mutex<()>,
     event_seq: AtomicU64,
+    /// The WebAssembly runtime, made when a tenant first needs it.
+    plugins: RuntimeSlot,
 }
 
 impl Shared {
@@ -82,7 +88,7 @@ impl Shared {
     fn reload_now(&self) -> Result<(), ServerError> {
         let _one_at_a_time = self.reloading.lock();
         let previous = self.tenancy();
-        let next = Tenancy::load(&self.config, &previous)?;
+        let next = Tenancy::load(&self.config, &previous, &self.plugins)?;
         let tenants = next.tenants.len();
         *self.tenancy.write() = Arc::new(next);
         for client in self.clients.iter() {
@@ -133,8 +139,17 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
     config
         .validate()
         .map_err(|errs| ServerError::Config(errs.join("\n")))?;
-    Tenancy::load(config, &Tenancy::without_tenants())?;
+    let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
+    Tenancy::load(config, &Tenancy::without_tenants(), &plugins)?;
     Ok(())
+}
+
+/// One loaded plugin, for monitoring.
+pub struct PluginInfo {
+    pub tenant: Option<String>,
+    pub name: String,
+    pub kind: PluginKind,
+    pub stats: Arc<PluginStats>,
 }
 
 /// A running broker.
@@ -161,7 +176,8 @@ impl Server {
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
 
-        let tenancy = Tenancy::load(&config, &Tenancy::without_tenants())?;
+        let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
+        let tenancy = Tenancy::load(&config, &Tenancy::without_tenants(), &plugins)?;
         if config.tenants.is_some() {
             tracing::info!(tenants = tenancy.tenants.len(), "tenants loaded");
         }
@@ -195,6 +211,7 @@ impl Server {
             tenancy: RwLock::new(Arc::new(tenancy)),
             reloading: parking_lot::Mutex::new(()),
             event_seq: AtomicU64::new(0),
+            plugins,
         });
         tokio::spawn(sweep_responses(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
@@ -222,6 +239,52 @@ impl Server {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
+    }
+
+    /// Every loaded plugin with its counters: tenant (`None` for auth
+    /// plugins), name, kind and statistics.
+    pub fn plugins(&self) -> Vec<PluginInfo> {
+        let tenancy = self.shared.tenancy();
+        let mut out = Vec::new();
+        for (name, account) in &tenancy.accounts {
+            let Some(plugins) = account.rules().plugins.clone() else {
+                continue;
+            };
+            for t in &plugins.transforms {
+                out.push(PluginInfo {
+                    tenant: Some(name.to_string()),
+                    name: t.name.clone(),
+                    kind: PluginKind::Transform,
+                    stats: t.pool.stats.clone(),
+                });
+            }
+            for r in &plugins.routers {
+                out.push(PluginInfo {
+                    tenant: Some(name.to_string()),
+                    name: r.name.clone(),
+                    kind: PluginKind::Routing,
+                    stats: r.pool.stats.clone(),
+                });
+            }
+        }
+        for a in &tenancy.auth_plugins {
+            out.push(PluginInfo {
+                tenant: None,
+                name: a.name.clone(),
+                kind: PluginKind::Auth,
+                stats: a.pool.stats.clone(),
+            });
+        }
+        out.sort_by(|a, b| (&a.tenant, &a.name).cmp(&(&b.tenant, &b.name)));
+        out
+    }
+
+    /// The counters of one plugin: `tenant` `None` for an auth plugin.
+    pub fn plugin_stats(&self, tenant: Option<&str>, plugin: &str) -> Option<Arc<PluginStats>> {
+        self.plugins()
+            .into_iter()
+            .find(|p| p.tenant.as_deref() == tenant && p.name == plugin)
+            .map(|p| p.stats)
     }
 
     /// Connections currently open.

@@ -4,6 +4,7 @@
 
 use super::account::{Account, AccountRules, ServiceImport, StreamImport};
 use crate::config::tenant::{ResponseType, TenantFile};
+use crate::plugin::TenantPlugins;
 use crate::subject::{SubjectRewrite, is_subset_match};
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
@@ -23,6 +24,7 @@ pub type Accounts = FxHashMap<Arc<str>, Arc<Account>>;
 pub fn build_accounts(
     tenants: &[TenantFile],
     previous: &Accounts,
+    plugins: &FxHashMap<String, Arc<TenantPlugins>>,
 ) -> Result<Accounts, Vec<String>> {
     let mut accounts: Accounts = FxHashMap::default();
     for t in tenants {
@@ -39,7 +41,10 @@ pub fn build_accounts(
             continue;
         };
         match rules_for(t, tenants, &accounts) {
-            Ok(rules) => built.push((account.clone(), rules)),
+            Ok(mut rules) => {
+                rules.plugins = plugins.get(&t.name).cloned();
+                built.push((account.clone(), rules));
+            }
             Err(mut e) => errors.append(&mut e),
         }
     }

@@ -11,7 +11,11 @@ use crate::auth::{Identity, UserDirectory};
 use crate::config::ServerConfig;
 use crate::config::tenant::TenantFile;
 use crate::config::tenants::{load_dir, validate};
+use crate::plugin::engine::RuntimeSlot;
+use crate::plugin::load::load_auth;
+use crate::plugin::{AuthPlugin, AuthRefusal, AuthRequest, TenantPlugins};
 use crate::protocol::ConnectOptions;
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use thiserror::Error;
@@ -26,6 +30,8 @@ pub enum TenancyError {
     UnknownSystemAccount(String),
     #[error("operator: {0}")]
     Operator(String),
+    #[error("plugins:\n{0}")]
+    Plugins(String),
 }
 
 pub struct Tenancy {
@@ -37,6 +43,8 @@ pub struct Tenancy {
     pub tenants: Vec<TenantFile>,
     /// Operator mode: the trusted operator and its accounts.
     pub operator: Option<OperatorTrust>,
+    /// Asked, in order, about clients the users above do not recognise.
+    pub auth_plugins: Vec<Arc<AuthPlugin>>,
 }
 
 impl Tenancy {
@@ -48,12 +56,17 @@ impl Tenancy {
             system: Account::new(SYSTEM_ACCOUNT),
             tenants: Vec::new(),
             operator: None,
+            auth_plugins: Vec::new(),
         }
     }
 
     /// Loads and validates the tenants named by `config`, reusing the
     /// accounts of `previous` so live connections keep their indexes.
-    pub fn load(config: &ServerConfig, previous: &Tenancy) -> Result<Tenancy, TenancyError> {
+    pub fn load(
+        config: &ServerConfig,
+        previous: &Tenancy,
+        runtime: &RuntimeSlot,
+    ) -> Result<Tenancy, TenancyError> {
         if config.tenants.is_none() && config.operator_dir.is_none() {
             return Ok(Tenancy::without_tenants());
         }
@@ -92,7 +105,8 @@ impl Tenancy {
         {
             return Err(TenancyError::UnknownSystemAccount(name.clone()));
         }
-        let accounts = build_accounts(&tenants, &previous.accounts)
+        let (plugins, auth_plugins) = load_plugins(config, &tenants, runtime)?;
+        let accounts = build_accounts(&tenants, &previous.accounts, &plugins)
             .map_err(|errors| TenancyError::Tenants(errors.join("\n")))?;
         let system = match &system_name {
             Some(name) => accounts
@@ -107,6 +121,7 @@ impl Tenancy {
             system,
             tenants,
             operator,
+            auth_plugins,
         })
     }
 
@@ -133,15 +148,102 @@ impl Tenancy {
         }
     }
 
+    /// Asks the auth plugins, in order, about a client the tenant users did
+    /// not recognise: the first grant wins; a denial, or a plugin failure
+    /// (auth plugins fail closed), passes to the next plugin.
+    pub fn authenticate_with_plugins(
+        &self,
+        request: &AuthRequest<'_>,
+    ) -> Result<Identity, AuthError> {
+        let mut refusal = AuthError::MissingCredentials;
+        for plugin in &self.auth_plugins {
+            let refused = |reason: String| AuthError::PluginRefused {
+                plugin: plugin.name.clone(),
+                reason,
+            };
+            match plugin.authenticate(request) {
+                Ok(grant) if self.accounts.contains_key(grant.tenant.as_str()) => {
+                    return Ok(Identity {
+                        tenant: grant.tenant.into(),
+                        user: grant.user.into(),
+                        permissions: Some(grant.permissions),
+                        expires: grant.expires,
+                    });
+                }
+                Ok(grant) => {
+                    refusal = refused(format!("granted unknown tenant `{}`", grant.tenant));
+                }
+                Err(AuthRefusal::Denied(reason)) => refusal = refused(reason),
+                Err(AuthRefusal::TenantNotAllowed(tenant)) => {
+                    refusal = refused(format!(
+                        "granted tenant `{tenant}`, which it may not bind users to"
+                    ));
+                }
+                Err(AuthRefusal::Failed(e)) => refusal = refused(e.to_string()),
+            }
+        }
+        Err(refusal)
+    }
+
     pub fn auth_required(&self) -> bool {
-        self.operator.is_some() || self.users.as_ref().is_some_and(|u| !u.is_empty())
+        self.operator.is_some()
+            || !self.auth_plugins.is_empty()
+            || self.users.as_ref().is_some_and(|u| !u.is_empty())
     }
 
     pub fn nonce_required(&self) -> bool {
         self.operator.is_some()
+            || !self.auth_plugins.is_empty()
             || self
                 .users
                 .as_ref()
                 .is_some_and(UserDirectory::nonce_required)
+    }
+}
+
+type LoadedPlugins = (FxHashMap<String, Arc<TenantPlugins>>, Vec<Arc<AuthPlugin>>);
+
+/// Loads every tenant's message plugins and the server's auth plugins, all
+/// before anything is applied, so a reload with a broken plugin changes
+/// nothing.
+fn load_plugins(
+    config: &ServerConfig,
+    tenants: &[TenantFile],
+    runtime: &RuntimeSlot,
+) -> Result<LoadedPlugins, TenancyError> {
+    let mut by_tenant = FxHashMap::default();
+    let mut auth = Vec::new();
+    let wanted = tenants.iter().any(|t| !t.plugins.is_empty()) || !config.auth_plugins.is_empty();
+    if !wanted {
+        return Ok((by_tenant, auth));
+    }
+    let runtime = runtime.get().map_err(TenancyError::Plugins)?;
+    let mut errors = Vec::new();
+    for t in tenants.iter().filter(|t| !t.plugins.is_empty()) {
+        match TenantPlugins::load(&runtime, &t.name, &t.plugins) {
+            Ok(plugins) => {
+                by_tenant.insert(t.name.clone(), Arc::new(plugins));
+            }
+            Err(e) => errors.push(format!("tenant `{}`: {e}", t.name)),
+        }
+    }
+    for entry in &config.auth_plugins {
+        for tenant in &entry.tenants {
+            if !tenants.iter().any(|t| &t.name == tenant) {
+                errors.push(format!(
+                    "auth plugin {}: tenant `{tenant}` does not exist",
+                    entry.path.display()
+                ));
+            }
+        }
+        match load_auth(&runtime, entry) {
+            Ok(plugin) => auth.push(Arc::new(plugin)),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok((by_tenant, auth))
+    } else {
+        Err(TenancyError::Plugins(errors.join("\n")))
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod operator;
+pub mod plugins;
 
 use std::time::Duration;
 use switchyard::{Server, ServerConfig};
@@ -17,12 +18,17 @@ pub async fn start() -> Server {
 
 /// Starts a broker with `config`, forcing loopback and a free port.
 pub async fn start_with(config: ServerConfig) -> Server {
+    try_start_with(config).await.expect("server starts")
+}
+
+/// As `start_with`, returning the error of a refused configuration.
+pub async fn try_start_with(config: ServerConfig) -> Result<Server, switchyard::server::ServerError> {
     let config = ServerConfig {
         host: "127.0.0.1".into(),
         port: 0,
         ..config
     };
-    Server::start(config).await.expect("server starts")
+    Server::start(config).await
 }
 
 pub async fn client(server: &Server) -> async_nats::Client {

@@ -45,7 +45,17 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, TenantFile)>, Vec<ConfigIssu
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         match parse_file(&path) {
-            Ok(tenant) => files.push((path, tenant)),
+            Ok(mut tenant) => {
+                // Plugin paths are relative to the tenant file.
+                if let Some(base) = path.parent() {
+                    for plugin in &mut tenant.plugins {
+                        if plugin.path.is_relative() {
+                            plugin.path = base.join(&plugin.path);
+                        }
+                    }
+                }
+                files.push((path, tenant));
+            }
             Err(issue) => issues.push(issue),
         }
     }

@@ -1,0 +1,284 @@
+//! Turning a `PluginEntry` into a ready plugin: compile (or take from the
+//! cache), link against the world's imports, pre-instantiate, make one warm
+//! instance, and ask a message plugin what it registers.
+
+use super::auth::AuthPlugin;
+use super::bindings::auth::{Auth, AuthPre};
+use super::bindings::routing::{Routing, RoutingPre};
+use super::bindings::transform::{Transform, TransformPre};
+use super::engine::PluginRuntime;
+use super::error::LoadError;
+use super::host::{HostState, PluginContext};
+use super::pool::{Instance, PluginPool};
+use super::registration::Registered;
+use super::routing::RoutingPlugin;
+use super::transform::TransformPlugin;
+use crate::config::tenant::{PluginEntry, PluginKind};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::{Engine, Store};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10);
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_millis(100);
+pub const DEFAULT_MAX_MEMORY_MB: u32 = 16;
+/// Epoch ticks (milliseconds) a guest's start-up code may take.
+const INSTANTIATE_TICKS: u64 = 1000;
+
+/// One world of `switchyard:plugin`, as the loader needs it.
+pub trait World: Sized + Send + 'static {
+    const NAME: &'static str;
+    type Pre: Send + Sync + 'static;
+    fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()>;
+    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre>;
+    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
+}
+
+impl World for Transform {
+    const NAME: &'static str = "transform";
+    type Pre = TransformPre<HostState>;
+    fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+        Transform::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+    }
+    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+        TransformPre::new(pre)
+    }
+    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+}
+
+impl World for Routing {
+    const NAME: &'static str = "routing";
+    type Pre = RoutingPre<HostState>;
+    fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+        Routing::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+    }
+    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+        RoutingPre::new(pre)
+    }
+    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+}
+
+impl World for Auth {
+    const NAME: &'static str = "auth";
+    type Pre = AuthPre<HostState>;
+    fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+        Auth::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+    }
+    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+        AuthPre::new(pre)
+    }
+    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+}
+
+/// Links `component` against world `W`, or says why it does not fit.
+pub fn prepare<W: World>(
+    engine: &Engine,
+    path: &Path,
+    component: &Component,
+) -> Result<W::Pre, LoadError> {
+    let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
+        path: path.to_path_buf(),
+        world: W::NAME,
+        reason: format!("{e:#}"),
+    };
+    let mut linker = Linker::<HostState>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(wrong)?;
+    W::link(&mut linker).map_err(wrong)?;
+    let pre = linker.instantiate_pre(component).map_err(wrong)?;
+    W::prepare(pre).map_err(wrong)
+}
+
+/// A pool of `W` instances for one (tenant, plugin), warmed with one
+/// instance.
+pub fn pool<W: World>(
+    runtime: &PluginRuntime,
+    entry: &PluginEntry,
+    ctx: Arc<PluginContext>,
+    default_timeout: Duration,
+) -> Result<PluginPool<W>, LoadError> {
+    let component = runtime.load(&entry.path)?;
+    let pre = prepare::<W>(runtime.engine(), &entry.path, &component)?;
+    let engine = runtime.engine().clone();
+    let max_memory = entry.max_memory_mb.unwrap_or(DEFAULT_MAX_MEMORY_MB) as usize * (1 << 20);
+    let label = if ctx.tenant.is_empty() {
+        ctx.plugin.clone()
+    } else {
+        format!("{}/{}", ctx.tenant, ctx.plugin)
+    };
+    let factory = Box::new(move || {
+        let mut store = Store::new(&engine, HostState::new(ctx.clone(), max_memory));
+        store.limiter(|state| &mut state.memory);
+        // Instantiation runs the guest's start-up code: bound it too.
+        store.set_epoch_deadline(INSTANTIATE_TICKS);
+        let bindings = W::instantiate(&pre, &mut store)?;
+        Ok(Instance { store, bindings })
+    });
+    let pool = PluginPool::new(label, entry.timeout.unwrap_or(default_timeout), factory);
+    pool.warm_up().map_err(|e| LoadError::Instantiate {
+        path: entry.path.clone(),
+        reason: format!("{e:#}"),
+    })?;
+    Ok(pool)
+}
+
+/// The name a plugin goes by: its `name`, else its file name.
+pub fn plugin_name(entry: &PluginEntry) -> String {
+    entry.name.clone().unwrap_or_else(|| {
+        entry.path.file_stem().map_or_else(
+            || "plugin".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
+    })
+}
+
+fn context(
+    runtime: &PluginRuntime,
+    tenant: &str,
+    entry: &PluginEntry,
+    kv: bool,
+) -> Arc<PluginContext> {
+    Arc::new(PluginContext {
+        tenant: tenant.to_string(),
+        plugin: plugin_name(entry),
+        config: entry.config.clone(),
+        kv: kv.then(|| runtime.kv(tenant)),
+    })
+}
+
+fn register_error(entry: &PluginEntry, e: impl std::fmt::Display) -> LoadError {
+    LoadError::Register {
+        path: entry.path.clone(),
+        reason: e.to_string(),
+    }
+}
+
+pub fn load_transform(
+    runtime: &PluginRuntime,
+    tenant: &str,
+    entry: &PluginEntry,
+) -> Result<TransformPlugin, LoadError> {
+    let pool = pool::<Transform>(
+        runtime,
+        entry,
+        context(runtime, tenant, entry, true),
+        DEFAULT_TIMEOUT,
+    )?;
+    let registration = pool
+        .call(0, |b, store| {
+            b.switchyard_plugin_transformer().call_register(store)
+        })
+        .map_err(|e| register_error(entry, e))?;
+    let registered = Registered::new(
+        &entry.path,
+        registration.subjects,
+        registration.wants_headers,
+        registration.wants_payload,
+        entry.subjects.as_deref(),
+    )?;
+    Ok(TransformPlugin {
+        name: plugin_name(entry),
+        registered,
+        policy: entry.failure_policy.unwrap_or_default(),
+        pool,
+    })
+}
+
+pub fn load_routing(
+    runtime: &PluginRuntime,
+    tenant: &str,
+    entry: &PluginEntry,
+) -> Result<RoutingPlugin, LoadError> {
+    let pool = pool::<Routing>(
+        runtime,
+        entry,
+        context(runtime, tenant, entry, true),
+        DEFAULT_TIMEOUT,
+    )?;
+    let registration = pool
+        .call(0, |b, store| {
+            b.switchyard_plugin_router().call_register(store)
+        })
+        .map_err(|e| register_error(entry, e))?;
+    let registered = Registered::new(
+        &entry.path,
+        registration.subjects,
+        registration.wants_headers,
+        registration.wants_payload,
+        entry.subjects.as_deref(),
+    )?;
+    Ok(RoutingPlugin {
+        name: plugin_name(entry),
+        registered,
+        policy: entry.failure_policy.unwrap_or_default(),
+        pool,
+    })
+}
+
+pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlugin, LoadError> {
+    let pool = pool::<Auth>(
+        runtime,
+        entry,
+        context(runtime, "", entry, false),
+        DEFAULT_AUTH_TIMEOUT,
+    )?;
+    Ok(AuthPlugin {
+        name: plugin_name(entry),
+        tenants: entry.tenants.clone(),
+        policy: entry.failure_policy.unwrap_or_default(),
+        pool,
+    })
+}
+
+/// A tenant's message plugins, in file order. The message path consults
+/// it only through `transform_for` and `router_for`.
+#[derive(Default)]
+pub struct TenantPlugins {
+    pub transforms: Vec<TransformPlugin>,
+    pub routers: Vec<RoutingPlugin>,
+}
+
+impl TenantPlugins {
+    pub fn load(
+        runtime: &PluginRuntime,
+        tenant: &str,
+        entries: &[PluginEntry],
+    ) -> Result<TenantPlugins, LoadError> {
+        let mut plugins = TenantPlugins::default();
+        for entry in entries {
+            match entry.kind {
+                PluginKind::Transform => plugins
+                    .transforms
+                    .push(load_transform(runtime, tenant, entry)?),
+                PluginKind::Routing => plugins.routers.push(load_routing(runtime, tenant, entry)?),
+                PluginKind::Auth => {
+                    return Err(LoadError::WrongWorld {
+                        path: entry.path.clone(),
+                        world: "transform or routing",
+                        reason: "auth plugins are configured in the server file, not a tenant file"
+                            .into(),
+                    });
+                }
+            }
+        }
+        Ok(plugins)
+    }
+
+    /// The first transform (in file order) registered for `subject`.
+    pub fn transform_for(&self, subject: &[u8]) -> Option<usize> {
+        self.transforms
+            .iter()
+            .position(|t| t.registered.matches(subject))
+    }
+
+    /// The first routing policy (in file order) registered for `subject`.
+    pub fn router_for(&self, subject: &[u8]) -> Option<&RoutingPlugin> {
+        self.routers.iter().find(|r| r.registered.matches(subject))
+    }
+}

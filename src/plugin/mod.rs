@@ -1,0 +1,30 @@
+//! The WebAssembly plugin host: wasmtime components implementing the
+//! `switchyard:plugin` worlds in `wit/` (transform, routing, auth).
+//!
+//! The host knows nothing of sockets or connections: the server hands it
+//! bytes and gets decisions back. Plugins run synchronously on the calling
+//! thread under an epoch deadline and a memory cap, from a pool of warm
+//! instances per (tenant, plugin); a failing call gets the plugin's failure
+//! policy and never more than its deadline of the broker's time.
+
+pub mod auth;
+mod bindings;
+pub mod check;
+pub mod engine;
+pub mod error;
+mod host;
+pub mod kv;
+pub mod load;
+pub mod pool;
+pub mod registration;
+pub mod routing;
+pub mod stats;
+pub mod transform;
+
+pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, PeerIdentity};
+pub use engine::PluginRuntime;
+pub use error::{CallError, LoadError};
+pub use load::TenantPlugins;
+pub use routing::{PublisherInfo, Route, RoutingPlugin};
+pub use stats::PluginStats;
+pub use transform::{TransformBatch, TransformPlugin};

@@ -1,0 +1,306 @@
+//! Transform plugins: the batch the publishing connection fills, the call,
+//! and turning the plugin's verdicts back into messages to deliver.
+//!
+//! A connection appends each message on a transform's subjects to its
+//! `TransformBatch` and calls the plugin once per read buffer (or when the
+//! batch is full, or before anything that must stay in order after it).
+//! The batch is one flat buffer plus spans, reused from call to call, so a
+//! call costs one copy into the guest however many messages it carries.
+
+use super::bindings::transform::Transform;
+use super::bindings::transform::exports::switchyard::plugin::transformer::{
+    Action, Batch, Header, MessageRef, Span, Verdict,
+};
+use super::error::CallError;
+use super::pool::PluginPool;
+use super::registration::Registered;
+use crate::config::tenant::FailurePolicy;
+use crate::subject::is_valid_literal_subject;
+use std::ops::Range;
+
+/// At most this many messages per call.
+pub const MAX_BATCH_MESSAGES: usize = 256;
+/// A batch is sent once its buffer passes this size.
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
+/// At most this many messages from one `split`.
+pub const MAX_SPLIT: usize = 16;
+
+pub struct TransformPlugin {
+    pub name: String,
+    pub registered: Registered,
+    pub policy: FailurePolicy,
+    pub pool: PluginPool<Transform>,
+}
+
+/// Where a part of a pending message lives: in the buffer the guest sees,
+/// or in the host-only buffer for parts the plugin did not ask for.
+#[derive(Clone, Copy)]
+enum Place {
+    Shared(u32, u32),
+    Hidden(u32, u32),
+}
+
+struct Pending {
+    reply: Option<Range<u32>>,
+    headers: Option<Place>,
+    payload: Place,
+}
+
+/// The messages waiting for one transform plugin.
+#[derive(Default)]
+pub struct TransformBatch {
+    /// Index of the plugin in the tenant's transforms.
+    pub plugin: usize,
+    data: Vec<u8>,
+    refs: Vec<MessageRef>,
+    hidden: Vec<u8>,
+    pending: Vec<Pending>,
+}
+
+/// One message of a batch, borrowed from it: as published or as a
+/// transform left it.
+pub struct OutMessage<'a> {
+    pub subject: &'a [u8],
+    pub reply: Option<&'a [u8]>,
+    pub headers: Option<&'a [u8]>,
+    pub payload: &'a [u8],
+}
+
+/// What became of one message of the batch.
+pub enum Outcome<'a> {
+    Deliver(OutMessage<'a>),
+    /// Deliver these instead, in order.
+    Replace(Vec<Produced>),
+    Drop,
+    /// Dropped; the publisher's reply subject (if any) gets this reason.
+    Reject(String),
+}
+
+/// A message a plugin produced, owned.
+pub struct Produced {
+    pub subject: Vec<u8>,
+    pub reply: Option<Vec<u8>>,
+    pub headers: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+}
+
+impl TransformBatch {
+    pub fn len(&self) -> usize {
+        self.refs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.refs.is_empty()
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.refs.len() >= MAX_BATCH_MESSAGES
+            || self.data.len() + self.hidden.len() >= MAX_BATCH_BYTES
+    }
+
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.refs.clear();
+        self.hidden.clear();
+        self.pending.clear();
+    }
+
+    pub fn push(
+        &mut self,
+        registered: &Registered,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+    ) {
+        let subject = append(&mut self.data, subject);
+        let reply = reply.map(|r| append(&mut self.data, r));
+        let headers = headers.map(|h| {
+            if registered.wants_headers {
+                let (o, l) = append(&mut self.data, h);
+                Place::Shared(o, l)
+            } else {
+                let (o, l) = append(&mut self.hidden, h);
+                Place::Hidden(o, l)
+            }
+        });
+        let payload = if registered.wants_payload {
+            let (o, l) = append(&mut self.data, payload);
+            Place::Shared(o, l)
+        } else {
+            let (o, l) = append(&mut self.hidden, payload);
+            Place::Hidden(o, l)
+        };
+        let shared_span = |place: Place| match place {
+            Place::Shared(offset, len) => Span { offset, len },
+            Place::Hidden(..) => Span { offset: 0, len: 0 },
+        };
+        self.refs.push(MessageRef {
+            subject: span(subject),
+            reply: reply.map(span),
+            headers: headers
+                .filter(|p| matches!(p, Place::Shared(..)))
+                .map(shared_span),
+            payload: shared_span(payload),
+        });
+        self.pending.push(Pending {
+            reply: reply.map(|(o, l)| o..o + l),
+            headers,
+            payload,
+        });
+    }
+
+    fn bytes(&self, place: Place) -> &[u8] {
+        match place {
+            Place::Shared(o, l) => &self.data[o as usize..(o + l) as usize],
+            Place::Hidden(o, l) => &self.hidden[o as usize..(o + l) as usize],
+        }
+    }
+
+    /// Message `i` as published.
+    pub fn original(&self, i: usize) -> OutMessage<'_> {
+        let r = &self.refs[i];
+        let p = &self.pending[i];
+        OutMessage {
+            subject: self.bytes(Place::Shared(r.subject.offset, r.subject.len)),
+            reply: p
+                .reply
+                .clone()
+                .map(|range| &self.data[range.start as usize..range.end as usize]),
+            headers: p.headers.map(|h| self.bytes(h)),
+            payload: self.bytes(p.payload),
+        }
+    }
+}
+
+fn append(buf: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
+    let offset = buf.len() as u32;
+    buf.extend_from_slice(bytes);
+    (offset, bytes.len() as u32)
+}
+
+fn span((offset, len): (u32, u32)) -> Span {
+    Span { offset, len }
+}
+
+impl TransformPlugin {
+    /// Calls the plugin on `batch` and returns the action for every message
+    /// (in order), or the failure that made the whole batch get the policy's
+    /// outcome.
+    pub fn run(
+        &self,
+        batch: &TransformBatch,
+        max_payload: usize,
+    ) -> Result<Vec<Option<Action>>, CallError> {
+        let verdicts = self.pool.call(batch.len() as u64, |bindings, store| {
+            bindings
+                .switchyard_plugin_transformer()
+                .call_transform_batch(
+                    store,
+                    Batch {
+                        data: &batch.data,
+                        messages: &batch.refs,
+                    },
+                )
+        })?;
+        let mut actions: Vec<Option<Action>> = Vec::new();
+        actions.resize_with(batch.len(), || None);
+        for Verdict { index, action } in verdicts {
+            let Some(slot) = actions.get_mut(index as usize) else {
+                return Err(self.pool.bad_output("verdict index outside the batch"));
+            };
+            if let Err(why) = check_action(&action, max_payload) {
+                return Err(self.pool.bad_output(why));
+            }
+            *slot = Some(action);
+        }
+        Ok(actions)
+    }
+}
+
+fn check_action(action: &Action, max_payload: usize) -> Result<(), &'static str> {
+    match action {
+        Action::Modify(edit) => {
+            if edit
+                .subject
+                .as_ref()
+                .is_some_and(|s| !is_valid_literal_subject(s.as_bytes()))
+            {
+                return Err("modified subject is not a valid literal subject");
+            }
+            if edit.payload.as_ref().is_some_and(|p| p.len() > max_payload) {
+                return Err("modified payload exceeds max_payload");
+            }
+            Ok(())
+        }
+        Action::Split(messages) => {
+            if messages.len() > MAX_SPLIT {
+                return Err("split into more than 16 messages");
+            }
+            for m in messages {
+                if !is_valid_literal_subject(m.subject.as_bytes()) {
+                    return Err("split message subject is not a valid literal subject");
+                }
+                if m.payload.len() > max_payload {
+                    return Err("split message payload exceeds max_payload");
+                }
+            }
+            Ok(())
+        }
+        Action::Pass | Action::Drop | Action::Reject(_) => Ok(()),
+    }
+}
+
+/// Resolves one message's action against its original.
+pub fn outcome(batch: &TransformBatch, i: usize, action: Option<Action>) -> Outcome<'_> {
+    let original = batch.original(i);
+    match action {
+        None | Some(Action::Pass) => Outcome::Deliver(original),
+        Some(Action::Drop) => Outcome::Drop,
+        Some(Action::Reject(reason)) => Outcome::Reject(reason),
+        Some(Action::Modify(edit)) => Outcome::Replace(vec![Produced {
+            subject: edit
+                .subject
+                .map_or_else(|| original.subject.to_vec(), String::into_bytes),
+            reply: original.reply.map(<[u8]>::to_vec),
+            headers: match edit.headers {
+                Some(headers) => encode_headers(&headers),
+                None => original.headers.map(<[u8]>::to_vec),
+            },
+            payload: edit.payload.unwrap_or_else(|| original.payload.to_vec()),
+        }]),
+        Some(Action::Split(messages)) => Outcome::Replace(
+            messages
+                .into_iter()
+                .map(|m| Produced {
+                    subject: m.subject.into_bytes(),
+                    reply: m.reply.map(String::into_bytes),
+                    headers: encode_headers(&m.headers),
+                    payload: m.payload,
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// A NATS header block from a plugin's header list; `None` when empty.
+/// Line breaks inside names or values are removed, so a plugin cannot
+/// forge extra header lines.
+pub fn encode_headers(headers: &[Header]) -> Option<Vec<u8>> {
+    if headers.is_empty() {
+        return None;
+    }
+    let mut block = b"NATS/1.0\r\n".to_vec();
+    for h in headers {
+        block.extend(
+            h.name
+                .bytes()
+                .filter(|b| !matches!(b, b'\r' | b'\n' | b':')),
+        );
+        block.extend_from_slice(b": ");
+        block.extend(h.value.bytes().filter(|b| !matches!(b, b'\r' | b'\n')));
+        block.extend_from_slice(b"\r\n");
+    }
+    block.extend_from_slice(b"\r\n");
+    Some(block)
+}
