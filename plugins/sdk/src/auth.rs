@@ -40,6 +40,13 @@ impl Permissions {
     }
 }
 
+/// The same as [`Permissions::all`].
+impl Default for Permissions {
+    fn default() -> Self {
+        Permissions::all()
+    }
+}
+
 impl Grant {
     /// Binds `user` to `tenant` with every subject allowed and no expiry.
     pub fn new(tenant: impl Into<String>, user: impl Into<String>) -> Self {
