@@ -235,8 +235,11 @@ macro_rules! export_transform {
 mod tests {
     use super::*;
 
+    /// subject, reply, header block, payload
+    type Msg<'a> = (&'a str, Option<&'a str>, Option<&'a [u8]>, &'a [u8]);
+
     /// Lays messages out the way the broker does: one buffer, spans into it.
-    fn batch(msgs: &[(&str, Option<&str>, Option<&[u8]>, &[u8])]) -> wit::Batch {
+    fn batch(msgs: &[Msg<'_>]) -> wit::Batch {
         let mut data = Vec::new();
         let mut put = |bytes: &[u8]| {
             let span = wit::Span {
