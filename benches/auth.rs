@@ -62,6 +62,7 @@ fn setup() -> Setup {
             exports: Vec::new(),
             imports: Vec::new(),
             mappings: Vec::new(),
+            plugins: Vec::new(),
         });
     }
     let hashed = bcrypt::hash("bcrypt-password", BCRYPT_COST).expect("valid cost");

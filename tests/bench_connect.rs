@@ -43,11 +43,13 @@ fn assert_complete(report: &BenchReport) -> serde_json::Value {
     json
 }
 
+/// The example tenants, whose plugins must be built first.
 fn example_tenants() -> ServerConfig {
-    ServerConfig {
+    common::plugins::wasm_dir();
+    common::plugins::with_cache(ServerConfig {
         tenants: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants")),
         ..ServerConfig::default()
-    }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,9 +15,7 @@ async fn start(dir: &TenantDir) -> Server {
 }
 
 fn tenant(name: &str, plugins: &str) -> String {
-    format!(
-        "name = \"{name}\"\n[[users]]\nuser = \"{name}-user\"\npassword = \"pw\"\n{plugins}"
-    )
+    format!("name = \"{name}\"\n[[users]]\nuser = \"{name}-user\"\npassword = \"pw\"\n{plugins}")
 }
 
 #[tokio::test]
@@ -39,7 +37,10 @@ config = {{ subjects = "users.>", fields = "password,card.number" }}
     client.flush().await.expect("flush");
 
     let secret = r#"{"name":"ann","password":"hunter2","card":{"number":"4111","exp":"12/30"}}"#;
-    client.publish("users.new", secret.into()).await.expect("pub");
+    client
+        .publish("users.new", secret.into())
+        .await
+        .expect("pub");
     client.publish("audit", secret.into()).await.expect("pub");
     client.flush().await.expect("flush");
 
@@ -51,7 +52,9 @@ config = {{ subjects = "users.>", fields = "password,card.number" }}
     assert_eq!(redacted["card"]["exp"], "12/30");
     // Not a subject the plugin registered: delivered untouched.
     assert_eq!(next_msg(&mut other).await.payload, secret.as_bytes());
-    let stats = server.plugin_stats(Some("acme"), "redact_json").expect("stats");
+    let stats = server
+        .plugin_stats(Some("acme"), "redact_json")
+        .expect("stats");
     assert_eq!(stats.messages.load(std::sync::atomic::Ordering::Relaxed), 1);
     assert_eq!(stats.modified.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
@@ -69,12 +72,19 @@ async fn transformed_and_plain_messages_keep_publish_order() {
     client.flush().await.expect("flush");
     for i in 0..500u32 {
         let subject = if i % 3 == 0 { "plain" } else { "t.x" };
-        client.publish(subject, i.to_string().into()).await.expect("pub");
+        client
+            .publish(subject, i.to_string().into())
+            .await
+            .expect("pub");
     }
     client.flush().await.expect("flush");
     for i in 0..500u32 {
         let m = next_msg(&mut all).await;
-        assert_eq!(m.payload, i.to_string().as_bytes(), "message {i} out of order");
+        assert_eq!(
+            m.payload,
+            i.to_string().as_bytes(),
+            "message {i} out of order"
+        );
     }
 }
 
@@ -98,7 +108,10 @@ config = {{ limit = "5", window_ms = "60000", subjects = "metrics.>" }}
     watcher.flush().await.expect("flush");
 
     for i in 0..8 {
-        publisher.publish("metrics.cpu", format!("{i}").into()).await.expect("pub");
+        publisher
+            .publish("metrics.cpu", format!("{i}").into())
+            .await
+            .expect("pub");
     }
     publisher.flush().await.expect("flush");
     for i in 0..5 {
@@ -116,7 +129,9 @@ config = {{ limit = "5", window_ms = "60000", subjects = "metrics.>" }}
     other.publish("metrics.cpu", "x".into()).await.expect("pub");
     other.flush().await.expect("flush");
     assert_eq!(next_msg(&mut sub).await.payload, "x".as_bytes());
-    let stats = server.plugin_stats(Some("acme"), "rate_limit").expect("stats");
+    let stats = server
+        .plugin_stats(Some("acme"), "rate_limit")
+        .expect("stats");
     eventually("denials counted", || {
         stats.rejected.load(std::sync::atomic::Ordering::Relaxed) == 4
     })
@@ -156,7 +171,10 @@ config = {{ subjects = "payments.new", field = "region", target = "payments.{{va
         .await
         .expect("pub");
     // No header: allowed on its own subject.
-    client.publish("orders.new", "o2".into()).await.expect("pub");
+    client
+        .publish("orders.new", "o2".into())
+        .await
+        .expect("pub");
     client
         .publish("payments.new", r#"{"region":"us","amount":5}"#.into())
         .await
@@ -173,7 +191,10 @@ config = {{ subjects = "payments.new", field = "region", target = "payments.{{va
         next_msg(&mut pay_us).await.payload,
         r#"{"region":"us","amount":5}"#.as_bytes()
     );
-    assert_eq!(next_msg(&mut unrouted).await.payload, r#"{"amount":7}"#.as_bytes());
+    assert_eq!(
+        next_msg(&mut unrouted).await.payload,
+        r#"{"amount":7}"#.as_bytes()
+    );
     no_msg(&mut plain).await;
     let _ = server;
 }
@@ -216,10 +237,15 @@ config = {{ "key.{}" = "tenant=acme;user=svc;pub=orders.>;sub=orders.>,_INBOX.>"
     let acme = user(&server, "acme-user", "pw").await;
     let mut orders = acme.subscribe("orders.>").await.expect("sub");
     acme.flush().await.expect("flush");
-    svc.publish("orders.1", "from svc".into()).await.expect("pub");
+    svc.publish("orders.1", "from svc".into())
+        .await
+        .expect("pub");
     svc.flush().await.expect("flush");
     assert_eq!(next_msg(&mut orders).await.payload, "from svc".as_bytes());
-    eventually("svc bound to acme", || server.tenant_connections("acme") == 2).await;
+    eventually("svc bound to acme", || {
+        server.tenant_connections("acme") == 2
+    })
+    .await;
 
     // The grant's permissions are enforced natively.
     let (tx, mut errors) = tokio::sync::mpsc::unbounded_channel();
@@ -233,7 +259,10 @@ config = {{ "key.{}" = "tenant=acme;user=svc;pub=orders.>;sub=orders.>,_INBOX.>"
         .connect(server.client_url())
         .await
         .expect("api key accepted");
-    limited.publish("billing.x", "no".into()).await.expect("pub");
+    limited
+        .publish("billing.x", "no".into())
+        .await
+        .expect("pub");
     limited.flush().await.expect("flush");
     let event = tokio::time::timeout(Duration::from_secs(5), errors.recv())
         .await
@@ -250,4 +279,44 @@ config = {{ "key.{}" = "tenant=acme;user=svc;pub=orders.>;sub=orders.>,_INBOX.>"
         assert!(refused.is_err(), "{key} must be refused");
     }
     assert_eq!(server.tenant_connections("globex"), 0);
+}
+
+#[tokio::test]
+async fn the_example_configuration_loads_its_plugins() {
+    common::plugins::wasm_dir();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = switchyard::ServerConfig::load(&root.join("switchyard.toml"))
+        .expect("switchyard.toml loads");
+    let server = common::start_with(with_cache(config)).await;
+    let loaded: Vec<(Option<String>, String)> = server
+        .plugins()
+        .into_iter()
+        .map(|p| (p.tenant, p.name))
+        .collect();
+    assert_eq!(
+        loaded,
+        [
+            (None, "api_key_auth".to_string()),
+            (Some("acme".to_string()), "redact_json".to_string()),
+            (Some("globex".to_string()), "shipment-router".to_string()),
+            (Some("globex".to_string()), "telemetry-limit".to_string()),
+        ]
+    );
+    // The demo API key from tenants/README.md logs in to initech.
+    let reporter = async_nats::ConnectOptions::with_token("initech-reporter-demo-key".into())
+        .connect(server.client_url())
+        .await
+        .expect("demo API key accepted");
+    let dashboard = async_nats::ConnectOptions::with_token("initech-dashboard-demo-token".into())
+        .connect(server.client_url())
+        .await
+        .expect("dashboard token accepted");
+    let mut reports = dashboard.subscribe("reports.>").await.expect("sub");
+    dashboard.flush().await.expect("flush");
+    reporter
+        .publish("reports.daily", "42".into())
+        .await
+        .expect("pub");
+    reporter.flush().await.expect("flush");
+    assert_eq!(next_msg(&mut reports).await.payload, "42".as_bytes());
 }

@@ -88,7 +88,7 @@ impl AuthPlugin {
             })
             .map_err(AuthRefusal::Failed)?;
         let grant = answer.map_err(AuthRefusal::Denied)?;
-        if !self.tenants.iter().any(|t| *t == grant.tenant) {
+        if !self.tenants.contains(&grant.tenant) {
             return Err(AuthRefusal::TenantNotAllowed(grant.tenant));
         }
         Ok(to_grant(grant))

@@ -22,7 +22,9 @@ pub async fn start_with(config: ServerConfig) -> Server {
 }
 
 /// As `start_with`, returning the error of a refused configuration.
-pub async fn try_start_with(config: ServerConfig) -> Result<Server, switchyard::server::ServerError> {
+pub async fn try_start_with(
+    config: ServerConfig,
+) -> Result<Server, switchyard::server::ServerError> {
     let config = ServerConfig {
         host: "127.0.0.1".into(),
         port: 0,

@@ -19,7 +19,14 @@ pub fn wasm_dir() -> &'static Path {
         let manifest = root().join("plugins/Cargo.toml");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let output = Command::new(cargo)
-            .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
             .arg(&manifest)
             // The outer `cargo test` sets variables meant for the host build.
             .env_remove("CARGO_TARGET_DIR")

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# What a WebAssembly plugin costs end to end, measured with `switchyard
+# bench` in one run: 1:1 pub/sub 16 B in a tenant
+#  a. without plugins (baseline),
+#  b. through the no-op transform registered for the bench subject,
+#  c. with the no-op transform registered for other subjects only,
+#  d. through the no-op routing policy registered for the bench subject.
+# Each case runs REPS times, alternating order; the median is reported.
+#
+# Environment: REPS=5, MSGS=2000000.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+REPS="${REPS:-5}"
+MSGS="${MSGS:-2000000}"
+
+die() { printf 'plugin-overhead.sh: %s\n' "$*" >&2; exit 1; }
+command -v python3 >/dev/null || die "python3 is needed to pick free ports and read JSON"
+
+echo "building the plugins and switchyard (release)" >&2
+./scripts/build-plugins.sh >/dev/null || die "the plugins did not build"
+cargo build --release --quiet || die "cargo build --release failed"
+BIN="$ROOT/target/release/switchyard"
+WASM="$ROOT/plugins/target/wasm32-wasip2/release"
+
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+tenant() { # dir, plugin table
+  mkdir -p "$WORK/$1"
+  printf 'name = "app"\n[[users]]\nuser = "app"\npassword = "app-pw"\n%s\n' "$2" > "$WORK/$1/app.toml"
+}
+tenant none ""
+tenant transform "$(printf '[[plugins]]\nkind = "transform"\npath = "%s/noop_transform.wasm"\nsubjects = ["bench.>"]' "$WASM")"
+tenant elsewhere "$(printf '[[plugins]]\nkind = "transform"\npath = "%s/noop_transform.wasm"\nsubjects = ["other.>"]' "$WASM")"
+tenant routing "$(printf '[[plugins]]\nkind = "routing"\npath = "%s/noop_router.wasm"\nsubjects = ["bench.>"]' "$WASM")"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 300); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "server on port $1 did not start"
+}
+
+declare -A PORT
+for case in none transform elsewhere routing; do
+  PORT[$case]=$(free_port)
+  "$BIN" --log-level warn serve --addr 127.0.0.1 --port "${PORT[$case]}" --tenants "$WORK/$case" \
+    2>/dev/null & PIDS+=($!)
+done
+for case in none transform elsewhere routing; do wait_port "${PORT[$case]}"; done
+
+rate() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["msgs_per_sec"])'; }
+median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+declare -A RATES
+CASES=(none transform elsewhere routing)
+for rep in $(seq "$REPS"); do
+  echo "rep $rep/$REPS" >&2
+  order=("${CASES[@]}")
+  if (( rep % 2 == 0 )); then order=(routing elsewhere transform none); fi
+  for case in "${order[@]}"; do
+    r="$("$BIN" bench pubsub --url "nats://app:app-pw@127.0.0.1:${PORT[$case]}" --subject bench.x \
+          --msgs "$MSGS" --json | rate)"
+    RATES[$case]="${RATES[$case]:-} $r"
+  done
+done
+
+python3 - "$(median ${RATES[none]})" "$(median ${RATES[transform]})" \
+  "$(median ${RATES[elsewhere]})" "$(median ${RATES[routing]})" <<'PY'
+import sys
+none, transform, elsewhere, routing = map(float, sys.argv[1:])
+print("| case (1:1 pub/sub, 16 B) | msgs/s | vs no plugin |")
+print("|---|---:|---:|")
+print(f"| no plugin | {none:,.0f} | 1.00 |")
+print(f"| no-op transform on the subject | {transform:,.0f} | {transform/none:.2f} |")
+print(f"| no-op transform on other subjects | {elsewhere:,.0f} | {elsewhere/none:.2f} |")
+print(f"| no-op routing policy on the subject | {routing:,.0f} | {routing/none:.2f} |")
+PY
