@@ -145,6 +145,11 @@ s, i, h = instantiate("noop_router")
 check("noop_router reg", call(s, i, R, "register").subjects == [">"])
 check("noop_router", call(s, i, R, "route", route_req("x")) == Variant("allow"))
 
+# uppercase
+s, i, h = instantiate("uppercase")
+v = call(s, i, T, "transform-batch", batch([("a", None, None, b"Hello"), ("a", None, None, b"OK 1")]))
+check("uppercase", len(v) == 1 and v[0].index == 0 and v[0].action.payload.payload == b"HELLO", v)
+
 # redact_json
 s, i, h = instantiate("redact_json", {"fields": "password, card.number", "non_json": "reject"})
 reg = call(s, i, T, "register")
