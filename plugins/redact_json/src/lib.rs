@@ -10,7 +10,9 @@
 //!   (default), `drop` or `reject`.
 //! - `replacement`: the string written in place of a value.
 //!
-//! Messages with nothing to redact pass unchanged (no re-encoding).
+//! Messages with nothing to redact pass unchanged (no re-encoding). With
+//! `non_json = "pass"` a payload in which no configured field name occurs is
+//! not even parsed.
 
 mod config;
 mod redact;
@@ -38,18 +40,27 @@ impl Transform for RedactJson {
             Err(e) => return Action::Reject(format!("redact_json: {e}")),
         };
         let payload = msg.payload();
-        if !redact::may_contain(payload, &cfg.fields) {
+        let result = if redact::may_contain(payload, &cfg.fields) {
+            redact::redact(payload, &cfg.fields, &cfg.replacement)
+        } else if let NonJson::Pass = cfg.non_json {
+            // Nothing to redact and no need to know whether it is JSON.
             return Action::Pass;
-        }
-        match redact::redact(payload, &cfg.fields, &cfg.replacement) {
+        } else {
+            redact::validate(payload).map(|()| None)
+        };
+        match result {
             Ok(Some(out)) => Action::payload(out),
             Ok(None) => Action::Pass,
-            Err(_) => match cfg.non_json {
-                NonJson::Pass => Action::Pass,
-                NonJson::Drop => Action::Drop,
-                NonJson::Reject => Action::Reject("payload is not JSON".to_string()),
-            },
+            Err(_) => non_json(&cfg.non_json),
         }
+    }
+}
+
+fn non_json(policy: &NonJson) -> Action {
+    match policy {
+        NonJson::Pass => Action::Pass,
+        NonJson::Drop => Action::Drop,
+        NonJson::Reject => Action::Reject("payload is not JSON".to_string()),
     }
 }
 

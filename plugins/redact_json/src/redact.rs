@@ -38,6 +38,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Checks that `payload` is one JSON document, without building it.
+pub fn validate(payload: &[u8]) -> Result<(), serde_json::Error> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(payload).map(|_| ())
+}
+
 /// Redacts `fields` in a JSON document. `Ok(None)` when nothing matched (the
 /// caller passes the message unchanged), `Err` when it is not JSON.
 pub fn redact(
@@ -124,6 +129,9 @@ mod tests {
     fn non_json_is_an_error() {
         let p = [Path::parse("a").unwrap()];
         assert!(redact(b"not json", &p, "x").is_err());
+        assert!(validate(b"not json").is_err());
+        assert!(validate(b"{\"a\": [1, 2]} ").is_ok());
+        assert!(validate(b"{} {}").is_err());
     }
 
     #[test]
