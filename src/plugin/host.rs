@@ -3,8 +3,7 @@
 //!
 //! Everything a guest can reach is here: its own configuration, its
 //! tenant's key-value store, a clock, a log, and (for routing) the payload
-//! of the message being decided. WASI is linked with nothing granted: no
-//! preopened directories, no environment, no sockets.
+//! of the message being decided; and the harmless WASI subset in `wasi`.
 
 use super::bindings::routing::switchyard::plugin::message_payload;
 use super::bindings::transform::switchyard::plugin::{host, kv, types};
@@ -12,8 +11,6 @@ use super::kv::TenantKv;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Longest log line kept from a guest; the rest is cut, so a plugin cannot
 /// flood the broker's log with one call.
@@ -30,8 +27,6 @@ pub struct PluginContext {
 }
 
 pub struct HostState {
-    wasi: WasiCtx,
-    table: ResourceTable,
     pub memory: MemoryCap,
     pub ctx: Arc<PluginContext>,
     /// The payload of the message a routing policy is deciding; filled only
@@ -42,23 +37,12 @@ pub struct HostState {
 impl HostState {
     pub fn new(ctx: Arc<PluginContext>, max_memory: usize) -> HostState {
         HostState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
             memory: MemoryCap {
                 max: max_memory,
                 exceeded: false,
             },
             ctx,
             payload: Vec::new(),
-        }
-    }
-}
-
-impl WasiView for HostState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
         }
     }
 }

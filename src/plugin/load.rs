@@ -89,8 +89,8 @@ pub fn prepare<W: World>(
         reason: format!("{e:#}"),
     };
     let mut linker = Linker::<HostState>::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(wrong)?;
     W::link(&mut linker).map_err(wrong)?;
+    super::wasi::add_to_linker(&mut linker, component).map_err(wrong)?;
     let pre = linker.instantiate_pre(component).map_err(wrong)?;
     W::prepare(pre).map_err(wrong)
 }

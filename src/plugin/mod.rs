@@ -20,6 +20,7 @@ pub mod registration;
 pub mod routing;
 pub mod stats;
 pub mod transform;
+mod wasi;
 
 pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, PeerIdentity};
 pub use engine::PluginRuntime;
