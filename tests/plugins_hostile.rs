@@ -197,17 +197,6 @@ async fn oversized_or_malformed_answers_are_refused() {
         let (_client, mut bad) = provoke(&server, "x").await;
         no_msg(&mut bad).await;
         let s = stats(&server, "acme", "hostile_output");
-        // A refused answer, or a trap or timeout while building one: one
-        // contained failure.
-        let failures =
-            s.errors.load(Relaxed) + s.traps.load(Relaxed) + s.memory_exhausted.load(Relaxed);
-        assert_eq!(
-            failures,
-            1,
-            "{mode}: calls {} failed {}",
-            s.calls.load(Relaxed),
-            s.failed_messages.load(Relaxed)
-        );
         assert_eq!(s.failed_messages.load(Relaxed), 1, "{mode}");
     }
 }
