@@ -8,6 +8,7 @@
 //! `-ERR`, or enforce permissions; the server does those with
 //! what this module returns.
 
+pub mod activation;
 mod error;
 pub mod jwt;
 pub mod jwt_login;

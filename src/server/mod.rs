@@ -197,6 +197,7 @@ impl Server {
             event_seq: AtomicU64::new(0),
         });
         tokio::spawn(sweep_responses(shared.clone()));
+        tokio::spawn(expire_activations(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
         let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
         Ok(Server {
@@ -304,6 +305,35 @@ async fn sweep_responses(server: Arc<Shared>) {
         let now = std::time::Instant::now();
         for account in server.tenancy().accounts.values() {
             account.responses.sweep(now);
+        }
+    }
+}
+
+/// Reloads when an activation token in use expires, so that its import
+/// stops (nats-server arms a timer per token; a once-a-second look at the
+/// earliest expiry does the same for us). One attempt per expiry: a reload
+/// that fails is logged and not retried every second.
+async fn expire_activations(server: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut shutdown = server.shutdown.subscribe();
+    let mut attempted = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let Some(expiry) = server.tenancy().activation_expiry else {
+            continue;
+        };
+        if expiry > tenancy::unix_now() || attempted == Some(expiry) {
+            continue;
+        }
+        attempted = Some(expiry);
+        let shared = server.clone();
+        match tokio::task::spawn_blocking(move || shared.reload_now()).await {
+            Ok(Ok(())) => tracing::info!(expiry, "activation expired, tenants reloaded"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "reload after an activation expired failed"),
+            Err(e) => tracing::warn!(error = %e, "reload task failed"),
         }
     }
 }

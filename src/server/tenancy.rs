@@ -37,6 +37,9 @@ pub struct Tenancy {
     pub tenants: Vec<TenantFile>,
     /// Operator mode: the trusted operator and its accounts.
     pub operator: Option<OperatorTrust>,
+    /// When the first activation token in use expires (unix seconds); the
+    /// server reloads then so that its import stops.
+    pub activation_expiry: Option<i64>,
 }
 
 impl Tenancy {
@@ -48,6 +51,7 @@ impl Tenancy {
             system: Account::new(SYSTEM_ACCOUNT),
             tenants: Vec::new(),
             operator: None,
+            activation_expiry: None,
         }
     }
 
@@ -70,8 +74,11 @@ impl Tenancy {
             }
             None => None,
         };
+        let mut activation_expiry = None;
         if let Some(trust) = &operator {
-            files.extend(trust.tenants());
+            let jwt_tenants = trust.tenants(unix_now());
+            files.extend(jwt_tenants.files);
+            activation_expiry = jwt_tenants.activation_expiry;
         }
         let issues = validate(&files);
         if !issues.is_empty() {
@@ -107,6 +114,7 @@ impl Tenancy {
             system,
             tenants,
             operator,
+            activation_expiry,
         })
     }
 
@@ -122,10 +130,7 @@ impl Tenancy {
             let Some(trust) = &self.operator else {
                 return Err(AuthError::NoOperator);
             };
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            return authenticate_jwt(trust, opts, nonce, peer, now);
+            return authenticate_jwt(trust, opts, nonce, peer, unix_now());
         }
         match &self.users {
             Some(users) => users.authenticate(opts, nonce),
@@ -144,4 +149,11 @@ impl Tenancy {
                 .as_ref()
                 .is_some_and(UserDirectory::nonce_required)
     }
+}
+
+/// Unix seconds now, the clock JWTs are written in.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -261,17 +261,24 @@ impl AccountClaims {
         key == self.data.sub || self.signing_key(key).is_some()
     }
 
-    /// Whether a JWT for `subject` issued at `issued_at` is revoked, by its
-    /// own entry or by [`REVOKE_ALL`] (nats-server: revoked when the
-    /// revocation time is at or after the issue time).
+    /// Whether a user JWT for `subject` issued at `issued_at` is revoked
+    /// (see [`is_revoked`]).
     pub fn is_revoked(&self, subject: &str, issued_at: i64) -> bool {
-        [subject, REVOKE_ALL].iter().any(|k| {
-            self.nats
-                .revocations
-                .get(*k)
-                .is_some_and(|&t| t >= issued_at)
-        })
+        is_revoked(&self.nats.revocations, subject, issued_at)
     }
+}
+
+/// Whether a JWT for `subject` issued at `issued_at` is revoked in
+/// `revocations` (an account's users, or an export's activations), by its
+/// own entry or by [`REVOKE_ALL`]. Revoked when the revocation time is at or
+/// after the issue time: nats-io/jwt v2's `RevocationList.IsRevoked` and
+/// nats-server's `isRevoked` both compare with `>=`, so a JWT issued in the
+/// same second as the revocation is revoked, and one issued a second later
+/// is not.
+pub fn is_revoked(revocations: &BTreeMap<String, i64>, subject: &str, issued_at: i64) -> bool {
+    [subject, REVOKE_ALL]
+        .iter()
+        .any(|k| revocations.get(*k).is_some_and(|&t| t >= issued_at))
 }
 
 impl Account {
