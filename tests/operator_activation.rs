@@ -6,21 +6,11 @@
 mod common;
 
 use common::auth::Workdir;
-use common::operator::{Operator, now};
+use common::operator::{Operator, creds_client, now};
 use nkeys::KeyPair;
-use std::path::Path;
 use std::time::Duration;
 use switchyard::auth::jwt::{ActivationClaims, Export, ExportType, Import, encode};
 use switchyard::{Server, ServerConfig};
-
-async fn creds_client(server: &Server, path: &Path) -> async_nats::Client {
-    async_nats::ConnectOptions::with_credentials_file(path)
-        .await
-        .expect("creds file")
-        .connect(server.client_url())
-        .await
-        .expect("creds user connects")
-}
 
 fn private_orders() -> Export {
     Export {

@@ -3,37 +3,10 @@
 
 mod common;
 
-use base64::Engine;
-use common::operator::{Operator, now};
+use common::operator::{Operator, creds_client, now, raw_login};
 use nkeys::KeyPair;
-use std::path::Path;
 use std::time::Duration;
-use switchyard::Server;
 use switchyard::auth::jwt::{AccountClaims, encode};
-
-async fn creds_client(server: &Server, path: &Path) -> async_nats::Client {
-    async_nats::ConnectOptions::with_credentials_file(path)
-        .await
-        .expect("creds file")
-        .connect(server.client_url())
-        .await
-        .expect("creds user connects")
-}
-
-/// Logs in over raw TCP with a user JWT, signing the INFO nonce.
-async fn raw_login(server: &Server, user: &KeyPair, jwt: &str) -> (common::Raw, String) {
-    let mut raw = common::Raw::connect(server).await;
-    let info: serde_json::Value =
-        serde_json::from_str(raw.info.trim_start_matches("INFO ").trim()).expect("INFO json");
-    let nonce = info["nonce"].as_str().expect("nonce in INFO").to_string();
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(user.sign(nonce.as_bytes()).expect("sign"));
-    let connect = format!(
-        "CONNECT {{\"jwt\":\"{jwt}\",\"sig\":\"{sig}\",\"verbose\":false,\"protocol\":1}}\r\nPING\r\n"
-    );
-    let (answer, _) = raw.exchange(connect.as_bytes()).await;
-    (raw, answer)
-}
 
 #[tokio::test]
 async fn creds_user_publishes_and_subscribes() {

@@ -38,6 +38,10 @@ pub enum AuthError {
     BearerNotAllowed { user: String, account: String },
     #[error("user `{user}` may not connect from {ip}")]
     SourceNotAllowed { user: String, ip: String },
+    #[error("user JWT for `{user}`: {reason}")]
+    OutsideConnectTimes { user: String, reason: String },
+    #[error("user JWT for `{user}` allows only connection types {types:?}, not STANDARD")]
+    ConnectionTypeNotAllowed { user: String, types: Vec<String> },
     #[error("user JWTs are only accepted in operator mode")]
     NoOperator,
 }

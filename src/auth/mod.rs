@@ -9,6 +9,7 @@
 //! what this module returns.
 
 pub mod activation;
+mod connect_times;
 mod error;
 pub mod jwt;
 pub mod jwt_login;
