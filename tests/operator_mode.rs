@@ -115,3 +115,41 @@ async fn claims_update_revokes_a_live_user() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn claims_lookup_answers_with_the_account_jwt() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    let (admin, admin_jwt) = op.user(&op.sys, |u| u.data.name = "admin".into());
+    let admin = creds_client(&server, &op.creds("admin", &admin, &admin_jwt)).await;
+    let lookup = |id: String| {
+        let admin = admin.clone();
+        async move {
+            let subject = format!("$SYS.REQ.ACCOUNT.{id}.CLAIMS.LOOKUP");
+            let reply = admin.request(subject, "".into()).await.expect("answer");
+            String::from_utf8(reply.payload.to_vec()).expect("utf8")
+        }
+    };
+    let on_disk = std::fs::read_to_string(op.dir.path().join("accounts/APP/account.jwt"))
+        .expect("account jwt");
+    // The JWT itself, as nats-server's resolver answers.
+    assert_eq!(lookup(op.app.public_key()).await, on_disk);
+    // Unknown accounts get an empty answer.
+    assert_eq!(lookup(KeyPair::new_account().public_key()).await, "");
+
+    // After an update, the new JWT.
+    let updated = op.account_jwt(&op.app, |a| a.nats.limits.conn = 7);
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", op.app.public_key());
+    admin
+        .request(subject, updated.clone().into())
+        .await
+        .expect("answer");
+    assert_eq!(lookup(op.app.public_key()).await, updated);
+
+    // Only the system account is answered: elsewhere it is an ordinary
+    // subject with no responders.
+    let (user, jwt) = op.user(&op.app, |_| {});
+    let app = creds_client(&server, &op.creds("app", &user, &jwt)).await;
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.LOOKUP", op.app.public_key());
+    assert!(app.request(subject, "".into()).await.is_err());
+}

@@ -111,7 +111,15 @@ pub fn authenticate_jwt(
         user: name.into(),
         permissions,
         expires,
+        max_subscriptions: positive(limits.subs),
+        max_payload: positive(limits.payload),
     })
+}
+
+/// A JWT limit as a bound: -1 is unlimited, and 0 (absent) is taken as
+/// unlimited too, as for account limits (see `operator::limit`).
+fn positive(n: i64) -> Option<usize> {
+    usize::try_from(n).ok().filter(|&n| n > 0)
 }
 
 /// Bound on remembered user JWTs; the map is emptied when it is reached.

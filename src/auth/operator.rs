@@ -37,6 +37,11 @@ pub enum OperatorError {
         "{what}: issued by `{issuer}`, which is not the trusted operator or one of its signing keys"
     )]
     NotTrusted { what: String, issuer: String },
+    #[error("{what}: {}", issues.join("; "))]
+    Limits {
+        what: String,
+        issues: Vec<&'static str>,
+    },
     #[error("account JWT for `{expected}` has subject `{found}`")]
     WrongSubject { expected: String, found: String },
 }
@@ -112,6 +117,13 @@ impl OperatorTrust {
             return Err(OperatorError::NotTrusted {
                 what: what.to_string(),
                 issuer: claims.data.iss.clone(),
+            });
+        }
+        let issues = claims.nats.limit_violations();
+        if !issues.is_empty() {
+            return Err(OperatorError::Limits {
+                what: what.to_string(),
+                issues,
             });
         }
         Ok(claims)

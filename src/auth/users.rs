@@ -34,6 +34,11 @@ pub struct Identity {
     pub permissions: Option<Permissions>,
     /// When the credentials stop being valid (a user JWT's `exp`), unix seconds.
     pub expires: Option<i64>,
+    /// The user's own subscription limit (a user JWT's `subs`); the
+    /// smaller of it and the account's applies.
+    pub max_subscriptions: Option<usize>,
+    /// The user's own payload limit (a user JWT's `payload`).
+    pub max_payload: Option<usize>,
 }
 
 /// All users of all tenants, indexed by user name, token and nkey.

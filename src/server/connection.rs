@@ -350,10 +350,10 @@ impl Connection {
             ));
             return Ok(());
         }
-        if let Some(id) = claims::update_target(subject)
+        if let Some(request) = claims::request(subject)
             && self.is_system_account()
+            && let Some(answer) = claims::answer(&self.server, request, payload)
         {
-            let answer = claims::apply_update(&self.server, id, payload);
             if let Some(reply) = reply {
                 publish_internal(&self.server, &self.account, reply, &answer);
             }
@@ -400,7 +400,7 @@ impl Connection {
             return;
         }
         if self
-            .rules
+            .login
             .max_subscriptions
             .is_some_and(|max| self.subs.len() >= max)
         {

@@ -3,7 +3,7 @@
 //! system account, and re-checking all of that after a reload.
 
 use super::Shared;
-use super::account::GLOBAL_ACCOUNT;
+use super::account::{AccountRules, GLOBAL_ACCOUNT};
 use super::close::CloseReason;
 use super::connection::{Connection, sub_violation};
 use super::deliver::publish_internal;
@@ -26,6 +26,8 @@ pub(super) struct LoginState {
     bound: bool,
     /// When the login's credentials expire (a user JWT's `exp`).
     pub expires: Option<tokio::time::Instant>,
+    /// Subscriptions allowed on this connection (account and user limits).
+    pub max_subscriptions: Option<usize>,
     started: SystemTime,
     pub in_msgs: u64,
     pub in_bytes: u64,
@@ -47,6 +49,7 @@ impl LoginState {
             identity: None,
             bound: false,
             expires: None,
+            max_subscriptions: None,
             started: SystemTime::now(),
             in_msgs: 0,
             in_bytes: 0,
@@ -81,11 +84,7 @@ impl Connection {
             return Err(CloseReason::MaxAccountConnections);
         }
         self.login.bound = true;
-        self.limits.max_payload = rules
-            .max_payload
-            .map_or(self.server.config.max_payload, |m| {
-                m.min(self.server.config.max_payload)
-            });
+        self.apply_limits(&rules, &identity);
         tracing::debug!(cid = self.handle.id, tenant = %identity.tenant, user = %identity.user, "logged in");
         self.set_permissions(&identity)?;
         self.account = account;
@@ -93,6 +92,18 @@ impl Connection {
         self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);
         Ok(())
+    }
+
+    /// The smallest of the server's, the account's and the user's limits
+    /// (nats-server's `applyAccountLimits`).
+    fn apply_limits(&mut self, rules: &AccountRules, identity: &Identity) {
+        let smallest = |limits: [Option<usize>; 2]| limits.into_iter().flatten().min();
+        self.limits.max_payload = smallest([rules.max_payload, identity.max_payload])
+            .map_or(self.server.config.max_payload, |m| {
+                m.min(self.server.config.max_payload)
+            });
+        self.login.max_subscriptions =
+            smallest([rules.max_subscriptions, identity.max_subscriptions]);
     }
 
     pub(super) fn unbind(&mut self) {
@@ -129,12 +140,7 @@ impl Connection {
             return Err(CloseReason::AuthViolation);
         }
         self.rules = self.account.rules();
-        self.limits.max_payload = self
-            .rules
-            .max_payload
-            .map_or(self.server.config.max_payload, |m| {
-                m.min(self.server.config.max_payload)
-            });
+        self.apply_limits(&self.rules.clone(), &identity);
         self.set_permissions(&identity)?;
         self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);

@@ -282,6 +282,36 @@ pub fn is_revoked(revocations: &BTreeMap<String, i64>, subject: &str, issued_at:
 }
 
 impl Account {
+    /// What nats-io/jwt's `Account.Validate` reports about the operator's
+    /// limits, in its words: more imports or exports than `limits.imports`
+    /// / `limits.exports` allow (-1 = unlimited; 0 allows none), and
+    /// wildcard export subjects when `limits.wildcards` is false (checked,
+    /// as there, only when exports are limited). nats-server refuses an
+    /// account JWT with any of these.
+    pub fn limit_violations(&self) -> Vec<&'static str> {
+        let mut issues = Vec::new();
+        let limits = &self.limits;
+        if limits.imports != -1 && self.imports.len() as i64 > limits.imports {
+            issues.push("the account contains more imports than allowed by the operator");
+        }
+        if limits.exports != -1 {
+            if self.exports.len() as i64 > limits.exports {
+                issues.push("the account contains more exports than allowed by the operator");
+            }
+            if !limits.wildcard_exports
+                && self
+                    .exports
+                    .iter()
+                    .any(|e| e.subject.split('.').any(|t| t == "*" || t == ">"))
+            {
+                issues.push(
+                    "the account contains wildcard exports that are not allowed by the operator",
+                );
+            }
+        }
+        issues
+    }
+
     /// nats-io/jwt sorts exports and imports by subject before signing.
     fn sort_for_signing(&mut self) {
         self.exports.sort_by(|a, b| a.subject.cmp(&b.subject));

@@ -89,6 +89,8 @@ impl<'a> Builder<'a> {
                 .clone()
                 .or_else(|| tenant.default_permissions.clone()),
             expires: None,
+            max_subscriptions: None,
+            max_payload: None,
         });
 
         let mut may_be_no_auth = true;
