@@ -32,6 +32,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub operator_dir: Option<PathBuf>,
 
+    /// Serve the HTTP monitoring endpoints (/varz, /connz, /subsz,
+    /// /accountz, /healthz, /metrics) on this port; 8222 is the usual
+    /// choice, 0 picks a free one [default: off, or the config file's
+    /// `http_port`]. They listen on the client interface unless the config
+    /// file sets `http_host`.
+    #[arg(long, value_name = "N")]
+    pub http_port: Option<u16>,
+
     /// Worker threads for the async runtime [default: one per core].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -53,6 +61,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = args.operator_dir {
         config.operator_dir = Some(dir);
+    }
+    if let Some(port) = args.http_port {
+        config.http_port = Some(port);
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();

@@ -71,6 +71,11 @@ pub struct ServerConfig {
     /// Tenant that receives system events (`$SYS.ACCOUNT.<tenant>.CONNECT`
     /// and `.DISCONNECT`); its users can subscribe to them.
     pub system_account: Option<String>,
+    /// Port of the HTTP monitoring endpoints (`/varz`, `/metrics`, ...);
+    /// off when unset, 0 picks a free port. 8222 is the usual choice.
+    pub http_port: Option<u16>,
+    /// Interface for the monitoring endpoints; defaults to `host`.
+    pub http_host: Option<String>,
 }
 
 /// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
@@ -101,6 +106,8 @@ impl Default for ServerConfig {
             operator_dir: None,
             no_auth_user: None,
             system_account: None,
+            http_port: None,
+            http_host: None,
         }
     }
 }
@@ -174,6 +181,11 @@ impl ServerConfig {
         {
             errs.push("no_auth_user and system_account: need tenants".to_string());
         }
+        if self.http_port.is_some_and(|p| p != 0 && p == self.port)
+            && self.http_host.as_ref().is_none_or(|h| *h == self.host)
+        {
+            errs.push("http_port: must differ from port".to_string());
+        }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }
 }
@@ -195,5 +207,22 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(bad.validate().unwrap_err().len(), 1);
+    }
+
+    #[test]
+    fn monitoring_port_is_optional_and_distinct() {
+        let c: ServerConfig =
+            toml::from_str("http_port = 8222\nhttp_host = \"127.0.0.1\"").unwrap();
+        assert_eq!(c.http_port, Some(8222));
+        assert_eq!(c.http_host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(ServerConfig::default().http_port, None);
+        let clash = ServerConfig {
+            http_port: Some(4222),
+            ..Default::default()
+        };
+        assert_eq!(
+            clash.validate().unwrap_err(),
+            vec!["http_port: must differ from port".to_string()]
+        );
     }
 }

@@ -6,12 +6,14 @@
 
 use super::account::{Account, AccountRules};
 use super::claims;
+use super::client_info::ClientMeta;
 use super::close::CloseReason;
 use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
 use super::login::LoginState;
 use super::responses::RESPONSE_PREFIX;
-use super::stats::LocalStats;
+use super::stats::{AuthFailure, LocalStats};
+use super::sysreq;
 use super::{Shared, write_loop};
 use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
@@ -22,6 +24,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
@@ -73,6 +77,8 @@ pub(super) struct Connection {
     pub(super) stalled: Vec<Arc<ClientHandle>>,
     pub(super) stats: LocalStats,
     pings_out: u32,
+    /// When the oldest unanswered server PING left, to measure the round trip.
+    ping_sent: Option<Instant>,
     sent_connect_info: bool,
     read_buf: BytesMut,
     pub(super) peer: SocketAddr,
@@ -109,6 +115,7 @@ impl Connection {
             stalled: Vec::new(),
             stats: LocalStats::default(),
             pings_out: 0,
+            ping_sent: None,
             sent_connect_info: false,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             peer,
@@ -181,6 +188,7 @@ impl Connection {
     /// Parses and handles every complete operation in the read buffer, then
     /// wakes the writers of every destination touched.
     fn process(&mut self) -> Result<(), CloseReason> {
+        self.handle.counters.touch(SystemTime::now());
         let mut buf = std::mem::take(&mut self.read_buf);
         let mut at = 0;
         let result = loop {
@@ -227,15 +235,29 @@ impl Connection {
         for dest in self.wake.drain(..) {
             dest.outbound.wake_writer();
         }
-        self.login.in_msgs += self.stats.in_msgs;
-        self.login.in_bytes += self.stats.in_bytes;
+        // Monitoring counters: a few uncontended atomics per batch, never
+        // per message.
+        let counters = &self.handle.counters;
+        if self.stats.in_msgs > 0 {
+            counters
+                .in_msgs
+                .fetch_add(self.stats.in_msgs, Ordering::Relaxed);
+            counters
+                .in_bytes
+                .fetch_add(self.stats.in_bytes, Ordering::Relaxed);
+        }
+        let hits = self.cache.take_hits();
+        if hits > 0 {
+            self.server
+                .stats
+                .cache_hits
+                .fetch_add(hits, Ordering::Relaxed);
+        }
+        counters
+            .cache_entries
+            .store(self.cache.len(), Ordering::Relaxed);
         self.stats.publish(&self.server.stats);
-        if self
-            .handle
-            .expired_subs
-            .swap(0, std::sync::atomic::Ordering::AcqRel)
-            > 0
-        {
+        if self.handle.expired_subs.swap(0, Ordering::AcqRel) > 0 {
             let expired: Vec<Bytes> = self
                 .subs
                 .iter()
@@ -268,7 +290,12 @@ impl Connection {
                     self.handle.outbound.push_control(|b| encode_info(b, &info));
                 }
             }
-            Op::Pong => self.pings_out = 0,
+            Op::Pong => {
+                self.pings_out = 0;
+                if let Some(sent) = self.ping_sent.take() {
+                    self.handle.counters.set_rtt(sent.elapsed());
+                }
+            }
             Op::Pub {
                 subject,
                 reply,
@@ -304,8 +331,19 @@ impl Connection {
         }
         self.handle.set_headers(opts.headers);
         self.opts = opts;
+        self.handle.set_meta(ClientMeta {
+            name: self.opts.name.clone(),
+            lang: self.opts.lang.clone(),
+            version: self.opts.version.clone(),
+            account: self.account.name.clone(),
+            user: self.login.identity.as_ref().map(|i| i.user.to_string()),
+        });
         if !self.connected {
             self.connected = true;
+            self.account
+                .traffic
+                .total_connections
+                .fetch_add(1, Ordering::Relaxed);
             self.emit_client_event(None);
         }
         self.ok();
@@ -350,9 +388,9 @@ impl Connection {
             ));
             return Ok(());
         }
-        if let Some(request) = claims::request(subject)
+        if subject.starts_with(sysreq::PREFIX)
             && self.is_system_account()
-            && let Some(answer) = claims::answer(&self.server, request, payload)
+            && let Some(answer) = self.answer_system_request(subject, payload)
         {
             if let Some(reply) = reply {
                 publish_internal(&self.server, &self.account, reply, &answer);
@@ -366,6 +404,20 @@ impl Connection {
             payload,
         });
         Ok(())
+    }
+
+    /// Requests the server answers itself for system-account clients:
+    /// account claims updates and monitoring (`$SYS.REQ.SERVER.*`).
+    fn answer_system_request(&self, subject: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
+        if let Some(request) = claims::request(subject) {
+            return claims::answer(&self.server, request, payload);
+        }
+        let kind = sysreq::server_request(subject, &self.server.info.server_id)?;
+        Some(crate::monitor::answer_system_request(
+            &super::Observer::new(self.server.clone()),
+            kind,
+            payload,
+        ))
     }
 
     fn is_system_account(&self) -> bool {
@@ -417,8 +469,7 @@ impl Connection {
         ));
         if let Some(p) = &self.perms {
             let filter = p.sub_needs_delivery_filter(subject);
-            sub.needs_filter
-                .store(filter, std::sync::atomic::Ordering::Relaxed);
+            sub.needs_filter.store(filter, Ordering::Relaxed);
         }
         self.account
             .index
@@ -479,6 +530,9 @@ impl Connection {
             return Err(CloseReason::StaleConnection);
         }
         self.pings_out += 1;
+        if self.ping_sent.is_none() {
+            self.ping_sent = Some(Instant::now());
+        }
         self.handle
             .outbound
             .push_control(|b| b.extend_from_slice(b"PING\r\n"));
@@ -540,6 +594,18 @@ impl Connection {
         } else {
             writer.abort();
         }
+        match reason {
+            CloseReason::SlowConsumer => {
+                self.account
+                    .traffic
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            CloseReason::AuthTimeout => self.server.stats.auth_failed(AuthFailure::Timeout),
+            _ => {}
+        }
+        // The buffer is closed: nothing more is counted for this connection.
+        self.account.traffic.retire(&self.handle);
         self.server.forget(self.handle.id);
     }
 }

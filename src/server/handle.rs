@@ -3,19 +3,29 @@
 //! record stored in an account's index.
 
 use super::account::{ServiceImport, StreamImport};
+use super::client_info::{ClientCounters, ClientMeta};
 use super::close::CloseReason;
 use super::outbound::Outbound;
 use crate::tenant::permissions::{CompiledPermissions, ResponsePermission};
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 use tokio::sync::Notify;
 
 pub struct ClientHandle {
     pub id: u64,
+    pub peer: SocketAddr,
+    pub started: SystemTime,
     pub outbound: Outbound,
+    /// Published once per read batch, read by monitoring.
+    pub counters: ClientCounters,
+    meta: parking_lot::Mutex<Arc<ClientMeta>>,
+    /// Set (under the account's `retired` lock) once this connection's
+    /// totals have moved into its account's, so they are not counted twice.
+    pub retired: AtomicBool,
     headers: AtomicBool,
     killed: AtomicBool,
     kill_reason: parking_lot::Mutex<Option<CloseReason>>,
@@ -33,10 +43,18 @@ pub struct ClientHandle {
 }
 
 impl ClientHandle {
-    pub fn new(id: u64, max_pending: usize) -> Self {
+    pub fn new(id: u64, max_pending: usize, peer: SocketAddr, account: Arc<str>) -> Self {
+        let started = SystemTime::now();
+        let counters = ClientCounters::default();
+        counters.touch(started);
         ClientHandle {
             id,
+            peer,
+            started,
             outbound: Outbound::new(max_pending),
+            counters,
+            meta: parking_lot::Mutex::new(Arc::new(ClientMeta::unbound(account))),
+            retired: AtomicBool::new(false),
             headers: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             kill_reason: parking_lot::Mutex::new(None),
@@ -47,6 +65,14 @@ impl ClientHandle {
             tracks_replies: AtomicBool::new(false),
             expired_subs: AtomicUsize::new(0),
         }
+    }
+
+    pub fn meta(&self) -> Arc<ClientMeta> {
+        self.meta.lock().clone()
+    }
+
+    pub fn set_meta(&self, meta: ClientMeta) {
+        *self.meta.lock() = Arc::new(meta);
     }
 
     pub fn supports_headers(&self) -> bool {

@@ -34,7 +34,12 @@ pub(super) async fn accept_loop(listener: TcpListener, server: Arc<Shared>) {
             .stats
             .total_connections
             .fetch_add(1, Ordering::Relaxed);
-        let handle = Arc::new(ClientHandle::new(id, server.config.max_pending));
+        let handle = Arc::new(ClientHandle::new(
+            id,
+            server.config.max_pending,
+            peer,
+            server.global.name.clone(),
+        ));
         server.clients.insert(id, handle.clone());
         tracing::debug!(cid = id, %peer, "client connected");
         tokio::spawn(Connection::run(stream, peer, server.clone(), handle));

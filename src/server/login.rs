@@ -10,6 +10,7 @@ use super::deliver::publish_internal;
 use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
+use super::stats::AuthFailure;
 use crate::auth::{AuthError, Identity, new_nonce};
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
@@ -29,8 +30,6 @@ pub(super) struct LoginState {
     /// Subscriptions allowed on this connection (account and user limits).
     pub max_subscriptions: Option<usize>,
     started: SystemTime,
-    pub in_msgs: u64,
-    pub in_bytes: u64,
 }
 
 /// The monotonic instant at which unix time `exp` (seconds) is reached.
@@ -51,8 +50,6 @@ impl LoginState {
             expires: None,
             max_subscriptions: None,
             started: SystemTime::now(),
-            in_msgs: 0,
-            in_bytes: 0,
         }
     }
 }
@@ -63,6 +60,7 @@ impl Connection {
         let tenancy = self.server.tenancy();
         if tenancy.users.is_none() {
             if !self.server.authorize(opts) {
+                self.server.stats.auth_failed(AuthFailure::Credentials);
                 tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
                 return Err(CloseReason::AuthViolation);
             }
@@ -71,6 +69,7 @@ impl Connection {
         let identity = tenancy
             .authenticate(opts, self.login.nonce.as_deref(), self.peer.ip())
             .map_err(|e| {
+                self.server.stats.auth_failed(AuthFailure::of(&e));
                 tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
                 CloseReason::AuthViolation
             })?;
@@ -81,6 +80,7 @@ impl Connection {
         let open = account.connections.fetch_add(1, Ordering::AcqRel);
         if rules.max_connections.is_some_and(|max| open >= max) {
             account.connections.fetch_sub(1, Ordering::AcqRel);
+            self.server.stats.auth_failed(AuthFailure::AccountLimit);
             return Err(CloseReason::MaxAccountConnections);
         }
         self.login.bound = true;
@@ -240,8 +240,8 @@ impl Connection {
                 bytes: out_bytes,
             }),
             received: reason.map(|_| DataStats {
-                msgs: self.login.in_msgs,
-                bytes: self.login.in_bytes,
+                msgs: self.handle.counters.in_msgs.load(Ordering::Relaxed),
+                bytes: self.handle.counters.in_bytes.load(Ordering::Relaxed),
             }),
             reason: reason.map(|r| r.event_text().to_string()),
         };

@@ -6,6 +6,7 @@
 
 mod account;
 mod claims;
+mod client_info;
 mod close;
 mod connection;
 mod deliver;
@@ -13,14 +14,23 @@ mod events;
 mod handle;
 mod listener;
 mod login;
+mod observe;
 mod outbound;
 mod registry;
 mod responses;
 mod stats;
+mod sysreq;
 mod tenancy;
 
+pub use account::Traffic;
 pub use close::CloseReason;
+pub use events::rfc3339;
+pub use observe::{
+    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
+    ServerSummary, SubSnapshot,
+};
 pub use stats::StatsSnapshot;
+pub use sysreq::SystemRequest;
 
 use crate::auth::constant_time_eq;
 use crate::config::ServerConfig;
@@ -33,7 +43,7 @@ use stats::ServerStats;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tenancy::{Tenancy, TenancyError};
 use thiserror::Error;
 use tokio::io::AsyncWriteExt;
@@ -53,6 +63,8 @@ pub enum ServerError {
     Config(String),
     #[error(transparent)]
     Tenancy(#[from] TenancyError),
+    #[error(transparent)]
+    Monitor(#[from] crate::monitor::MonitorError),
 }
 
 /// State shared by the listener and every connection.
@@ -70,6 +82,15 @@ pub(crate) struct Shared {
     /// Serialises reloads.
     reloading: parking_lot::Mutex<()>,
     event_seq: AtomicU64,
+    started: SystemTime,
+    /// When the configuration and tenants were last loaded (start or reload).
+    config_loaded: parking_lot::Mutex<SystemTime>,
+    /// The monitoring listener's bound port; 0 when it is off.
+    http_port: parking_lot::Mutex<u16>,
+    /// Monitoring requests served, by endpoint path (known paths only).
+    http_requests: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The plugin host's report to monitoring, once it registers one.
+    plugin_reporter: RwLock<Option<Arc<dyn crate::monitor::PluginReporter>>>,
 }
 
 impl Shared {
@@ -85,6 +106,7 @@ impl Shared {
         let next = Tenancy::load(&self.config, &previous)?;
         let tenants = next.tenants.len();
         *self.tenancy.write() = Arc::new(next);
+        *self.config_loaded.lock() = SystemTime::now();
         for client in self.clients.iter() {
             client.request_reload();
         }
@@ -142,6 +164,7 @@ pub struct Server {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
     accept: JoinHandle<()>,
+    http_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -195,7 +218,31 @@ impl Server {
             tenancy: RwLock::new(Arc::new(tenancy)),
             reloading: parking_lot::Mutex::new(()),
             event_seq: AtomicU64::new(0),
+            started: SystemTime::now(),
+            config_loaded: parking_lot::Mutex::new(SystemTime::now()),
+            http_port: parking_lot::Mutex::new(0),
+            http_requests: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
+            plugin_reporter: RwLock::new(None),
         });
+        let http_addr = match shared.config.http_port {
+            Some(port) => {
+                let host = shared
+                    .config
+                    .http_host
+                    .as_deref()
+                    .unwrap_or(&shared.config.host);
+                let addr = crate::monitor::serve(
+                    host,
+                    port,
+                    Observer::new(shared.clone()),
+                    shared.shutdown.subscribe(),
+                )
+                .await?;
+                *shared.http_port.lock() = addr.port();
+                Some(addr)
+            }
+            None => None,
+        };
         tokio::spawn(sweep_responses(shared.clone()));
         tokio::spawn(expire_activations(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
@@ -204,6 +251,7 @@ impl Server {
             shared,
             local_addr,
             accept,
+            http_addr,
         })
     }
 
@@ -219,6 +267,22 @@ impl Server {
             self.local_addr.ip().to_string()
         };
         format!("nats://{ip}:{}", self.local_addr.port())
+    }
+
+    /// Where the monitoring endpoints listen, when `http_port` is set.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// Lets the plugin host report its plugins and their counters to
+    /// `/accountz` and `/metrics`; replaces an earlier reporter.
+    pub fn set_plugin_reporter(&self, reporter: Arc<dyn crate::monitor::PluginReporter>) {
+        *self.shared.plugin_reporter.write() = Some(reporter);
+    }
+
+    /// A read-only view for monitoring.
+    pub fn observer(&self) -> Observer {
+        Observer::new(self.shared.clone())
     }
 
     pub fn stats(&self) -> StatsSnapshot {
