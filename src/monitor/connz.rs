@@ -123,7 +123,7 @@ pub struct ConnInfo {
 pub fn build(observer: &Observer, opts: &Options) -> Result<Connz, RequestError> {
     let sort = SortBy::parse(&opts.sort)?;
     if let Some(acc) = &opts.acc
-        && !observer.accounts().iter().any(|a| *a.name == **acc)
+        && !observer.has_account(acc)
     {
         return Err(RequestError::UnknownAccount(acc.clone()));
     }

@@ -79,7 +79,7 @@ pub fn build(observer: &Observer, opts: &Options) -> Result<Subsz, RequestError>
         ));
     }
     if let Some(acc) = &opts.account
-        && !observer.accounts().iter().any(|a| *a.name == **acc)
+        && !observer.has_account(acc)
     {
         return Err(RequestError::UnknownAccount(acc.clone()));
     }

@@ -212,6 +212,11 @@ impl Observer {
         out
     }
 
+    /// Whether `name` is a reported tenant; cheap, for validating filters.
+    pub fn has_account(&self, name: &str) -> bool {
+        self.all_accounts().iter().any(|a| *a.name == *name)
+    }
+
     /// Client subscriptions of every account (shadows and service-import
     /// entries left out).
     fn client_subs(&self) -> Vec<(Arc<str>, Arc<Subscription>)> {
@@ -334,9 +339,14 @@ impl Observer {
         let guards: Vec<_> = accounts.iter().map(|a| a.traffic.retired.lock()).collect();
         let mut traffic: Vec<Traffic> = guards.iter().map(|g| **g).collect();
         let mut connections = vec![0usize; accounts.len()];
+        let slot: FxHashMap<&str, usize> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (&*a.name, i))
+            .collect();
         for client in self.shared.clients.iter() {
             let meta = client.meta();
-            if let Some(i) = accounts.iter().position(|a| a.name == meta.account) {
+            if let Some(&i) = slot.get(&*meta.account) {
                 if !client.retired.load(Ordering::Acquire) {
                     connections[i] += 1;
                 }
