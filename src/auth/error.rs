@@ -44,6 +44,10 @@ pub enum AuthError {
     ConnectionTypeNotAllowed { user: String, types: Vec<String> },
     #[error("user JWTs are only accepted in operator mode")]
     NoOperator,
+    #[error("no verified client certificate to map to a user")]
+    NoCertificate,
+    #[error("client certificate `{subject}` maps to no certificate user")]
+    CertificateNotMapped { subject: String },
 }
 
 /// One problem in the users of the tenant files. `user` is the user's name

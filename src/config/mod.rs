@@ -4,8 +4,10 @@
 mod duration;
 pub mod tenant;
 pub mod tenants;
+mod tls;
 
 pub use duration::parse_duration;
+pub use tls::TlsConfig;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -76,6 +78,8 @@ pub struct ServerConfig {
     pub http_port: Option<u16>,
     /// Interface for the monitoring endpoints; defaults to `host`.
     pub http_host: Option<String>,
+    /// TLS for client connections; when set, every client must use TLS.
+    pub tls: Option<TlsConfig>,
 }
 
 /// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
@@ -108,6 +112,7 @@ impl Default for ServerConfig {
             system_account: None,
             http_port: None,
             http_host: None,
+            tls: None,
         }
     }
 }
@@ -133,6 +138,9 @@ impl ServerConfig {
             {
                 *dir = base.join(&*dir);
             }
+        }
+        if let (Some(tls), Some(base)) = (config.tls.as_mut(), path.parent()) {
+            tls.resolve_paths(base);
         }
         config.validate().map_err(|errs| {
             ConfigError::Invalid(errs.into_iter().map(|e| format!("{shown}: {e}")).collect())
@@ -186,6 +194,14 @@ impl ServerConfig {
         {
             errs.push("http_port: must differ from port".to_string());
         }
+        if let Some(tls) = &self.tls {
+            tls.validate(&mut errs);
+            if tls.verify_and_map && self.tenants.is_none() {
+                errs.push(
+                    "tls.verify_and_map: needs tenants (the users certificates map to)".to_string(),
+                );
+            }
+        }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }
 }
@@ -224,5 +240,22 @@ mod tests {
             clash.validate().unwrap_err(),
             vec!["http_port: must differ from port".to_string()]
         );
+    }
+
+    #[test]
+    fn tls_section_defaults_and_checks() {
+        let c: ServerConfig =
+            toml::from_str("[tls]\ncert_file = \"s.pem\"\nkey_file = \"s-key.pem\"").unwrap();
+        let tls = c.tls.as_ref().unwrap();
+        assert_eq!(tls.timeout, Duration::from_secs(2));
+        assert!(!tls.verify && !tls.handshake_first);
+        assert!(c.validate().is_ok());
+        let bad: ServerConfig = toml::from_str(
+            "[tls]\ncert_file = \"s.pem\"\nkey_file = \"k.pem\"\nverify_and_map = true\ntimeout = \"0s\"",
+        )
+        .unwrap();
+        let errs = bad.validate().unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(toml::from_str::<ServerConfig>("[tls]\ncert_file = \"s.pem\"").is_err());
     }
 }

@@ -26,9 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
 
 /// Read buffer growth step; big enough that a busy publisher's batch is
@@ -86,16 +84,12 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub(super) async fn run(
-        stream: TcpStream,
-        peer: SocketAddr,
-        server: Arc<Shared>,
-        handle: Arc<ClientHandle>,
-    ) {
-        let (rd, wr) = stream.into_split();
+    /// A connection that has not read or written anything yet; `setup`
+    /// decides how its socket is wrapped before `serve` runs it.
+    pub(super) fn new(peer: SocketAddr, server: Arc<Shared>, handle: Arc<ClientHandle>) -> Self {
         let account = server.global.clone();
         let rules = account.rules();
-        let mut conn = Connection {
+        Connection {
             rules,
             perms: None,
             pub_cache: PublishCheckCache::new(),
@@ -121,16 +115,42 @@ impl Connection {
             peer,
             login: LoginState::new(&server),
             server,
-        };
-        let info = conn.info(false);
-        conn.handle.outbound.push_control(|b| encode_info(b, &info));
-        let writer = tokio::spawn(write_loop(wr, conn.handle.clone(), conn.server.clone()));
-
-        let reason = conn.read_loop(rd).await;
-        conn.close(reason, writer).await;
+        }
     }
 
-    async fn read_loop(&mut self, mut rd: OwnedReadHalf) -> CloseReason {
+    /// The INFO line this connection is greeted with.
+    pub(super) fn info_line(&self) -> BytesMut {
+        let mut buf = BytesMut::new();
+        encode_info(&mut buf, &self.info(false));
+        buf
+    }
+
+    /// Runs the connection over its socket halves until it closes. Generic
+    /// so a plaintext connection keeps tokio's lock-free TCP halves and only
+    /// TLS connections pay for TLS. `greeted`: INFO already went out (in
+    /// plaintext, before a TLS upgrade).
+    pub(super) async fn serve<R, W>(mut self, rd: R, wr: W, greeted: bool)
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        if !greeted {
+            let info = self.info(false);
+            self.handle.outbound.push_control(|b| encode_info(b, &info));
+        }
+        let writer = tokio::spawn(write_loop(wr, self.handle.clone(), self.server.clone()));
+        let reason = self.read_loop(rd).await;
+        self.close(reason, writer).await;
+    }
+
+    /// Ends a connection that never started serving (its TLS handshake
+    /// failed): nothing to flush, nothing to announce.
+    pub(super) fn abandon(self, reason: CloseReason) {
+        tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed before serving");
+        self.server.forget(self.handle.id);
+    }
+
+    async fn read_loop<R: AsyncRead + Unpin>(&mut self, mut rd: R) -> CloseReason {
         let cfg = &self.server.config;
         let mut shutdown = self.server.shutdown.subscribe();
         let mut ping = interval_at(Instant::now() + cfg.ping_interval, cfg.ping_interval);

@@ -11,7 +11,7 @@ use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
 use super::stats::AuthFailure;
-use crate::auth::{AuthError, Identity, new_nonce};
+use crate::auth::{AuthError, Identity, TlsPeer, new_nonce};
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
 use std::sync::Arc;
@@ -23,6 +23,8 @@ pub(super) struct LoginState {
     /// Sent in INFO when some user logs in with an nkey.
     pub nonce: Option<String>,
     pub identity: Option<Identity>,
+    /// The verified client certificate's identity (TLS with `verify`).
+    pub tls_peer: Option<Arc<TlsPeer>>,
     /// Counted in its account's `connections`.
     bound: bool,
     /// When the login's credentials expire (a user JWT's `exp`).
@@ -46,6 +48,7 @@ impl LoginState {
         LoginState {
             nonce: server.tenancy().nonce_required().then(new_nonce),
             identity: None,
+            tls_peer: None,
             bound: false,
             expires: None,
             max_subscriptions: None,
@@ -67,7 +70,12 @@ impl Connection {
             return Ok(());
         }
         let identity = tenancy
-            .authenticate(opts, self.login.nonce.as_deref(), self.peer.ip())
+            .authenticate(
+                opts,
+                self.login.nonce.as_deref(),
+                self.peer.ip(),
+                self.login.tls_peer.as_deref(),
+            )
             .map_err(|e| {
                 self.server.stats.auth_failed(AuthFailure::of(&e));
                 tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
@@ -124,7 +132,12 @@ impl Connection {
             return Err(CloseReason::AuthViolation);
         }
         let identity = tenancy
-            .authenticate(&self.opts, self.login.nonce.as_deref(), self.peer.ip())
+            .authenticate(
+                &self.opts,
+                self.login.nonce.as_deref(),
+                self.peer.ip(),
+                self.login.tls_peer.as_deref(),
+            )
             .map_err(|e| {
                 tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");
                 match e {

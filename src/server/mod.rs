@@ -18,9 +18,11 @@ mod observe;
 mod outbound;
 mod registry;
 mod responses;
+mod setup;
 mod stats;
 mod sysreq;
 mod tenancy;
+mod tls;
 
 pub use account::Traffic;
 pub use close::CloseReason;
@@ -31,6 +33,7 @@ pub use observe::{
 };
 pub use stats::StatsSnapshot;
 pub use sysreq::SystemRequest;
+pub use tls::TlsError;
 
 use crate::auth::constant_time_eq;
 use crate::config::ServerConfig;
@@ -46,9 +49,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 use tenancy::{Tenancy, TenancyError};
 use thiserror::Error;
-use tokio::io::AsyncWriteExt;
+use tls::ServerTls;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -65,6 +68,8 @@ pub enum ServerError {
     Tenancy(#[from] TenancyError),
     #[error(transparent)]
     Monitor(#[from] crate::monitor::MonitorError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// State shared by the listener and every connection.
@@ -91,6 +96,8 @@ pub(crate) struct Shared {
     http_requests: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
     /// The plugin host's report to monitoring, once it registers one.
     plugin_reporter: RwLock<Option<Arc<dyn crate::monitor::PluginReporter>>>,
+    /// Set when `[tls]` is configured: every client must use TLS.
+    tls: Option<ServerTls>,
 }
 
 impl Shared {
@@ -103,10 +110,21 @@ impl Shared {
     fn reload_now(&self) -> Result<(), ServerError> {
         let _one_at_a_time = self.reloading.lock();
         let previous = self.tenancy();
+        // Everything is read before anything is swapped, so a bad file
+        // changes nothing.
+        let acceptor = self
+            .tls
+            .as_ref()
+            .map(ServerTls::prepare_reload)
+            .transpose()?;
         let next = Tenancy::load(&self.config, &previous)?;
         let tenants = next.tenants.len();
         *self.tenancy.write() = Arc::new(next);
         *self.config_loaded.lock() = SystemTime::now();
+        if let (Some(tls), Some(acceptor)) = (&self.tls, acceptor) {
+            tls.install(acceptor);
+            tracing::info!("TLS certificates reloaded");
+        }
         for client in self.clients.iter() {
             client.request_reload();
         }
@@ -156,6 +174,7 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
         .validate()
         .map_err(|errs| ServerError::Config(errs.join("\n")))?;
     Tenancy::load(config, &Tenancy::without_tenants())?;
+    config.tls.as_ref().map(ServerTls::load).transpose()?;
     Ok(())
 }
 
@@ -185,6 +204,7 @@ impl Server {
             .map_err(|source| ServerError::Bind { addr, source })?;
 
         let tenancy = Tenancy::load(&config, &Tenancy::without_tenants())?;
+        let tls = config.tls.as_ref().map(ServerTls::load).transpose()?;
         if config.tenants.is_some() {
             tracing::info!(tenants = tenancy.tenants.len(), "tenants loaded");
         }
@@ -203,6 +223,8 @@ impl Server {
             headers: true,
             max_payload: config.max_payload,
             auth_required: config.authorization.is_some() || tenancy.auth_required(),
+            tls_required: tls.is_some(),
+            tls_verify: tls.as_ref().is_some_and(|t| t.settings.verifies_clients()),
             ..ServerInfo::default()
         };
         let (shutdown, _) = watch::channel(false);
@@ -223,6 +245,7 @@ impl Server {
             http_port: parking_lot::Mutex::new(0),
             http_requests: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
             plugin_reporter: RwLock::new(None),
+            tls,
         });
         let http_addr = match shared.config.http_port {
             Some(port) => {
@@ -404,7 +427,11 @@ async fn expire_activations(server: Arc<Shared>) {
 
 /// Drains a connection's outbound buffer to its socket. A write that takes
 /// longer than `write_deadline` marks the client a slow consumer.
-async fn write_loop(mut wr: OwnedWriteHalf, handle: Arc<ClientHandle>, server: Arc<Shared>) {
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut wr: W,
+    handle: Arc<ClientHandle>,
+    server: Arc<Shared>,
+) {
     let deadline = server.config.write_deadline;
     while let Some(batch) = handle.outbound.next_batch().await {
         match tokio::time::timeout(deadline, wr.write_all(&batch)).await {

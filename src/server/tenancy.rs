@@ -7,10 +7,10 @@ use super::registry::{Accounts, build_accounts};
 use crate::auth::AuthError;
 use crate::auth::jwt_login::authenticate_jwt;
 use crate::auth::operator::OperatorTrust;
-use crate::auth::{Identity, UserDirectory};
+use crate::auth::{Identity, TlsPeer, UserDirectory};
 use crate::config::ServerConfig;
 use crate::config::tenant::TenantFile;
-use crate::config::tenants::{load_dir, validate};
+use crate::config::tenants::{load_dir, validate_for};
 use crate::protocol::ConnectOptions;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -40,6 +40,8 @@ pub struct Tenancy {
     /// When the first activation token in use expires (unix seconds); the
     /// server reloads then so that its import stops.
     pub activation_expiry: Option<i64>,
+    /// TLS `verify_and_map`: client certificates name the user.
+    map_certificates: bool,
 }
 
 impl Tenancy {
@@ -52,6 +54,7 @@ impl Tenancy {
             tenants: Vec::new(),
             operator: None,
             activation_expiry: None,
+            map_certificates: false,
         }
     }
 
@@ -80,15 +83,21 @@ impl Tenancy {
             files.extend(jwt_tenants.files);
             activation_expiry = jwt_tenants.activation_expiry;
         }
-        let issues = validate(&files);
+        let map_certificates = config.tls.as_ref().is_some_and(|t| t.verify_and_map);
+        let issues = validate_for(&files, map_certificates);
         if !issues.is_empty() {
             return Err(TenancyError::Tenants(join(
                 issues.iter().map(ToString::to_string).collect(),
             )));
         }
         let tenants: Vec<TenantFile> = files.into_iter().map(|(_, t)| t).collect();
-        let users = UserDirectory::new(&tenants, config.no_auth_user.as_deref())
-            .map_err(|e| TenancyError::Users(e.to_string()))?;
+        let no_auth_user = config.no_auth_user.as_deref();
+        let users = if map_certificates {
+            UserDirectory::with_certificate_users(&tenants, no_auth_user)
+        } else {
+            UserDirectory::new(&tenants, no_auth_user)
+        }
+        .map_err(|e| TenancyError::Users(e.to_string()))?;
         let system_name = config.system_account.clone().or_else(|| {
             operator
                 .as_ref()
@@ -115,16 +124,19 @@ impl Tenancy {
             tenants,
             operator,
             activation_expiry,
+            map_certificates,
         })
     }
 
     /// Logs a connection in: a user JWT in operator mode, else the users of
-    /// the tenant files.
+    /// the tenant files, by client certificate under `verify_and_map`
+    /// (unless the client signs with an nkey, which nats-server checks first).
     pub fn authenticate(
         &self,
         opts: &ConnectOptions,
         nonce: Option<&str>,
         peer: IpAddr,
+        tls: Option<&TlsPeer>,
     ) -> Result<Identity, AuthError> {
         if opts.jwt.as_deref().is_some_and(|j| !j.is_empty()) {
             let Some(trust) = &self.operator else {
@@ -132,7 +144,11 @@ impl Tenancy {
             };
             return authenticate_jwt(trust, opts, nonce, peer, unix_now());
         }
+        let signs_with_nkey = opts.nkey.as_deref().is_some_and(|k| !k.is_empty());
         match &self.users {
+            Some(users) if self.map_certificates && !signs_with_nkey => {
+                users.authenticate_certificate(tls)
+            }
             Some(users) => users.authenticate(opts, nonce),
             None => Err(AuthError::MissingCredentials),
         }

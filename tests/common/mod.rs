@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod operator;
+pub mod pki;
 
 use std::time::Duration;
 use switchyard::{Server, ServerConfig};
