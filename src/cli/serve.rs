@@ -1,5 +1,5 @@
 //! `switchyard serve`: load configuration, start the broker, stop it
-//! gracefully on SIGINT or SIGTERM.
+//! gracefully on SIGINT or SIGTERM, or in lame-duck mode on SIGUSR2.
 
 use crate::config::{ServerConfig, TlsConfig};
 use crate::server::Server;
@@ -108,13 +108,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Serves until SIGINT or SIGTERM; SIGHUP reloads the tenants and the TLS
+/// Serves until SIGINT or SIGTERM, or until lame-duck mode (SIGUSR2) has
+/// closed every client; SIGHUP reloads the tenants and the TLS
 /// certificates (a reload that fails validation is logged and changes
-/// nothing).
+/// nothing). Signals keep working during lame-duck mode: SIGTERM then cuts
+/// it short.
 async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let mut usr2 = signal(SignalKind::user_defined2()).context("cannot listen for SIGUSR2")?;
+    let mut lame_duck = None;
     loop {
         tokio::select! {
             r = tokio::signal::ctrl_c() => return r.context("cannot listen for SIGINT"),
@@ -123,6 +127,12 @@ async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
                 Ok(()) => {}
                 Err(e) => tracing::error!(error = %e, "reload failed; keeping the previous tenants and certificates"),
             },
+            _ = usr2.recv(), if lame_duck.is_none() => lame_duck = Some(Box::pin(server.lame_duck())),
+            _ = async {
+                if let Some(ldm) = lame_duck.as_mut() {
+                    ldm.await;
+                }
+            }, if lame_duck.is_some() => return Ok(()),
         }
     }
 }

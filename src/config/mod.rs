@@ -80,6 +80,13 @@ pub struct ServerConfig {
     pub http_host: Option<String>,
     /// TLS for client connections; when set, every client must use TLS.
     pub tls: Option<TlsConfig>,
+    /// Lame-duck mode (SIGUSR2): time over which clients are closed,
+    /// counting the grace period.
+    #[serde(with = "duration::serde_str")]
+    pub lame_duck_duration: Duration,
+    /// Lame-duck mode: wait after telling clients before closing the first.
+    #[serde(with = "duration::serde_str")]
+    pub lame_duck_grace_period: Duration,
 }
 
 /// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
@@ -113,6 +120,8 @@ impl Default for ServerConfig {
             http_port: None,
             http_host: None,
             tls: None,
+            lame_duck_duration: Duration::from_secs(120),
+            lame_duck_grace_period: Duration::from_secs(10),
         }
     }
 }
@@ -193,6 +202,11 @@ impl ServerConfig {
             && self.http_host.as_ref().is_none_or(|h| *h == self.host)
         {
             errs.push("http_port: must differ from port".to_string());
+        }
+        if self.lame_duck_grace_period >= self.lame_duck_duration {
+            errs.push(
+                "lame_duck_grace_period: must be shorter than lame_duck_duration".to_string(),
+            );
         }
         if let Some(tls) = &self.tls {
             tls.validate(&mut errs);

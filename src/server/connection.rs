@@ -350,6 +350,7 @@ impl Connection {
             self.login(&opts)?;
         }
         self.handle.set_headers(opts.headers);
+        self.handle.set_async_info(opts.protocol >= 1);
         self.opts = opts;
         self.handle.set_meta(ClientMeta {
             name: self.opts.name.clone(),

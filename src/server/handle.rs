@@ -27,6 +27,7 @@ pub struct ClientHandle {
     /// totals have moved into its account's, so they are not counted twice.
     pub retired: AtomicBool,
     headers: AtomicBool,
+    async_info: AtomicBool,
     killed: AtomicBool,
     kill_reason: parking_lot::Mutex<Option<CloseReason>>,
     kill: Notify,
@@ -56,6 +57,7 @@ impl ClientHandle {
             meta: parking_lot::Mutex::new(Arc::new(ClientMeta::unbound(account))),
             retired: AtomicBool::new(false),
             headers: AtomicBool::new(false),
+            async_info: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             kill_reason: parking_lot::Mutex::new(None),
             kill: Notify::new(),
@@ -81,6 +83,16 @@ impl ClientHandle {
 
     pub fn set_headers(&self, on: bool) {
         self.headers.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the client takes INFO at any time (it sent CONNECT with
+    /// protocol 1), as nats-server requires before sending an async INFO.
+    pub fn takes_async_info(&self) -> bool {
+        self.async_info.load(Ordering::Relaxed)
+    }
+
+    pub fn set_async_info(&self, on: bool) {
+        self.async_info.store(on, Ordering::Relaxed);
     }
 
     /// Asks the connection's own task to close it for `reason`. Returns true

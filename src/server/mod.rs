@@ -12,6 +12,7 @@ mod connection;
 mod deliver;
 mod events;
 mod handle;
+mod lame_duck;
 mod listener;
 mod login;
 mod observe;
@@ -86,6 +87,8 @@ pub(crate) struct Shared {
     tenancy: RwLock<Arc<Tenancy>>,
     /// Serialises reloads.
     reloading: parking_lot::Mutex<()>,
+    /// Set once lame-duck mode has begun.
+    lame_duck: std::sync::atomic::AtomicBool,
     event_seq: AtomicU64,
     started: SystemTime,
     /// When the configuration and tenants were last loaded (start or reload).
@@ -239,6 +242,7 @@ impl Server {
             all_closed: Notify::new(),
             tenancy: RwLock::new(Arc::new(tenancy)),
             reloading: parking_lot::Mutex::new(()),
+            lame_duck: std::sync::atomic::AtomicBool::new(false),
             event_seq: AtomicU64::new(0),
             started: SystemTime::now(),
             config_loaded: parking_lot::Mutex::new(SystemTime::now()),
@@ -365,6 +369,13 @@ impl Server {
     pub async fn shutdown(self) {
         let _ = self.shared.shutdown.send(true);
         self.accept.abort();
+        self.wait_all_closed().await;
+        tracing::info!("server stopped");
+    }
+
+    /// Waits (up to `write_deadline` and a second) until every connection
+    /// has closed.
+    async fn wait_all_closed(&self) {
         let deadline = self.shared.config.write_deadline + Duration::from_secs(1);
         let _ = tokio::time::timeout(deadline, async {
             while !self.shared.clients.is_empty() {
@@ -376,7 +387,6 @@ impl Server {
             }
         })
         .await;
-        tracing::info!("server stopped");
     }
 }
 
