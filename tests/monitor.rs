@@ -90,6 +90,24 @@ async fn json(addr: SocketAddr, path: &str) -> Value {
     serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", r.body))
 }
 
+/// Polls `path` until `cond` holds on its JSON (as `common::eventually`
+/// does for server state); panics with `what` after 5 s.
+async fn json_eventually(
+    addr: SocketAddr,
+    path: &str,
+    what: &str,
+    cond: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..500 {
+        let v = json(addr, path).await;
+        if cond(&v) {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
 async fn status(addr: SocketAddr, path: &str) -> (u16, String) {
     let r = get(addr, path).await;
     (r.status, r.body)
@@ -250,6 +268,15 @@ async fn varz_connz_subsz_accountz_count_exactly_what_was_sent() {
     ] {
         assert!(!asub[key].is_null(), "connz.{key}");
     }
+
+    // Asking for an unknown RTT sends the client a PING, as nats-server does.
+    let cid = apub["cid"].as_u64().expect("cid");
+    let measured = json_eventually(addr, &format!("/connz?cid={cid}"), "apub rtt", |v| {
+        v["connections"][0]["rtt"].is_string()
+    })
+    .await;
+    assert_eq!(measured["total"], 1);
+    assert_eq!(measured["connections"][0]["name"], "apub");
 
     let by_from = json(addr, "/connz?sort=msgs_from").await;
     assert_eq!(names(&by_from)[..2], ["apub", "gpub"]);

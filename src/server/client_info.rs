@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Counters a connection's own task updates after each read batch.
 #[derive(Debug, Default)]
@@ -17,6 +17,9 @@ pub struct ClientCounters {
     rtt: AtomicU64,
     /// Subjects in the connection's match cache.
     pub cache_entries: AtomicUsize,
+    /// When monitoring sent a PING to measure the round trip (nats-server
+    /// does the same when a connection's RTT is asked for and unknown).
+    rtt_ping: parking_lot::Mutex<Option<Instant>>,
 }
 
 impl ClientCounters {
@@ -31,6 +34,24 @@ impl ClientCounters {
     pub fn set_rtt(&self, rtt: Duration) {
         let nanos = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX).max(1);
         self.rtt.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Notes that a PING for measuring the round trip is being sent; false
+    /// if one is already on its way.
+    pub fn start_rtt_ping(&self) -> bool {
+        let mut at = self.rtt_ping.lock();
+        if at.is_some() {
+            return false;
+        }
+        *at = Some(Instant::now());
+        true
+    }
+
+    /// On a PONG: completes a measurement monitoring started, if any.
+    pub fn finish_rtt_ping(&self) {
+        if let Some(sent) = self.rtt_ping.lock().take() {
+            self.set_rtt(sent.elapsed());
+        }
     }
 
     pub fn rtt(&self) -> Option<Duration> {

@@ -315,6 +315,7 @@ impl Connection {
                 if let Some(sent) = self.ping_sent.take() {
                     self.handle.counters.set_rtt(sent.elapsed());
                 }
+                self.handle.counters.finish_rtt_ping();
             }
             Op::Pub {
                 subject,

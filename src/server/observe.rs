@@ -147,6 +147,7 @@ impl Observer {
             max_payload: c.max_payload,
             max_pending: c.max_pending,
             auth_required: s.auth_required(),
+            // No TLS listener yet.
             tls_required: false,
             http_host: c.http_host.clone().unwrap_or_else(|| c.host.clone()),
             http_port: *s.http_port.lock(),
@@ -296,6 +297,14 @@ impl Observer {
             .iter()
             .map(|c| {
                 let meta = c.meta();
+                // Like nats-server: a real client (one that sent CONNECT with
+                // a `lang`) whose round trip is unknown gets a PING now, so
+                // the next look shows its RTT.
+                if c.counters.rtt().is_none() && meta.lang.is_some() && c.counters.start_rtt_ping()
+                {
+                    c.outbound
+                        .push_control(|b| b.extend_from_slice(b"PING\r\n"));
+                }
                 let (out_msgs, out_bytes, pending) = c.outbound.totals_and_pending();
                 let subjects = subs.remove(&c.id).unwrap_or_default();
                 ConnSnapshot {
