@@ -560,10 +560,30 @@ async fn healthz_unknown_paths_and_bad_queries() {
         assert_eq!(code, 400, "{path}: {body}");
         assert!(body.contains(mentions), "{path}: {body}");
     }
+    // What the small HTTP server refuses, byte for byte.
+    let raw = |request: String| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(request.as_bytes()).await.expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.expect("read");
+        out
+    };
+    let post = raw("POST /varz HTTP/1.1\r\nHost: x\r\n\r\n".into()).await;
+    assert!(post.starts_with("HTTP/1.1 405 "), "{post}");
+    assert!(post.contains("Allow: GET, HEAD\r\n"), "{post}");
+    let head = raw("HEAD /healthz HTTP/1.1\r\n\r\n".into()).await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "no body after HEAD: {head}");
+    let huge = raw(format!("GET /varz?x={} HTTP/1.1\r\n\r\n", "y".repeat(9000))).await;
+    assert!(huge.starts_with("HTTP/1.1 431 "), "{huge}");
+    let garbage = raw("hello\r\n\r\n".into()).await;
+    assert!(garbage.starts_with("HTTP/1.1 400 "), "{garbage}");
+
     // The counter of /varz requests shows in /varz.
     let varz = json(addr, "/varz").await;
     assert_eq!(varz["http_req_stats"]["/varz"], 2);
-    assert_eq!(varz["http_req_stats"]["/healthz"], 1);
+    assert_eq!(varz["http_req_stats"]["/healthz"], 2, "GET and HEAD");
 }
 
 #[tokio::test]
