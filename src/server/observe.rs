@@ -147,8 +147,7 @@ impl Observer {
             max_payload: c.max_payload,
             max_pending: c.max_pending,
             auth_required: s.auth_required(),
-            // No TLS listener yet.
-            tls_required: false,
+            tls_required: s.info.tls_required,
             http_host: c.http_host.clone().unwrap_or_else(|| c.host.clone()),
             http_port: *s.http_port.lock(),
             start: s.started,
