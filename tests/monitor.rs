@@ -687,3 +687,33 @@ async fn system_account_gets_monitoring_over_nats_and_others_do_not() {
         .expect_err("no answer for acme");
     assert_eq!(err.kind(), async_nats::RequestErrorKind::NoResponders);
 }
+
+#[tokio::test]
+async fn auth_timeouts_and_tenant_limits_are_counted_by_reason() {
+    let acme = ACME.replace("max_connections = 10", "max_connections = 1");
+    let dir = TenantDir::new(&[("acme", &acme), ("globex", GLOBEX)]);
+    let server = common::start_with(ServerConfig {
+        auth_timeout: std::time::Duration::from_millis(100),
+        ..dir.config()
+    })
+    .await;
+    let failures = |reason: &str| {
+        server
+            .observer()
+            .auth_failures()
+            .into_iter()
+            .find(|(r, _)| *r == reason)
+            .map_or(0, |(_, n)| n)
+    };
+    // Connects and never sends CONNECT.
+    let _silent = common::Raw::connect(&server).await;
+    common::eventually("auth timeout counted", || failures("timeout") == 1).await;
+    let _alice = user(&server, "alice", "alice-pw").await;
+    let second =
+        async_nats::ConnectOptions::with_user_and_password("arthur".into(), "arthur-pw".into())
+            .connect(server.client_url())
+            .await;
+    assert!(second.is_err(), "acme allows one connection");
+    common::eventually("tenant limit counted", || failures("account_limit") == 1).await;
+    assert_eq!(failures("credentials"), 0);
+}
