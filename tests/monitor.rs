@@ -717,3 +717,53 @@ async fn auth_timeouts_and_tenant_limits_are_counted_by_reason() {
     common::eventually("tenant limit counted", || failures("account_limit") == 1).await;
     assert_eq!(failures("credentials"), 0);
 }
+
+/// The real binary: `serve --http-port 0` states where the endpoints listen.
+#[tokio::test]
+async fn serve_flag_turns_the_endpoints_on() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args([
+            "--log-level",
+            "info",
+            "serve",
+            "--addr",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--http-port",
+            "0",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let found = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("monitoring endpoints listening"))
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), found)
+        .await
+        .expect("log line in time")
+        .expect("reader task");
+    let addr: Option<SocketAddr> = line.as_deref().and_then(|l| {
+        l.split("addr=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+    });
+    let health = match addr {
+        Some(addr) => Some(get(addr, "/healthz").await),
+        None => None,
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let health = health.unwrap_or_else(|| panic!("monitoring address in {line:?}"));
+    assert_eq!(health.status, 200);
+    assert!(health.body.contains("\"ok\""), "{}", health.body);
+}

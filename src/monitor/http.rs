@@ -56,13 +56,15 @@ impl Response {
     }
 }
 
-/// Binds `host:port` (0 picks a free port) and serves until `shutdown`.
-pub async fn serve(
-    host: &str,
-    port: u16,
-    observer: Observer,
-    shutdown: watch::Receiver<bool>,
-) -> Result<SocketAddr, MonitorError> {
+/// The monitoring listener, bound but not yet serving: binding comes
+/// first so a taken port fails `Server::start` before anything runs.
+pub struct MonitorListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+/// Binds `host:port` (0 picks a free port).
+pub async fn bind(host: &str, port: u16) -> Result<MonitorListener, MonitorError> {
     let addr = format!("{host}:{port}");
     let listener = TcpListener::bind(&addr)
         .await
@@ -73,9 +75,22 @@ pub async fn serve(
     let local = listener
         .local_addr()
         .map_err(|source| MonitorError::Bind { addr, source })?;
-    tracing::info!(addr = %local, "monitoring endpoints listening");
-    tokio::spawn(accept_loop(listener, observer, shutdown));
-    Ok(local)
+    Ok(MonitorListener {
+        listener,
+        addr: local,
+    })
+}
+
+impl MonitorListener {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves requests until `shutdown` changes.
+    pub fn serve(self, observer: Observer, shutdown: watch::Receiver<bool>) {
+        tracing::info!(addr = %self.addr, "monitoring endpoints listening");
+        tokio::spawn(accept_loop(self.listener, observer, shutdown));
+    }
 }
 
 async fn accept_loop(

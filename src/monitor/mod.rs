@@ -20,7 +20,7 @@ mod sys;
 mod time;
 mod varz;
 
-pub use http::serve;
+pub use http::{MonitorListener, bind};
 pub use plugins::{PluginMetrics, PluginReporter, PluginSummary};
 pub use sys::answer_system_request;
 

@@ -251,22 +251,16 @@ impl Server {
             plugin_reporter: RwLock::new(None),
             tls,
         });
-        let http_addr = match shared.config.http_port {
+        let monitor = match shared.config.http_port {
             Some(port) => {
                 let host = shared
                     .config
                     .http_host
                     .as_deref()
                     .unwrap_or(&shared.config.host);
-                let addr = crate::monitor::serve(
-                    host,
-                    port,
-                    Observer::new(shared.clone()),
-                    shared.shutdown.subscribe(),
-                )
-                .await?;
-                *shared.http_port.lock() = addr.port();
-                Some(addr)
+                let bound = crate::monitor::bind(host, port).await?;
+                *shared.http_port.lock() = bound.local_addr().port();
+                Some(bound)
             }
             None => None,
         };
@@ -274,6 +268,11 @@ impl Server {
         tokio::spawn(expire_activations(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
         let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
+        let http_addr = monitor.map(|m| {
+            let addr = m.local_addr();
+            m.serve(Observer::new(shared.clone()), shared.shutdown.subscribe());
+            addr
+        });
         Ok(Server {
             shared,
             local_addr,
