@@ -343,3 +343,60 @@ async fn reload_serves_new_certificates_to_new_connections() {
         .await
         .expect("still served");
 }
+
+#[tokio::test]
+async fn reload_keeps_mapped_users_and_drops_a_removed_one() {
+    let pki = Pki::new();
+    let tenants = TenantDir::new(&[("acme", ACME)]);
+    let server = common::start_with(ServerConfig {
+        tls: Some(TlsConfig {
+            verify_and_map: true,
+            ..pki.verifying()
+        }),
+        ..tenants.config()
+    })
+    .await;
+    let bob_dns = SanType::DnsName("bob.acme.example".try_into().expect("dns"));
+    let bob = pki
+        .client_with_cert(
+            &pki.ca,
+            "bob",
+            &[(DnType::CommonName, "bob")],
+            vec![bob_dns],
+        )
+        .connect(server.client_url())
+        .await
+        .expect("bob maps by DNS SAN");
+    let alice_dn = [
+        (DnType::OrganizationName, "Acme"),
+        (DnType::CommonName, "alice"),
+    ];
+    let alice = pki
+        .client_with_cert(&pki.ca, "alice", &alice_dn, vec![])
+        .connect(server.client_url())
+        .await
+        .expect("alice maps by subject DN");
+    bob.flush().await.expect("flush");
+    alice.flush().await.expect("flush");
+    assert_eq!(server.tenant_connections("acme"), 2);
+    let alice_id = alice.server_info().client_id;
+
+    // bob is removed; alice logs in again with the certificate she
+    // connected with, and keeps her connection.
+    let only_alice = "name = \"acme\"\n[[users]]\nuser = \"CN=alice,O=Acme\"\n";
+    tenants.write("acme", only_alice);
+    server.reload().await.expect("reload");
+    // A connection re-checks its login before reading on, so after this
+    // PING round trip alice's has.
+    let _ = alice.flush().await;
+    eventually("bob's certificate no longer maps", || {
+        server.tenant_connections("acme") == 1
+    })
+    .await;
+    round_trip(&alice, "orders.after.reload").await;
+    assert_eq!(
+        alice.server_info().client_id,
+        alice_id,
+        "alice kept her connection through the reload (no reconnect)"
+    );
+}
