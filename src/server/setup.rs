@@ -23,8 +23,18 @@ pub(super) async fn run(
 ) {
     let mut conn = Connection::new(peer, server.clone(), handle.clone());
     let Some(tls) = &server.tls else {
+        // INFO goes straight into the new socket's empty send buffer, so
+        // the writer task is not woken just to greet; whatever does not
+        // fit (never, in practice) goes through it as usual.
+        let info = conn.info_line();
+        let sent = stream.try_write(&info).unwrap_or(0);
+        if sent < info.len() {
+            conn.handle
+                .outbound
+                .push_control(|b| b.extend_from_slice(&info[sent..]));
+        }
         let (rd, wr) = stream.into_split();
-        return conn.serve(rd, wr, false).await;
+        return conn.serve(rd, wr, true).await;
     };
     let settings = &tls.settings;
     let info = (!settings.handshake_first).then(|| conn.info_line());
