@@ -6,7 +6,7 @@
 //! drain in coalesced writes. `auth` maps CONNECT credentials to a tenant
 //! and user, `tenant` compiles the account model (permissions, subject
 //! mappings) that the message path consults, `config` holds the server
-//! settings, `cli` the command line, and `bench` the load generator behind
+//! settings, `monitor` the HTTP monitoring endpoints and metrics, `cli` the command line, and `bench` the load generator behind
 //! `switchyard bench`.
 
 // `deny`, not `forbid`: loading a precompiled plugin (`plugin::engine`) is
@@ -17,6 +17,7 @@ pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod monitor;
 pub mod plugin;
 pub mod protocol;
 pub mod server;

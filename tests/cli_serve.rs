@@ -1,5 +1,6 @@
 //! The real binary: `switchyard serve` on port 0 states its address, reloads
-//! tenants on SIGHUP and exits cleanly on SIGTERM.
+//! tenants on SIGHUP, exits cleanly on SIGTERM, and after lame-duck mode on
+//! SIGUSR2.
 
 mod common;
 
@@ -17,12 +18,9 @@ fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill {sig} {pid}");
 }
 
-#[tokio::test]
-async fn serve_reloads_on_sighup_and_stops_on_sigterm() {
-    let dir = TenantDir::new(&[(
-        "acme",
-        "name = \"acme\"\n[[users]]\nuser = \"a\"\npassword = \"a\"\n",
-    )]);
+/// Starts `switchyard serve` on a free loopback port with `extra` flags;
+/// returns the child and the address its log states.
+fn spawn_serve(extra: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .args([
             "--log-level",
@@ -32,9 +30,8 @@ async fn serve_reloads_on_sighup_and_stops_on_sigterm() {
             "127.0.0.1",
             "--port",
             "0",
-            "--tenants",
         ])
-        .arg(dir.dir.path())
+        .args(extra)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -61,6 +58,16 @@ async fn serve_reloads_on_sighup_and_stops_on_sigterm() {
             break addr;
         }
     };
+    (child, addr)
+}
+
+#[tokio::test]
+async fn serve_reloads_on_sighup_and_stops_on_sigterm() {
+    let dir = TenantDir::new(&[(
+        "acme",
+        "name = \"acme\"\n[[users]]\nuser = \"a\"\npassword = \"a\"\n",
+    )]);
+    let (mut child, addr) = spawn_serve(&["--tenants".as_ref(), dir.dir.path().as_os_str()]);
     let url = format!("nats://{addr}");
     let login = |user: &'static str| {
         let url = url.clone();
@@ -92,4 +99,48 @@ async fn serve_reloads_on_sighup_and_stops_on_sigterm() {
         .expect("join")
         .expect("wait");
     assert!(status.success(), "clean exit on SIGTERM: {status}");
+}
+
+#[tokio::test]
+async fn lame_duck_on_sigusr2_tells_clients_closes_them_and_exits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("switchyard.toml");
+    std::fs::write(
+        &config,
+        "lame_duck_duration = \"1s\"\nlame_duck_grace_period = \"200ms\"\n",
+    )
+    .expect("write config");
+    let (mut child, addr) = spawn_serve(&["--config".as_ref(), config.as_os_str()]);
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let client = async_nats::ConnectOptions::new()
+        .event_callback(move |event| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(event);
+            }
+        })
+        .connect(format!("nats://{addr}"))
+        .await
+        .expect("client connects");
+    client.flush().await.expect("flush");
+
+    signal(child.id(), "-USR2");
+    let told = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(event) = events.recv().await {
+            if matches!(event, async_nats::Event::LameDuckMode) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(told, Ok(true), "client told of lame-duck mode");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(
+        status.success(),
+        "clean exit after lame-duck mode: {status}"
+    );
 }

@@ -3,37 +3,10 @@
 
 mod common;
 
-use base64::Engine;
-use common::operator::{Operator, now};
+use common::operator::{Operator, creds_client, now, raw_login};
 use nkeys::KeyPair;
-use std::path::Path;
 use std::time::Duration;
-use switchyard::Server;
 use switchyard::auth::jwt::{AccountClaims, encode};
-
-async fn creds_client(server: &Server, path: &Path) -> async_nats::Client {
-    async_nats::ConnectOptions::with_credentials_file(path)
-        .await
-        .expect("creds file")
-        .connect(server.client_url())
-        .await
-        .expect("creds user connects")
-}
-
-/// Logs in over raw TCP with a user JWT, signing the INFO nonce.
-async fn raw_login(server: &Server, user: &KeyPair, jwt: &str) -> (common::Raw, String) {
-    let mut raw = common::Raw::connect(server).await;
-    let info: serde_json::Value =
-        serde_json::from_str(raw.info.trim_start_matches("INFO ").trim()).expect("INFO json");
-    let nonce = info["nonce"].as_str().expect("nonce in INFO").to_string();
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(user.sign(nonce.as_bytes()).expect("sign"));
-    let connect = format!(
-        "CONNECT {{\"jwt\":\"{jwt}\",\"sig\":\"{sig}\",\"verbose\":false,\"protocol\":1}}\r\nPING\r\n"
-    );
-    let (answer, _) = raw.exchange(connect.as_bytes()).await;
-    (raw, answer)
-}
 
 #[tokio::test]
 async fn creds_user_publishes_and_subscribes() {
@@ -141,4 +114,42 @@ async fn claims_update_revokes_a_live_user() {
             .is_some_and(|d| d.contains("not the trusted operator")),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn claims_lookup_answers_with_the_account_jwt() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    let (admin, admin_jwt) = op.user(&op.sys, |u| u.data.name = "admin".into());
+    let admin = creds_client(&server, &op.creds("admin", &admin, &admin_jwt)).await;
+    let lookup = |id: String| {
+        let admin = admin.clone();
+        async move {
+            let subject = format!("$SYS.REQ.ACCOUNT.{id}.CLAIMS.LOOKUP");
+            let reply = admin.request(subject, "".into()).await.expect("answer");
+            String::from_utf8(reply.payload.to_vec()).expect("utf8")
+        }
+    };
+    let on_disk = std::fs::read_to_string(op.dir.path().join("accounts/APP/account.jwt"))
+        .expect("account jwt");
+    // The JWT itself, as nats-server's resolver answers.
+    assert_eq!(lookup(op.app.public_key()).await, on_disk);
+    // Unknown accounts get an empty answer.
+    assert_eq!(lookup(KeyPair::new_account().public_key()).await, "");
+
+    // After an update, the new JWT.
+    let updated = op.account_jwt(&op.app, |a| a.nats.limits.conn = 7);
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", op.app.public_key());
+    admin
+        .request(subject, updated.clone().into())
+        .await
+        .expect("answer");
+    assert_eq!(lookup(op.app.public_key()).await, updated);
+
+    // Only the system account is answered: elsewhere it is an ordinary
+    // subject with no responders.
+    let (user, jwt) = op.user(&op.app, |_| {});
+    let app = creds_client(&server, &op.creds("app", &user, &jwt)).await;
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.LOOKUP", op.app.public_key());
+    assert!(app.request(subject, "".into()).await.is_err());
 }

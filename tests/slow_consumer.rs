@@ -67,6 +67,14 @@ async fn stalled_subscriber_is_cut_off_while_healthy_one_keeps_receiving() {
         }
     }
     assert!(closed, "stalled subscriber was disconnected");
+    common::eventually("slow consumer counted for its tenant", || {
+        server
+            .observer()
+            .accounts()
+            .iter()
+            .any(|a| &*a.name == "$G" && a.slow_consumers == 1)
+    })
+    .await;
     assert_eq!(
         server.connections(),
         2,

@@ -38,8 +38,16 @@ pub enum AuthError {
     BearerNotAllowed { user: String, account: String },
     #[error("user `{user}` may not connect from {ip}")]
     SourceNotAllowed { user: String, ip: String },
+    #[error("user JWT for `{user}`: {reason}")]
+    OutsideConnectTimes { user: String, reason: String },
+    #[error("user JWT for `{user}` allows only connection types {types:?}, not STANDARD")]
+    ConnectionTypeNotAllowed { user: String, types: Vec<String> },
     #[error("user JWTs are only accepted in operator mode")]
     NoOperator,
+    #[error("no verified client certificate to map to a user")]
+    NoCertificate,
+    #[error("client certificate `{subject}` maps to no certificate user")]
+    CertificateNotMapped { subject: String },
     #[error("auth plugin `{plugin}` refused: {reason}")]
     PluginRefused { plugin: String, reason: String },
 }

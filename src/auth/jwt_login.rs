@@ -3,6 +3,7 @@
 //! or one of its signing keys; a scoped key imposes its template), bearer or
 //! nonce signature, revocation, and source address.
 
+use super::connect_times;
 use super::error::AuthError;
 use super::jwt::{self, SigningKey, UserClaims};
 use super::nkey::verify_with_key;
@@ -11,6 +12,9 @@ use super::users::Identity;
 use crate::protocol::ConnectOptions;
 use std::net::IpAddr;
 use std::sync::Arc;
+
+/// The only connection type Switchyard serves: plain NATS over TCP.
+const STANDARD: &str = "STANDARD";
 
 /// Authenticates CONNECT's `jwt` and `sig` against the trusted accounts.
 pub fn authenticate_jwt(
@@ -30,6 +34,15 @@ pub fn authenticate_jwt(
         });
     };
     let subject = user.data.sub.clone();
+    // nats-server checks the types in the user's own JWT, before a scoped
+    // signing key's template replaces its limits.
+    let types = &user.nats.limits.allowed_connection_types;
+    if !types.is_empty() && !types.iter().any(|t| t.eq_ignore_ascii_case(STANDARD)) {
+        return Err(AuthError::ConnectionTypeNotAllowed {
+            user: subject,
+            types: types.clone(),
+        });
+    }
     let issuer = &user.data.iss;
     let mut limits = user.nats.limits.clone();
     if *issuer != account.claims.data.sub {
@@ -72,6 +85,20 @@ pub fn authenticate_jwt(
             ip: peer.to_string(),
         });
     }
+    let now_ts = jiff::Timestamp::from_second(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let window_end = connect_times::window_end(&limits.times, &limits.times_location, now_ts)
+        .map_err(|e| AuthError::OutsideConnectTimes {
+            user: subject.clone(),
+            reason: e.to_string(),
+        })?;
+    // The connection ends when the JWT expires or its time window closes,
+    // whichever comes first (nats-server's `setExpiration`).
+    let window_end = window_end.map(|t| t.as_second());
+    let exp = (user.data.exp > 0).then_some(user.data.exp);
+    let expires = match (exp, window_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let permissions = to_permissions(&limits.permissions)
         .or_else(|| to_permissions(&account.claims.nats.default_permissions));
     let name = if user.data.name.is_empty() {
@@ -83,8 +110,16 @@ pub fn authenticate_jwt(
         tenant: account_key.into(),
         user: name.into(),
         permissions,
-        expires: (user.data.exp > 0).then_some(user.data.exp),
+        expires,
+        max_subscriptions: positive(limits.subs),
+        max_payload: positive(limits.payload),
     })
+}
+
+/// A JWT limit as a bound: -1 is unlimited, and 0 (absent) is taken as
+/// unlimited too, as for account limits (see `operator::limit`).
+fn positive(n: i64) -> Option<usize> {
+    usize::try_from(n).ok().filter(|&n| n > 0)
 }
 
 /// Bound on remembered user JWTs; the map is emptied when it is reached.

@@ -8,6 +8,8 @@
 //! `-ERR`, or enforce permissions; the server does those with
 //! what this module returns.
 
+pub mod activation;
+mod connect_times;
 mod error;
 pub mod jwt;
 pub mod jwt_login;
@@ -16,11 +18,14 @@ mod nonce;
 pub mod operator;
 mod password;
 pub mod store;
+mod tls_peer;
 mod users;
+mod x509;
 
 pub use error::{AuthConfigError, AuthConfigIssue, AuthError};
 pub use nkey::verify_nonce_signature;
 pub use nonce::new_nonce;
 pub(crate) use password::constant_time_eq;
 pub use password::{is_bcrypt, verify_secret};
+pub use tls_peer::TlsPeer;
 pub use users::{Identity, UserDirectory};

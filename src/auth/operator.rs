@@ -7,6 +7,7 @@
 //! JWTs do. Users are not listed anywhere: they present user JWTs signed by
 //! their account (see `jwt_login`).
 
+use super::activation;
 use super::jwt::{
     self, AccountClaims, ExportType, JwtError, OperatorClaims, ResponseType, UserClaims,
 };
@@ -36,6 +37,11 @@ pub enum OperatorError {
         "{what}: issued by `{issuer}`, which is not the trusted operator or one of its signing keys"
     )]
     NotTrusted { what: String, issuer: String },
+    #[error("{what}: {}", issues.join("; "))]
+    Limits {
+        what: String,
+        issues: Vec<&'static str>,
+    },
     #[error("account JWT for `{expected}` has subject `{found}`")]
     WrongSubject { expected: String, found: String },
 }
@@ -113,6 +119,13 @@ impl OperatorTrust {
                 issuer: claims.data.iss.clone(),
             });
         }
+        let issues = claims.nats.limit_violations();
+        if !issues.is_empty() {
+            return Err(OperatorError::Limits {
+                what: what.to_string(),
+                issues,
+            });
+        }
         Ok(claims)
     }
 
@@ -147,13 +160,85 @@ impl OperatorTrust {
         Ok(path)
     }
 
-    /// The accounts as tenant files, for the shared validation and build.
-    pub fn tenants(&self) -> Vec<(PathBuf, TenantFile)> {
-        self.accounts
-            .values()
-            .map(|a| (a.path.clone(), to_tenant(&a.claims)))
-            .collect()
+    /// The accounts as tenant files, for the shared validation and build,
+    /// at unix time `now`.
+    ///
+    /// An import of an export that needs an activation token is kept only
+    /// if its token checks out (nats-server skips the import, with a log
+    /// line, and loads the rest of the account); such an export is granted
+    /// to exactly the importers whose tokens did.
+    pub fn tenants(&self, now: i64) -> OperatorTenants {
+        let mut grants: BTreeMap<(&str, usize), Vec<String>> = BTreeMap::new();
+        let mut skipped: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut expires: Option<i64> = None;
+        for (importer, account) in &self.accounts {
+            for (i, import) in account.claims.nats.imports.iter().enumerate() {
+                let Some(exporter) = self.accounts.get(&import.account) else {
+                    continue;
+                };
+                let Some(export) = activation::export_for(&exporter.claims, import) else {
+                    continue;
+                };
+                if !export.token_req {
+                    continue;
+                }
+                let index = exporter
+                    .claims
+                    .nats
+                    .exports
+                    .iter()
+                    .position(|e| std::ptr::eq(e, export))
+                    .unwrap_or_default();
+                match activation::check(import, importer, &exporter.claims, export, now) {
+                    Ok(exp) => {
+                        if exp > 0 {
+                            expires = Some(expires.map_or(exp, |e| e.min(exp)));
+                        }
+                        grants
+                            .entry((import.account.as_str(), index))
+                            .or_default()
+                            .push(importer.clone());
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            account = %account.name,
+                            import = %import.subject,
+                            from = %exporter.name,
+                            error = %e,
+                            "import skipped"
+                        );
+                        skipped.entry(importer.as_str()).or_default().push(i);
+                    }
+                }
+            }
+        }
+        let files = self
+            .accounts
+            .iter()
+            .map(|(key, a)| {
+                let skip = skipped.get(key.as_str()).map_or(&[][..], Vec::as_slice);
+                let granted = |index: usize| {
+                    grants
+                        .get(&(key.as_str(), index))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                (a.path.clone(), to_tenant(&a.claims, skip, granted))
+            })
+            .collect();
+        OperatorTenants {
+            files,
+            activation_expiry: expires,
+        }
     }
+}
+
+/// The operator's accounts in the tenant model.
+pub struct OperatorTenants {
+    pub files: Vec<(PathBuf, TenantFile)>,
+    /// The first moment (unix seconds) an activation token in use expires:
+    /// the tenants must be rebuilt then, to drop its import.
+    pub activation_expiry: Option<i64>,
 }
 
 fn limit(n: i64) -> Option<usize> {
@@ -187,17 +272,38 @@ pub fn to_permissions(p: &jwt::Permissions) -> Option<Permissions> {
     })
 }
 
-fn to_tenant(a: &AccountClaims) -> TenantFile {
+/// `a` as a tenant file, without the imports at the indexes in `skip`;
+/// `granted(i)` lists the importers whose activation tokens admit them to
+/// export `i` when it needs one.
+fn to_tenant(
+    a: &AccountClaims,
+    skip: &[usize],
+    granted: impl Fn(usize) -> Vec<String>,
+) -> TenantFile {
     let n = &a.nats;
     let exports = n
         .exports
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(index, e)| {
             let service = e.kind == Some(ExportType::Service);
+            let accounts = if e.token_req {
+                let importers = granted(index);
+                // An empty list means "every tenant"; naming only the
+                // exporter itself (which cannot import from itself) means
+                // "no other tenant".
+                if importers.is_empty() {
+                    vec![a.data.sub.clone()]
+                } else {
+                    importers
+                }
+            } else {
+                Vec::new()
+            };
             ExportEntry {
                 stream: (!service).then(|| e.subject.clone()),
                 service: service.then(|| e.subject.clone()),
-                accounts: Vec::new(),
+                accounts,
                 response_type: service.then_some(match e.response_type {
                     Some(ResponseType::Stream) => TenantResponseType::Stream,
                     Some(ResponseType::Chunked) => TenantResponseType::Chunked,
@@ -211,7 +317,9 @@ fn to_tenant(a: &AccountClaims) -> TenantFile {
     let imports = n
         .imports
         .iter()
-        .map(|i| {
+        .enumerate()
+        .filter(|(index, _)| !skip.contains(index))
+        .map(|(_, i)| {
             let source = ImportSource {
                 account: i.account.clone(),
                 subject: i.subject.clone(),

@@ -20,6 +20,7 @@ use tokens::TokenIndex;
 use super::error::{AuthConfigError, AuthError};
 use super::nkey::verify_with_key;
 use super::password::verify_secret;
+use super::tls_peer::TlsPeer;
 
 /// Who a connection is, once logged in.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,11 @@ pub struct Identity {
     pub permissions: Option<Permissions>,
     /// When the credentials stop being valid (a user JWT's `exp`), unix seconds.
     pub expires: Option<i64>,
+    /// The user's own subscription limit (a user JWT's `subs`); the
+    /// smaller of it and the account's applies.
+    pub max_subscriptions: Option<usize>,
+    /// The user's own payload limit (a user JWT's `payload`).
+    pub max_payload: Option<usize>,
 }
 
 /// All users of all tenants, indexed by user name, token and nkey.
@@ -50,6 +56,8 @@ pub struct UserDirectory {
     /// Public key to the key decoded once at load, so a login pays only
     /// for the signature check.
     nkeys: FxHashMap<Box<str>, NkeyUser>,
+    /// User name to identity for users who log in by TLS certificate.
+    certificates: FxHashMap<Box<str>, usize>,
     no_auth_user: Option<usize>,
 }
 
@@ -76,7 +84,32 @@ impl UserDirectory {
         tenants: &[TenantFile],
         no_auth_user: Option<&str>,
     ) -> Result<UserDirectory, AuthConfigError> {
-        build::build(tenants, no_auth_user)
+        build::build(tenants, no_auth_user, false)
+    }
+
+    /// Like [`UserDirectory::new`], for a server with TLS `verify_and_map`:
+    /// an entry with only a user name is a user who logs in by client
+    /// certificate.
+    pub fn with_certificate_users(
+        tenants: &[TenantFile],
+        no_auth_user: Option<&str>,
+    ) -> Result<UserDirectory, AuthConfigError> {
+        build::build(tenants, no_auth_user, true)
+    }
+
+    /// Logs a connection in by its verified client certificate: the first
+    /// name it carries (see [`TlsPeer::map_names`]) that is a certificate
+    /// user.
+    pub fn authenticate_certificate(&self, peer: Option<&TlsPeer>) -> Result<Identity, AuthError> {
+        let Some(peer) = peer else {
+            return Err(AuthError::NoCertificate);
+        };
+        peer.map_names()
+            .find_map(|name| self.certificates.get(name))
+            .map(|&identity| self.identities[identity].clone())
+            .ok_or_else(|| AuthError::CertificateNotMapped {
+                subject: peer.subject.clone(),
+            })
     }
 
     /// Logs a connection in, checking credentials in nats-server's order:

@@ -17,6 +17,7 @@
 //! ```
 
 mod account;
+mod activation;
 mod describe;
 mod user;
 
@@ -47,6 +48,9 @@ pub enum AuthCommand {
     /// Create an account signed by the operator, with its exports, imports
     /// and connection limit.
     AddAccount(account::AddAccountArgs),
+    /// Issue an activation token: permission, signed by an exporting
+    /// account, for one account to import an export that requires a token.
+    AddActivation(activation::AddActivationArgs),
     /// Create a user signed by its account and write its `.creds` file.
     AddUser(user::AddUserArgs),
     /// Revoke a user's JWTs in its account JWT and re-sign the account;
@@ -62,6 +66,7 @@ pub fn run(args: AuthArgs) -> anyhow::Result<()> {
     match args.command {
         AuthCommand::Init(args) => account::init(args),
         AuthCommand::AddAccount(args) => account::add_account(args),
+        AuthCommand::AddActivation(args) => activation::add_activation(args),
         AuthCommand::AddUser(args) => user::add_user(args),
         AuthCommand::RevokeUser(args) => user::revoke_user(args),
         AuthCommand::Describe(args) => describe::run(args),

@@ -40,7 +40,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     }
     let summary = match tenants::load_dir(&args.tenants) {
         Ok(files) => {
-            let issues = tenants::validate(&files);
+            let map_certificates = config.tls.as_ref().is_some_and(|t| t.verify_and_map);
+            let issues = tenants::validate_for(&files, map_certificates);
             problems.extend(issues.iter().map(ToString::to_string));
             Some(summarize(&files))
         }

@@ -1,7 +1,7 @@
 //! `switchyard serve`: load configuration, start the broker, stop it
-//! gracefully on SIGINT or SIGTERM.
+//! gracefully on SIGINT or SIGTERM, or in lame-duck mode on SIGUSR2.
 
-use crate::config::ServerConfig;
+use crate::config::{ServerConfig, TlsConfig};
 use crate::server::Server;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -32,6 +32,28 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub operator_dir: Option<PathBuf>,
 
+    /// Serve the HTTP monitoring endpoints (/varz, /connz, /subsz,
+    /// /accountz, /healthz, /metrics) on this port; 8222 is the usual
+    /// choice, 0 picks a free one [default: off, or the config file's
+    /// `http_port`]. They listen on the client interface unless the config
+    /// file sets `http_host`.
+    #[arg(long, value_name = "N")]
+    pub http_port: Option<u16>,
+    /// Server certificate chain (PEM): turns TLS on and requires it of every
+    /// client [default: the config file's `tls.cert_file`]. Needs --tls-key.
+    /// SIGHUP re-reads it.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of --tls-cert [default: the config file's `tls.key_file`].
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// CA certificates (PEM) that client certificates must chain to; with
+    /// it, clients must present a certificate (`tls.verify`).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_ca: Option<PathBuf>,
+
     /// Worker threads for the async runtime [default: one per core].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -54,6 +76,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(dir) = args.operator_dir {
         config.operator_dir = Some(dir);
     }
+    if let Some(port) = args.http_port {
+        config.http_port = Some(port);
+    }
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        let tls = config
+            .tls
+            .get_or_insert_with(|| TlsConfig::new(cert.clone(), key.clone()));
+        tls.cert_file = cert;
+        tls.key_file = key;
+    }
+    if let (Some(ca), Some(tls)) = (args.tls_ca, config.tls.as_mut()) {
+        tls.ca_file = Some(ca);
+        tls.verify = true;
+    }
+    config
+        .validate()
+        .map_err(|errs| anyhow::anyhow!("invalid configuration:\n{}", errs.join("\n")))?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
     if let Some(n) = args.threads {
@@ -69,20 +108,31 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Serves until SIGINT or SIGTERM; SIGHUP reloads the tenants (a reload
-/// that fails validation is logged and changes nothing).
+/// Serves until SIGINT or SIGTERM, or until lame-duck mode (SIGUSR2) has
+/// closed every client; SIGHUP reloads the tenants and the TLS
+/// certificates (a reload that fails validation is logged and changes
+/// nothing). Signals keep working during lame-duck mode: SIGTERM then cuts
+/// it short.
 async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let mut usr2 = signal(SignalKind::user_defined2()).context("cannot listen for SIGUSR2")?;
+    let mut lame_duck = None;
     loop {
         tokio::select! {
             r = tokio::signal::ctrl_c() => return r.context("cannot listen for SIGINT"),
             _ = term.recv() => return Ok(()),
             _ = hup.recv() => match server.reload().await {
                 Ok(()) => {}
-                Err(e) => tracing::error!(error = %e, "reload failed; keeping the previous tenants"),
+                Err(e) => tracing::error!(error = %e, "reload failed; keeping the previous tenants and certificates"),
             },
+            _ = usr2.recv(), if lame_duck.is_none() => lame_duck = Some(Box::pin(server.lame_duck())),
+            _ = async {
+                if let Some(ldm) = lame_duck.as_mut() {
+                    ldm.await;
+                }
+            }, if lame_duck.is_some() => return Ok(()),
         }
     }
 }

@@ -4,8 +4,10 @@
 mod duration;
 pub mod tenant;
 pub mod tenants;
+mod tls;
 
 pub use duration::parse_duration;
+pub use tls::TlsConfig;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -78,6 +80,20 @@ pub struct ServerConfig {
     /// Where compiled plugins are cached (default
     /// `$XDG_CACHE_HOME/switchyard/plugins` or `~/.cache/switchyard/plugins`).
     pub plugin_cache_dir: Option<PathBuf>,
+    /// Port of the HTTP monitoring endpoints (`/varz`, `/metrics`, ...);
+    /// off when unset, 0 picks a free port. 8222 is the usual choice.
+    pub http_port: Option<u16>,
+    /// Interface for the monitoring endpoints; defaults to `host`.
+    pub http_host: Option<String>,
+    /// TLS for client connections; when set, every client must use TLS.
+    pub tls: Option<TlsConfig>,
+    /// Lame-duck mode (SIGUSR2): time over which clients are closed,
+    /// counting the grace period.
+    #[serde(with = "duration::serde_str")]
+    pub lame_duck_duration: Duration,
+    /// Lame-duck mode: wait after telling clients before closing the first.
+    #[serde(with = "duration::serde_str")]
+    pub lame_duck_grace_period: Duration,
 }
 
 /// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
@@ -110,6 +126,11 @@ impl Default for ServerConfig {
             system_account: None,
             auth_plugins: Vec::new(),
             plugin_cache_dir: None,
+            http_port: None,
+            http_host: None,
+            tls: None,
+            lame_duck_duration: Duration::from_secs(120),
+            lame_duck_grace_period: Duration::from_secs(10),
         }
     }
 }
@@ -141,6 +162,9 @@ impl ServerConfig {
             {
                 *dir = base.join(&*dir);
             }
+        }
+        if let (Some(tls), Some(base)) = (config.tls.as_mut(), path.parent()) {
+            tls.resolve_paths(base);
         }
         config.validate().map_err(|errs| {
             ConfigError::Invalid(errs.into_iter().map(|e| format!("{shown}: {e}")).collect())
@@ -202,6 +226,24 @@ impl ServerConfig {
         if !self.auth_plugins.is_empty() && self.tenants.is_none() && self.operator_dir.is_none() {
             errs.push("auth_plugins: need tenants".to_string());
         }
+        if self.http_port.is_some_and(|p| p != 0 && p == self.port)
+            && self.http_host.as_ref().is_none_or(|h| *h == self.host)
+        {
+            errs.push("http_port: must differ from port".to_string());
+        }
+        if self.lame_duck_grace_period >= self.lame_duck_duration {
+            errs.push(
+                "lame_duck_grace_period: must be shorter than lame_duck_duration".to_string(),
+            );
+        }
+        if let Some(tls) = &self.tls {
+            tls.validate(&mut errs);
+            if tls.verify_and_map && self.tenants.is_none() {
+                errs.push(
+                    "tls.verify_and_map: needs tenants (the users certificates map to)".to_string(),
+                );
+            }
+        }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }
 }
@@ -223,5 +265,39 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(bad.validate().unwrap_err().len(), 1);
+    }
+
+    #[test]
+    fn monitoring_port_is_optional_and_distinct() {
+        let c: ServerConfig =
+            toml::from_str("http_port = 8222\nhttp_host = \"127.0.0.1\"").unwrap();
+        assert_eq!(c.http_port, Some(8222));
+        assert_eq!(c.http_host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(ServerConfig::default().http_port, None);
+        let clash = ServerConfig {
+            http_port: Some(4222),
+            ..Default::default()
+        };
+        assert_eq!(
+            clash.validate().unwrap_err(),
+            vec!["http_port: must differ from port".to_string()]
+        );
+    }
+
+    #[test]
+    fn tls_section_defaults_and_checks() {
+        let c: ServerConfig =
+            toml::from_str("[tls]\ncert_file = \"s.pem\"\nkey_file = \"s-key.pem\"").unwrap();
+        let tls = c.tls.as_ref().unwrap();
+        assert_eq!(tls.timeout, Duration::from_secs(2));
+        assert!(!tls.verify && !tls.handshake_first);
+        assert!(c.validate().is_ok());
+        let bad: ServerConfig = toml::from_str(
+            "[tls]\ncert_file = \"s.pem\"\nkey_file = \"k.pem\"\nverify_and_map = true\ntimeout = \"0s\"",
+        )
+        .unwrap();
+        let errs = bad.validate().unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(toml::from_str::<ServerConfig>("[tls]\ncert_file = \"s.pem\"").is_err());
     }
 }

@@ -61,10 +61,16 @@ impl std::error::Error for ConfigIssue {}
 /// Checks every rule over the whole set and returns every problem found,
 /// in file order (cycles last, since they span files).
 pub fn validate(files: &[(PathBuf, TenantFile)]) -> Vec<ConfigIssue> {
+    validate_for(files, false)
+}
+
+/// [`validate`], for a server whose TLS `verify_and_map` is on
+/// (`certificate_users`): a user with only a name logs in by certificate.
+pub fn validate_for(files: &[(PathBuf, TenantFile)], certificate_users: bool) -> Vec<ConfigIssue> {
     let set = TenantSet::new(files);
     let mut issues = Issues::new(files);
     users::check_names(&set, &mut issues);
-    users::check_users(&set, &mut issues);
+    users::check_users(&set, &mut issues, certificate_users);
     links::check_exports(&set, &mut issues);
     links::check_imports(&set, &mut issues);
     mappings::check_mappings(&set, &mut issues);

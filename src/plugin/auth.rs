@@ -18,12 +18,8 @@ pub struct AuthPlugin {
     pub pool: PluginPool<Auth>,
 }
 
-/// A verified client certificate's identity.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PeerIdentity {
-    pub subject: String,
-    pub sans: Vec<String>,
-}
+/// A verified client certificate's identity (subject DN and SANs).
+pub use crate::auth::TlsPeer as PeerIdentity;
 
 /// What the broker knows of a connecting client.
 pub struct AuthRequest<'a> {

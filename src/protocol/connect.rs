@@ -73,6 +73,8 @@ pub struct ServerInfo {
     pub auth_required: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub tls_required: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tls_verify: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]

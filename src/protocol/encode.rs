@@ -114,9 +114,14 @@ pub fn encode_hpub(
 /// Appends `INFO {json} \r\n` (the space before CRLF is what nats-server sends).
 pub fn encode_info(buf: &mut BytesMut, info: &ServerInfo) {
     buf.put_slice(b"INFO ");
-    // Serializing a struct of strings, numbers and bools cannot fail.
-    let json = serde_json::to_vec(info).unwrap_or_else(|_| b"{}".to_vec());
-    buf.put_slice(&json);
+    // Serialized in place (no intermediate Vec). A struct of strings,
+    // numbers and bools cannot fail to serialize; if it ever did, the
+    // partial JSON is replaced by an empty object.
+    let start = buf.len();
+    if serde_json::to_writer((&mut *buf).writer(), info).is_err() {
+        buf.truncate(start);
+        buf.put_slice(b"{}");
+    }
     buf.put_slice(b" \r\n");
 }
 

@@ -2,6 +2,7 @@
 //! the isolation boundary, plus the rules a reload may replace (limits,
 //! imports). Messages cross accounts only through imports.
 
+use super::handle::ClientHandle;
 use super::handle::{Subscription, Target};
 use super::responses::ResponseMap;
 use crate::config::tenant::ResponseType;
@@ -10,7 +11,7 @@ use crate::subject::{MappingTable, SubjectRewrite, SubscriptionIndex};
 use bytes::Bytes;
 use parking_lot::RwLock;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// nats-server's name for the account of a server without accounts.
@@ -26,6 +27,68 @@ pub struct Account {
     pub connections: AtomicUsize,
     /// Replies owed to requesters of this account's exported services.
     pub responses: ResponseMap,
+    pub traffic: AccountTraffic,
+}
+
+/// Message and byte totals of connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+}
+
+impl Traffic {
+    /// The live totals of one connection: inbound as published by its last
+    /// batch, outbound as counted by its buffer.
+    pub fn of(client: &ClientHandle) -> Traffic {
+        let (out_msgs, out_bytes) = client.outbound.totals();
+        Traffic {
+            in_msgs: client.counters.in_msgs.load(Ordering::Relaxed),
+            in_bytes: client.counters.in_bytes.load(Ordering::Relaxed),
+            out_msgs,
+            out_bytes,
+        }
+    }
+
+    pub fn add(&mut self, other: Traffic) {
+        self.in_msgs += other.in_msgs;
+        self.in_bytes += other.in_bytes;
+        self.out_msgs += other.out_msgs;
+        self.out_bytes += other.out_bytes;
+    }
+}
+
+/// Per-tenant counters for monitoring. Live connections keep their own
+/// counts (nothing per message here); a closing connection moves its totals
+/// into `retired`, and a reader adds the live ones while holding that lock,
+/// so a total never counts a connection twice or drops one.
+///
+/// Lock order: `retired` before any connection's outbound lock, and never
+/// while holding the server's client map.
+#[derive(Debug, Default)]
+pub struct AccountTraffic {
+    pub retired: parking_lot::Mutex<Traffic>,
+    pub total_connections: AtomicU64,
+    pub slow_consumers: AtomicU64,
+}
+
+impl AccountTraffic {
+    /// Moves a closed connection's totals into the account's. Call after
+    /// its outbound buffer is closed, so nothing more is counted for it.
+    pub fn retire(&self, client: &ClientHandle) {
+        let mut retired = self.retired.lock();
+        retired.add(Traffic::of(client));
+        client.retired.store(true, Ordering::Release);
+    }
+
+    /// Adds `client` to a total taken under `retired` unless it has retired.
+    pub fn add_live(total: &mut Traffic, client: &ClientHandle) {
+        if !client.retired.load(Ordering::Acquire) {
+            total.add(Traffic::of(client));
+        }
+    }
 }
 
 /// What a reload may change about an account. Connections keep an `Arc`
@@ -92,6 +155,7 @@ impl Account {
             rules: RwLock::new(Arc::new(AccountRules::default())),
             connections: AtomicUsize::new(0),
             responses: ResponseMap::default(),
+            traffic: AccountTraffic::default(),
         })
     }
 

@@ -25,6 +25,11 @@ pub enum CloseReason {
     MaxAccountConnections,
     AuthExpired,
     AuthRevoked,
+    /// The client did not start TLS in time, or spoke plaintext to a TLS port.
+    TlsRequired,
+    /// The TLS handshake failed (bad or missing client certificate, or a
+    /// client that stalled mid-handshake).
+    TlsHandshakeError,
 }
 
 impl CloseReason {
@@ -43,6 +48,9 @@ impl CloseReason {
             CloseReason::MaxAccountConnections => "maximum account active connections exceeded",
             CloseReason::AuthExpired => "User Authentication Expired",
             CloseReason::AuthRevoked => "User Authentication Revoked",
+            // nats-server composes this one at its TLS timeout; it is sent
+            // in plaintext, before any TLS.
+            CloseReason::TlsRequired => "Secure Connection - TLS Required",
             // nats-server closes these without a word: malformed arguments,
             // slow consumers, and ordinary ends.
             CloseReason::ProtocolViolation
@@ -50,7 +58,8 @@ impl CloseReason {
             | CloseReason::ClientClosed
             | CloseReason::ServerShutdown
             | CloseReason::ReadError
-            | CloseReason::WriteError => return None,
+            | CloseReason::WriteError
+            | CloseReason::TlsHandshakeError => return None,
         })
     }
 
@@ -85,6 +94,7 @@ impl CloseReason {
             CloseReason::MaxAccountConnections => "Maximum Account Connections Exceeded",
             CloseReason::AuthExpired => "Authentication Expired",
             CloseReason::AuthRevoked => "Authentication Revoked",
+            CloseReason::TlsRequired | CloseReason::TlsHandshakeError => "TLS Handshake Failure",
         }
     }
 }

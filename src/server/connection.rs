@@ -6,13 +6,15 @@
 
 use super::account::{Account, AccountRules};
 use super::claims;
+use super::client_info::ClientMeta;
 use super::close::CloseReason;
 use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
 use super::login::LoginState;
 use super::plugin_stage::PendingTransforms;
 use super::responses::RESPONSE_PREFIX;
-use super::stats::LocalStats;
+use super::stats::{AuthFailure, LocalStats};
+use super::sysreq;
 use super::{Shared, write_loop};
 use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
@@ -23,14 +25,20 @@ use bytes::{Buf, Bytes, BytesMut};
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedReadHalf;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
 
 /// Read buffer growth step; big enough that a busy publisher's batch is
 /// parsed and flushed in few iterations.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// A new connection's first read buffer. Most connections that only log in
+/// and exchange a few small operations never need more, and allocating 64
+/// KiB for each of them showed in connection set-up profiles; a publisher
+/// that fills it grows it to [`READ_CHUNK`] within two reads.
+const FIRST_READ_CHUNK: usize = 4 * 1024;
 
 /// Longest pause of a publisher whose destinations are above high water.
 const STALL_MAX: std::time::Duration = std::time::Duration::from_millis(10);
@@ -74,8 +82,13 @@ pub(super) struct Connection {
     pub(super) stalled: Vec<Arc<ClientHandle>>,
     pub(super) stats: LocalStats,
     pings_out: u32,
+    /// When the oldest unanswered server PING left, to measure the round trip.
+    ping_sent: Option<Instant>,
     sent_connect_info: bool,
     read_buf: BytesMut,
+    /// How much room a read is given: grows from [`FIRST_READ_CHUNK`] to
+    /// [`READ_CHUNK`] when reads fill it.
+    read_chunk: usize,
     pub(super) peer: SocketAddr,
     pub(super) login: LoginState,
     /// Messages waiting for a transform plugin (see `plugin_stage`).
@@ -83,16 +96,12 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub(super) async fn run(
-        stream: TcpStream,
-        peer: SocketAddr,
-        server: Arc<Shared>,
-        handle: Arc<ClientHandle>,
-    ) {
-        let (rd, wr) = stream.into_split();
+    /// A connection that has not read or written anything yet; `setup`
+    /// decides how its socket is wrapped before `serve` runs it.
+    pub(super) fn new(peer: SocketAddr, server: Arc<Shared>, handle: Arc<ClientHandle>) -> Self {
         let account = server.global.clone();
         let rules = account.rules();
-        let mut conn = Connection {
+        Connection {
             transform_batch: None,
             rules,
             perms: None,
@@ -113,21 +122,49 @@ impl Connection {
             stalled: Vec::new(),
             stats: LocalStats::default(),
             pings_out: 0,
+            ping_sent: None,
             sent_connect_info: false,
-            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            read_buf: BytesMut::with_capacity(FIRST_READ_CHUNK),
+            read_chunk: FIRST_READ_CHUNK,
             peer,
             login: LoginState::new(&server),
             server,
-        };
-        let info = conn.info(false);
-        conn.handle.outbound.push_control(|b| encode_info(b, &info));
-        let writer = tokio::spawn(write_loop(wr, conn.handle.clone(), conn.server.clone()));
-
-        let reason = conn.read_loop(rd).await;
-        conn.close(reason, writer).await;
+        }
     }
 
-    async fn read_loop(&mut self, mut rd: OwnedReadHalf) -> CloseReason {
+    /// The INFO line this connection is greeted with.
+    pub(super) fn info_line(&self) -> BytesMut {
+        let mut buf = BytesMut::new();
+        encode_info(&mut buf, &self.info(false));
+        buf
+    }
+
+    /// Runs the connection over its socket halves until it closes. Generic
+    /// so a plaintext connection keeps tokio's lock-free TCP halves and only
+    /// TLS connections pay for TLS. `greeted`: INFO already went out (in
+    /// plaintext, before a TLS upgrade).
+    pub(super) async fn serve<R, W>(mut self, rd: R, wr: W, greeted: bool)
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        if !greeted {
+            let info = self.info(false);
+            self.handle.outbound.push_control(|b| encode_info(b, &info));
+        }
+        let writer = tokio::spawn(write_loop(wr, self.handle.clone(), self.server.clone()));
+        let reason = self.read_loop(rd).await;
+        self.close(reason, writer).await;
+    }
+
+    /// Ends a connection that never started serving (its TLS handshake
+    /// failed): nothing to flush, nothing to announce.
+    pub(super) fn abandon(self, reason: CloseReason) {
+        tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed before serving");
+        self.server.forget(self.handle.id);
+    }
+
+    async fn read_loop<R: AsyncRead + Unpin>(&mut self, mut rd: R) -> CloseReason {
         let cfg = &self.server.config;
         let mut shutdown = self.server.shutdown.subscribe();
         let mut ping = interval_at(Instant::now() + cfg.ping_interval, cfg.ping_interval);
@@ -147,9 +184,10 @@ impl Connection {
                     expiry.as_mut().reset(at);
                 }
             }
-            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
-                self.read_buf.reserve(READ_CHUNK);
+            if self.read_buf.capacity() - self.read_buf.len() < self.read_chunk / 4 {
+                self.read_buf.reserve(self.read_chunk);
             }
+            let room = self.read_buf.capacity() - self.read_buf.len();
             tokio::select! {
                 biased;
                 _ = handle.killed() => return handle.kill_reason(),
@@ -168,7 +206,10 @@ impl Connection {
                 }
                 read = rd.read_buf(&mut self.read_buf) => match read {
                     Ok(0) => return CloseReason::ClientClosed,
-                    Ok(_) => {
+                    Ok(n) => {
+                        if n == room && self.read_chunk < READ_CHUNK {
+                            self.read_chunk = (self.read_chunk * 4).min(READ_CHUNK);
+                        }
                         if let Err(reason) = self.process() {
                             return reason;
                         }
@@ -185,6 +226,7 @@ impl Connection {
     /// Parses and handles every complete operation in the read buffer, then
     /// wakes the writers of every destination touched.
     fn process(&mut self) -> Result<(), CloseReason> {
+        self.handle.counters.touch(SystemTime::now());
         let mut buf = std::mem::take(&mut self.read_buf);
         let mut at = 0;
         let result = loop {
@@ -232,15 +274,29 @@ impl Connection {
         for dest in self.wake.drain(..) {
             dest.outbound.wake_writer();
         }
-        self.login.in_msgs += self.stats.in_msgs;
-        self.login.in_bytes += self.stats.in_bytes;
+        // Monitoring counters: a few uncontended atomics per batch, never
+        // per message.
+        let counters = &self.handle.counters;
+        if self.stats.in_msgs > 0 {
+            counters
+                .in_msgs
+                .fetch_add(self.stats.in_msgs, Ordering::Relaxed);
+            counters
+                .in_bytes
+                .fetch_add(self.stats.in_bytes, Ordering::Relaxed);
+        }
+        let hits = self.cache.take_hits();
+        if hits > 0 {
+            self.server
+                .stats
+                .cache_hits
+                .fetch_add(hits, Ordering::Relaxed);
+        }
+        counters
+            .cache_entries
+            .store(self.cache.len(), Ordering::Relaxed);
         self.stats.publish(&self.server.stats);
-        if self
-            .handle
-            .expired_subs
-            .swap(0, std::sync::atomic::Ordering::AcqRel)
-            > 0
-        {
+        if self.handle.expired_subs.swap(0, Ordering::AcqRel) > 0 {
             let expired: Vec<Bytes> = self
                 .subs
                 .iter()
@@ -277,7 +333,13 @@ impl Connection {
                     self.handle.outbound.push_control(|b| encode_info(b, &info));
                 }
             }
-            Op::Pong => self.pings_out = 0,
+            Op::Pong => {
+                self.pings_out = 0;
+                if let Some(sent) = self.ping_sent.take() {
+                    self.handle.counters.set_rtt(sent.elapsed());
+                }
+                self.handle.counters.finish_rtt_ping();
+            }
             Op::Pub {
                 subject,
                 reply,
@@ -312,9 +374,21 @@ impl Connection {
             self.login(&opts)?;
         }
         self.handle.set_headers(opts.headers);
+        self.handle.set_async_info(opts.protocol >= 1);
         self.opts = opts;
+        self.handle.set_meta(ClientMeta {
+            name: self.opts.name.clone(),
+            lang: self.opts.lang.clone(),
+            version: self.opts.version.clone(),
+            account: self.account.name.clone(),
+            user: self.login.identity.as_ref().map(|i| i.user.to_string()),
+        });
         if !self.connected {
             self.connected = true;
+            self.account
+                .traffic
+                .total_connections
+                .fetch_add(1, Ordering::Relaxed);
             self.emit_client_event(None);
         }
         self.ok();
@@ -359,10 +433,10 @@ impl Connection {
             ));
             return Ok(());
         }
-        if let Some(id) = claims::update_target(subject)
+        if subject.starts_with(sysreq::PREFIX)
             && self.is_system_account()
+            && let Some(answer) = self.answer_system_request(subject, payload)
         {
-            let answer = claims::apply_update(&self.server, id, payload);
             if let Some(reply) = reply {
                 publish_internal(&self.server, &self.account, reply, &answer);
             }
@@ -375,6 +449,20 @@ impl Connection {
             payload,
         });
         Ok(())
+    }
+
+    /// Requests the server answers itself for system-account clients:
+    /// account claims updates and monitoring (`$SYS.REQ.SERVER.*`).
+    fn answer_system_request(&self, subject: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
+        if let Some(request) = claims::request(subject) {
+            return claims::answer(&self.server, request, payload);
+        }
+        let kind = sysreq::server_request(subject, &self.server.info.server_id)?;
+        Some(crate::monitor::answer_system_request(
+            &super::Observer::new(self.server.clone()),
+            kind,
+            payload,
+        ))
     }
 
     fn is_system_account(&self) -> bool {
@@ -409,7 +497,7 @@ impl Connection {
             return;
         }
         if self
-            .rules
+            .login
             .max_subscriptions
             .is_some_and(|max| self.subs.len() >= max)
         {
@@ -426,8 +514,7 @@ impl Connection {
         ));
         if let Some(p) = &self.perms {
             let filter = p.sub_needs_delivery_filter(subject);
-            sub.needs_filter
-                .store(filter, std::sync::atomic::Ordering::Relaxed);
+            sub.needs_filter.store(filter, Ordering::Relaxed);
         }
         self.account
             .index
@@ -488,6 +575,9 @@ impl Connection {
             return Err(CloseReason::StaleConnection);
         }
         self.pings_out += 1;
+        if self.ping_sent.is_none() {
+            self.ping_sent = Some(Instant::now());
+        }
         self.handle
             .outbound
             .push_control(|b| b.extend_from_slice(b"PING\r\n"));
@@ -549,6 +639,18 @@ impl Connection {
         } else {
             writer.abort();
         }
+        match reason {
+            CloseReason::SlowConsumer => {
+                self.account
+                    .traffic
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            CloseReason::AuthTimeout => self.server.stats.auth_failed(AuthFailure::Timeout),
+            _ => {}
+        }
+        // The buffer is closed: nothing more is counted for this connection.
+        self.account.traffic.retire(&self.handle);
         self.server.forget(self.handle.id);
     }
 }

@@ -70,6 +70,7 @@ impl Connection {
             depth: 0,
         };
         let delivered = tx.deliver_all(result, &msg);
+        self.stats.max_fanout = self.stats.max_fanout.max(delivered as u64);
         if delivered == 0 && msg.reply.is_some() && self.opts.no_responders && self.opts.headers {
             self.no_responders(&msg);
         }
@@ -190,7 +191,7 @@ impl Sender<'_> {
         let body = msg.payload.len() + headers.map_or(0, <[u8]>::len);
         let frame =
             body + msg.subject.len() + sub.sid.len() + msg.reply.map_or(0, <[u8]>::len) + 40;
-        let pushed = dest.outbound.push(frame, |b| match headers {
+        let pushed = dest.outbound.push_message(frame, body, |b| match headers {
             Some(h) => encode_hmsg(b, msg.subject, &sub.sid, msg.reply, h, msg.payload),
             None => encode_msg(b, msg.subject, &sub.sid, msg.reply, msg.payload),
         });

@@ -3,20 +3,31 @@
 //! record stored in an account's index.
 
 use super::account::{ServiceImport, StreamImport};
+use super::client_info::{ClientCounters, ClientMeta};
 use super::close::CloseReason;
 use super::outbound::Outbound;
 use crate::tenant::permissions::{CompiledPermissions, ResponsePermission};
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 use tokio::sync::Notify;
 
 pub struct ClientHandle {
     pub id: u64,
+    pub peer: SocketAddr,
+    pub started: SystemTime,
     pub outbound: Outbound,
+    /// Published once per read batch, read by monitoring.
+    pub counters: ClientCounters,
+    meta: parking_lot::Mutex<Arc<ClientMeta>>,
+    /// Set (under the account's `retired` lock) once this connection's
+    /// totals have moved into its account's, so they are not counted twice.
+    pub retired: AtomicBool,
     headers: AtomicBool,
+    async_info: AtomicBool,
     killed: AtomicBool,
     kill_reason: parking_lot::Mutex<Option<CloseReason>>,
     kill: Notify,
@@ -33,11 +44,20 @@ pub struct ClientHandle {
 }
 
 impl ClientHandle {
-    pub fn new(id: u64, max_pending: usize) -> Self {
+    pub fn new(id: u64, max_pending: usize, peer: SocketAddr, account: Arc<str>) -> Self {
+        let started = SystemTime::now();
+        let counters = ClientCounters::default();
+        counters.touch(started);
         ClientHandle {
             id,
+            peer,
+            started,
             outbound: Outbound::new(max_pending),
+            counters,
+            meta: parking_lot::Mutex::new(Arc::new(ClientMeta::unbound(account))),
+            retired: AtomicBool::new(false),
             headers: AtomicBool::new(false),
+            async_info: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             kill_reason: parking_lot::Mutex::new(None),
             kill: Notify::new(),
@@ -49,12 +69,30 @@ impl ClientHandle {
         }
     }
 
+    pub fn meta(&self) -> Arc<ClientMeta> {
+        self.meta.lock().clone()
+    }
+
+    pub fn set_meta(&self, meta: ClientMeta) {
+        *self.meta.lock() = Arc::new(meta);
+    }
+
     pub fn supports_headers(&self) -> bool {
         self.headers.load(Ordering::Relaxed)
     }
 
     pub fn set_headers(&self, on: bool) {
         self.headers.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the client takes INFO at any time (it sent CONNECT with
+    /// protocol 1), as nats-server requires before sending an async INFO.
+    pub fn takes_async_info(&self) -> bool {
+        self.async_info.load(Ordering::Relaxed)
+    }
+
+    pub fn set_async_info(&self, on: bool) {
+        self.async_info.store(on, Ordering::Relaxed);
     }
 
     /// Asks the connection's own task to close it for `reason`. Returns true

@@ -3,8 +3,8 @@
 
 use super::Shared;
 use super::close::CloseReason;
-use super::connection::Connection;
 use super::handle::ClientHandle;
+use super::setup;
 use crate::protocol::{encode_err, encode_info};
 use bytes::BytesMut;
 use std::sync::Arc;
@@ -34,10 +34,15 @@ pub(super) async fn accept_loop(listener: TcpListener, server: Arc<Shared>) {
             .stats
             .total_connections
             .fetch_add(1, Ordering::Relaxed);
-        let handle = Arc::new(ClientHandle::new(id, server.config.max_pending));
+        let handle = Arc::new(ClientHandle::new(
+            id,
+            server.config.max_pending,
+            peer,
+            server.global.name.clone(),
+        ));
         server.clients.insert(id, handle.clone());
         tracing::debug!(cid = id, %peer, "client connected");
-        tokio::spawn(Connection::run(stream, peer, server.clone(), handle));
+        tokio::spawn(setup::run(stream, peer, server.clone(), handle));
     }
 }
 

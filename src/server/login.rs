@@ -3,15 +3,16 @@
 //! system account, and re-checking all of that after a reload.
 
 use super::Shared;
-use super::account::GLOBAL_ACCOUNT;
+use super::account::{AccountRules, GLOBAL_ACCOUNT};
 use super::close::CloseReason;
 use super::connection::{Connection, sub_violation};
 use super::deliver::publish_internal;
 use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
+use super::stats::AuthFailure;
 use crate::auth::verify_nonce_signature;
-use crate::auth::{AuthError, Identity, new_nonce};
+use crate::auth::{AuthError, Identity, TlsPeer, new_nonce};
 use crate::plugin::AuthRequest;
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
@@ -24,13 +25,15 @@ pub(super) struct LoginState {
     /// Sent in INFO when some user logs in with an nkey.
     pub nonce: Option<String>,
     pub identity: Option<Identity>,
+    /// The verified client certificate's identity (TLS with `verify`).
+    pub tls_peer: Option<Arc<TlsPeer>>,
     /// Counted in its account's `connections`.
     bound: bool,
     /// When the login's credentials expire (a user JWT's `exp`).
     pub expires: Option<tokio::time::Instant>,
+    /// Subscriptions allowed on this connection (account and user limits).
+    pub max_subscriptions: Option<usize>,
     started: SystemTime,
-    pub in_msgs: u64,
-    pub in_bytes: u64,
 }
 
 /// The monotonic instant at which unix time `exp` (seconds) is reached.
@@ -47,11 +50,11 @@ impl LoginState {
         LoginState {
             nonce: server.tenancy().nonce_required().then(new_nonce),
             identity: None,
+            tls_peer: None,
             bound: false,
             expires: None,
+            max_subscriptions: None,
             started: SystemTime::now(),
-            in_msgs: 0,
-            in_bytes: 0,
         }
     }
 }
@@ -62,13 +65,19 @@ impl Connection {
         let tenancy = self.server.tenancy();
         if tenancy.users.is_none() {
             if !self.server.authorize(opts) {
+                self.server.stats.auth_failed(AuthFailure::Credentials);
                 tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
                 return Err(CloseReason::AuthViolation);
             }
             return Ok(());
         }
         let identity = tenancy
-            .authenticate(opts, self.login.nonce.as_deref(), self.peer.ip())
+            .authenticate(
+                opts,
+                self.login.nonce.as_deref(),
+                self.peer.ip(),
+                self.login.tls_peer.as_deref(),
+            )
             .or_else(|e| {
                 if e.is_unknown_client() && !tenancy.auth_plugins.is_empty() {
                     let remote = self.peer.to_string();
@@ -78,6 +87,7 @@ impl Connection {
                 }
             })
             .map_err(|e| {
+                self.server.stats.auth_failed(AuthFailure::of(&e));
                 tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
                 CloseReason::AuthViolation
             })?;
@@ -88,14 +98,11 @@ impl Connection {
         let open = account.connections.fetch_add(1, Ordering::AcqRel);
         if rules.max_connections.is_some_and(|max| open >= max) {
             account.connections.fetch_sub(1, Ordering::AcqRel);
+            self.server.stats.auth_failed(AuthFailure::AccountLimit);
             return Err(CloseReason::MaxAccountConnections);
         }
         self.login.bound = true;
-        self.limits.max_payload = rules
-            .max_payload
-            .map_or(self.server.config.max_payload, |m| {
-                m.min(self.server.config.max_payload)
-            });
+        self.apply_limits(&rules, &identity);
         tracing::debug!(cid = self.handle.id, tenant = %identity.tenant, user = %identity.user, "logged in");
         self.set_permissions(&identity)?;
         self.account = account;
@@ -122,8 +129,20 @@ impl Connection {
             client_lang: opts.lang.as_deref(),
             client_version: opts.version.as_deref(),
             remote_addr: remote,
-            tls_peer: None,
+            tls_peer: self.login.tls_peer.as_deref(),
         }
+    }
+
+    /// The smallest of the server's, the account's and the user's limits
+    /// (nats-server's `applyAccountLimits`).
+    fn apply_limits(&mut self, rules: &AccountRules, identity: &Identity) {
+        let smallest = |limits: [Option<usize>; 2]| limits.into_iter().flatten().min();
+        self.limits.max_payload = smallest([rules.max_payload, identity.max_payload])
+            .map_or(self.server.config.max_payload, |m| {
+                m.min(self.server.config.max_payload)
+            });
+        self.login.max_subscriptions =
+            smallest([rules.max_subscriptions, identity.max_subscriptions]);
     }
 
     pub(super) fn unbind(&mut self) {
@@ -144,7 +163,12 @@ impl Connection {
             return Err(CloseReason::AuthViolation);
         }
         let identity = tenancy
-            .authenticate(&self.opts, self.login.nonce.as_deref(), self.peer.ip())
+            .authenticate(
+                &self.opts,
+                self.login.nonce.as_deref(),
+                self.peer.ip(),
+                self.login.tls_peer.as_deref(),
+            )
             .map_err(|e| {
                 tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");
                 match e {
@@ -160,12 +184,7 @@ impl Connection {
             return Err(CloseReason::AuthViolation);
         }
         self.rules = self.account.rules();
-        self.limits.max_payload = self
-            .rules
-            .max_payload
-            .map_or(self.server.config.max_payload, |m| {
-                m.min(self.server.config.max_payload)
-            });
+        self.apply_limits(&self.rules.clone(), &identity);
         self.set_permissions(&identity)?;
         self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);
@@ -265,8 +284,8 @@ impl Connection {
                 bytes: out_bytes,
             }),
             received: reason.map(|_| DataStats {
-                msgs: self.login.in_msgs,
-                bytes: self.login.in_bytes,
+                msgs: self.handle.counters.in_msgs.load(Ordering::Relaxed),
+                bytes: self.handle.counters.in_bytes.load(Ordering::Relaxed),
             }),
             reason: reason.map(|r| r.event_text().to_string()),
         };

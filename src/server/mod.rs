@@ -6,22 +6,36 @@
 
 mod account;
 mod claims;
+mod client_info;
 mod close;
 mod connection;
 mod deliver;
 mod events;
 mod handle;
+mod lame_duck;
 mod listener;
 mod login;
+mod observe;
 mod outbound;
 mod plugin_stage;
 mod registry;
 mod responses;
+mod setup;
 mod stats;
+mod sysreq;
 mod tenancy;
+mod tls;
 
+pub use account::Traffic;
 pub use close::CloseReason;
+pub use events::rfc3339;
+pub use observe::{
+    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
+    ServerSummary, SubSnapshot,
+};
 pub use stats::StatsSnapshot;
+pub use sysreq::SystemRequest;
+pub use tls::TlsError;
 
 use crate::auth::constant_time_eq;
 use crate::config::ServerConfig;
@@ -37,12 +51,12 @@ use stats::ServerStats;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tenancy::{Tenancy, TenancyError};
 use thiserror::Error;
-use tokio::io::AsyncWriteExt;
+use tls::ServerTls;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -57,6 +71,10 @@ pub enum ServerError {
     Config(String),
     #[error(transparent)]
     Tenancy(#[from] TenancyError),
+    #[error(transparent)]
+    Monitor(#[from] crate::monitor::MonitorError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// State shared by the listener and every connection.
@@ -73,9 +91,22 @@ pub(crate) struct Shared {
     tenancy: RwLock<Arc<Tenancy>>,
     /// Serialises reloads.
     reloading: parking_lot::Mutex<()>,
+    /// Set once lame-duck mode has begun.
+    lame_duck: std::sync::atomic::AtomicBool,
     event_seq: AtomicU64,
     /// The WebAssembly runtime, made when a tenant first needs it.
     plugins: RuntimeSlot,
+    started: SystemTime,
+    /// When the configuration and tenants were last loaded (start or reload).
+    config_loaded: parking_lot::Mutex<SystemTime>,
+    /// The monitoring listener's bound port; 0 when it is off.
+    http_port: parking_lot::Mutex<u16>,
+    /// Monitoring requests served, by endpoint path (known paths only).
+    http_requests: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The plugin host's report to monitoring, once it registers one.
+    plugin_reporter: RwLock<Option<Arc<dyn crate::monitor::PluginReporter>>>,
+    /// Set when `[tls]` is configured: every client must use TLS.
+    tls: Option<ServerTls>,
 }
 
 impl Shared {
@@ -88,9 +119,21 @@ impl Shared {
     fn reload_now(&self) -> Result<(), ServerError> {
         let _one_at_a_time = self.reloading.lock();
         let previous = self.tenancy();
+        // Everything is read before anything is swapped, so a bad file
+        // changes nothing.
+        let acceptor = self
+            .tls
+            .as_ref()
+            .map(ServerTls::prepare_reload)
+            .transpose()?;
         let next = Tenancy::load(&self.config, &previous, &self.plugins)?;
         let tenants = next.tenants.len();
         *self.tenancy.write() = Arc::new(next);
+        *self.config_loaded.lock() = SystemTime::now();
+        if let (Some(tls), Some(acceptor)) = (&self.tls, acceptor) {
+            tls.install(acceptor);
+            tracing::info!("TLS certificates reloaded");
+        }
         for client in self.clients.iter() {
             client.request_reload();
         }
@@ -141,6 +184,7 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
         .map_err(|errs| ServerError::Config(errs.join("\n")))?;
     let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
     Tenancy::load(config, &Tenancy::without_tenants(), &plugins)?;
+    config.tls.as_ref().map(ServerTls::load).transpose()?;
     Ok(())
 }
 
@@ -157,6 +201,7 @@ pub struct Server {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
     accept: JoinHandle<()>,
+    http_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -178,6 +223,7 @@ impl Server {
 
         let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
         let tenancy = Tenancy::load(&config, &Tenancy::without_tenants(), &plugins)?;
+        let tls = config.tls.as_ref().map(ServerTls::load).transpose()?;
         if config.tenants.is_some() {
             tracing::info!(tenants = tenancy.tenants.len(), "tenants loaded");
         }
@@ -196,6 +242,8 @@ impl Server {
             headers: true,
             max_payload: config.max_payload,
             auth_required: config.authorization.is_some() || tenancy.auth_required(),
+            tls_required: tls.is_some(),
+            tls_verify: tls.as_ref().is_some_and(|t| t.settings.verifies_clients()),
             ..ServerInfo::default()
         };
         let (shutdown, _) = watch::channel(false);
@@ -210,16 +258,43 @@ impl Server {
             all_closed: Notify::new(),
             tenancy: RwLock::new(Arc::new(tenancy)),
             reloading: parking_lot::Mutex::new(()),
+            lame_duck: std::sync::atomic::AtomicBool::new(false),
             event_seq: AtomicU64::new(0),
             plugins,
+            started: SystemTime::now(),
+            config_loaded: parking_lot::Mutex::new(SystemTime::now()),
+            http_port: parking_lot::Mutex::new(0),
+            http_requests: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
+            plugin_reporter: RwLock::new(None),
+            tls,
         });
+        let monitor = match shared.config.http_port {
+            Some(port) => {
+                let host = shared
+                    .config
+                    .http_host
+                    .as_deref()
+                    .unwrap_or(&shared.config.host);
+                let bound = crate::monitor::bind(host, port).await?;
+                *shared.http_port.lock() = bound.local_addr().port();
+                Some(bound)
+            }
+            None => None,
+        };
         tokio::spawn(sweep_responses(shared.clone()));
+        tokio::spawn(expire_activations(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
         let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
+        let http_addr = monitor.map(|m| {
+            let addr = m.local_addr();
+            m.serve(Observer::new(shared.clone()), shared.shutdown.subscribe());
+            addr
+        });
         Ok(Server {
             shared,
             local_addr,
             accept,
+            http_addr,
         })
     }
 
@@ -235,6 +310,22 @@ impl Server {
             self.local_addr.ip().to_string()
         };
         format!("nats://{ip}:{}", self.local_addr.port())
+    }
+
+    /// Where the monitoring endpoints listen, when `http_port` is set.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// Lets the plugin host report its plugins and their counters to
+    /// `/accountz` and `/metrics`; replaces an earlier reporter.
+    pub fn set_plugin_reporter(&self, reporter: Arc<dyn crate::monitor::PluginReporter>) {
+        *self.shared.plugin_reporter.write() = Some(reporter);
+    }
+
+    /// A read-only view for monitoring.
+    pub fn observer(&self) -> Observer {
+        Observer::new(self.shared.clone())
     }
 
     pub fn stats(&self) -> StatsSnapshot {
@@ -340,6 +431,13 @@ impl Server {
     pub async fn shutdown(self) {
         let _ = self.shared.shutdown.send(true);
         self.accept.abort();
+        self.wait_all_closed().await;
+        tracing::info!("server stopped");
+    }
+
+    /// Waits (up to `write_deadline` and a second) until every connection
+    /// has closed.
+    async fn wait_all_closed(&self) {
         let deadline = self.shared.config.write_deadline + Duration::from_secs(1);
         let _ = tokio::time::timeout(deadline, async {
             while !self.shared.clients.is_empty() {
@@ -351,7 +449,6 @@ impl Server {
             }
         })
         .await;
-        tracing::info!("server stopped");
     }
 }
 
@@ -371,9 +468,42 @@ async fn sweep_responses(server: Arc<Shared>) {
     }
 }
 
+/// Reloads when an activation token in use expires, so that its import
+/// stops (nats-server arms a timer per token; a once-a-second look at the
+/// earliest expiry does the same for us). One attempt per expiry: a reload
+/// that fails is logged and not retried every second.
+async fn expire_activations(server: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut shutdown = server.shutdown.subscribe();
+    let mut attempted = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let Some(expiry) = server.tenancy().activation_expiry else {
+            continue;
+        };
+        if expiry > tenancy::unix_now() || attempted == Some(expiry) {
+            continue;
+        }
+        attempted = Some(expiry);
+        let shared = server.clone();
+        match tokio::task::spawn_blocking(move || shared.reload_now()).await {
+            Ok(Ok(())) => tracing::info!(expiry, "activation expired, tenants reloaded"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "reload after an activation expired failed"),
+            Err(e) => tracing::warn!(error = %e, "reload task failed"),
+        }
+    }
+}
+
 /// Drains a connection's outbound buffer to its socket. A write that takes
 /// longer than `write_deadline` marks the client a slow consumer.
-async fn write_loop(mut wr: OwnedWriteHalf, handle: Arc<ClientHandle>, server: Arc<Shared>) {
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut wr: W,
+    handle: Arc<ClientHandle>,
+    server: Arc<Shared>,
+) {
     let deadline = server.config.write_deadline;
     while let Some(batch) = handle.outbound.next_batch().await {
         match tokio::time::timeout(deadline, wr.write_all(&batch)).await {

@@ -31,8 +31,8 @@ struct State {
     /// The buffer the writer last drained, kept to avoid reallocating.
     spare: BytesMut,
     closed: bool,
-    /// Messages and bytes queued so far (counted here because producers
-    /// already hold the lock).
+    /// Messages and payload bytes (headers included) queued so far, counted
+    /// here because producers already hold the lock.
     msgs: u64,
     bytes: u64,
 }
@@ -68,8 +68,20 @@ impl Outbound {
         }
     }
 
-    /// Appends `len` bytes produced by `encode`.
+    /// Appends `len` bytes produced by `encode`, counting them as the message size.
     pub fn push(&self, len: usize, encode: impl FnOnce(&mut BytesMut)) -> Push {
+        self.push_message(len, len, encode)
+    }
+
+    /// Appends a message frame of about `len` bytes produced by `encode`,
+    /// whose payload and headers are `body` bytes (what `out_bytes` counts,
+    /// as nats-server does).
+    pub fn push_message(
+        &self,
+        len: usize,
+        body: usize,
+        encode: impl FnOnce(&mut BytesMut),
+    ) -> Push {
         let mut st = self.state.lock();
         if st.closed {
             return Push::Closed;
@@ -84,7 +96,7 @@ impl Outbound {
         let wake = st.buf.is_empty();
         encode(&mut st.buf);
         st.msgs += 1;
-        st.bytes += len as u64;
+        st.bytes += body as u64;
         Push::Queued {
             wake,
             stall: st.buf.len() > self.high_water,
@@ -104,10 +116,17 @@ impl Outbound {
         self.writer.notify_one();
     }
 
-    /// Messages and (approximate, frame-sized) bytes queued since the start.
+    /// Messages and payload bytes queued since the start.
     pub fn totals(&self) -> (u64, u64) {
         let st = self.state.lock();
         (st.msgs, st.bytes)
+    }
+
+    /// Messages and payload bytes queued since the start, and the bytes
+    /// waiting to be written now.
+    pub fn totals_and_pending(&self) -> (u64, u64, usize) {
+        let st = self.state.lock();
+        (st.msgs, st.bytes, st.buf.len())
     }
 
     pub fn wake_writer(&self) {

@@ -7,10 +7,10 @@ use super::registry::{Accounts, build_accounts};
 use crate::auth::AuthError;
 use crate::auth::jwt_login::authenticate_jwt;
 use crate::auth::operator::OperatorTrust;
-use crate::auth::{Identity, UserDirectory};
+use crate::auth::{Identity, TlsPeer, UserDirectory};
 use crate::config::ServerConfig;
 use crate::config::tenant::TenantFile;
-use crate::config::tenants::{load_dir, validate};
+use crate::config::tenants::{load_dir, validate_for};
 use crate::plugin::engine::RuntimeSlot;
 use crate::plugin::load::load_auth;
 use crate::plugin::{AuthPlugin, AuthRefusal, AuthRequest, TenantPlugins};
@@ -45,6 +45,11 @@ pub struct Tenancy {
     pub operator: Option<OperatorTrust>,
     /// Asked, in order, about clients the users above do not recognise.
     pub auth_plugins: Vec<Arc<AuthPlugin>>,
+    /// When the first activation token in use expires (unix seconds); the
+    /// server reloads then so that its import stops.
+    pub activation_expiry: Option<i64>,
+    /// TLS `verify_and_map`: client certificates name the user.
+    map_certificates: bool,
 }
 
 impl Tenancy {
@@ -57,6 +62,8 @@ impl Tenancy {
             tenants: Vec::new(),
             operator: None,
             auth_plugins: Vec::new(),
+            activation_expiry: None,
+            map_certificates: false,
         }
     }
 
@@ -83,18 +90,27 @@ impl Tenancy {
             }
             None => None,
         };
+        let mut activation_expiry = None;
         if let Some(trust) = &operator {
-            files.extend(trust.tenants());
+            let jwt_tenants = trust.tenants(unix_now());
+            files.extend(jwt_tenants.files);
+            activation_expiry = jwt_tenants.activation_expiry;
         }
-        let issues = validate(&files);
+        let map_certificates = config.tls.as_ref().is_some_and(|t| t.verify_and_map);
+        let issues = validate_for(&files, map_certificates);
         if !issues.is_empty() {
             return Err(TenancyError::Tenants(join(
                 issues.iter().map(ToString::to_string).collect(),
             )));
         }
         let tenants: Vec<TenantFile> = files.into_iter().map(|(_, t)| t).collect();
-        let users = UserDirectory::new(&tenants, config.no_auth_user.as_deref())
-            .map_err(|e| TenancyError::Users(e.to_string()))?;
+        let no_auth_user = config.no_auth_user.as_deref();
+        let users = if map_certificates {
+            UserDirectory::with_certificate_users(&tenants, no_auth_user)
+        } else {
+            UserDirectory::new(&tenants, no_auth_user)
+        }
+        .map_err(|e| TenancyError::Users(e.to_string()))?;
         let system_name = config.system_account.clone().or_else(|| {
             operator
                 .as_ref()
@@ -122,27 +138,32 @@ impl Tenancy {
             tenants,
             operator,
             auth_plugins,
+            activation_expiry,
+            map_certificates,
         })
     }
 
     /// Logs a connection in: a user JWT in operator mode, else the users of
-    /// the tenant files.
+    /// the tenant files, by client certificate under `verify_and_map`
+    /// (unless the client signs with an nkey, which nats-server checks first).
     pub fn authenticate(
         &self,
         opts: &ConnectOptions,
         nonce: Option<&str>,
         peer: IpAddr,
+        tls: Option<&TlsPeer>,
     ) -> Result<Identity, AuthError> {
         if opts.jwt.as_deref().is_some_and(|j| !j.is_empty()) {
             let Some(trust) = &self.operator else {
                 return Err(AuthError::NoOperator);
             };
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            return authenticate_jwt(trust, opts, nonce, peer, now);
+            return authenticate_jwt(trust, opts, nonce, peer, unix_now());
         }
+        let signs_with_nkey = opts.nkey.as_deref().is_some_and(|k| !k.is_empty());
         match &self.users {
+            Some(users) if self.map_certificates && !signs_with_nkey => {
+                users.authenticate_certificate(tls)
+            }
             Some(users) => users.authenticate(opts, nonce),
             None => Err(AuthError::MissingCredentials),
         }
@@ -168,6 +189,8 @@ impl Tenancy {
                         user: grant.user.into(),
                         permissions: Some(grant.permissions),
                         expires: grant.expires,
+                        max_payload: None,
+                        max_subscriptions: None,
                     });
                 }
                 Ok(grant) => {
@@ -246,4 +269,11 @@ fn load_plugins(
     } else {
         Err(TenancyError::Plugins(errors.join("\n")))
     }
+}
+
+/// Unix seconds now, the clock JWTs are written in.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -19,6 +19,9 @@ pub struct MatchCache<T> {
     /// single hash lookup.
     entries: FxHashMap<Box<[u8]>, usize>,
     results: Vec<Arc<MatchResult<T>>>,
+    /// Lookups answered from the cache since the last `take_hits`; a plain
+    /// field, so counting costs nothing shared.
+    hits: u64,
 }
 
 impl<T: Clone> Default for MatchCache<T> {
@@ -27,6 +30,7 @@ impl<T: Clone> Default for MatchCache<T> {
             generation: 0,
             entries: FxHashMap::default(),
             results: Vec::new(),
+            hits: 0,
         }
     }
 }
@@ -40,7 +44,10 @@ impl<T: Clone> MatchCache<T> {
             self.generation = current;
         }
         let at = match self.entries.get(subject) {
-            Some(&at) => at,
+            Some(&at) => {
+                self.hits += 1;
+                at
+            }
             None => {
                 if self.results.len() >= MAX_ENTRIES {
                     self.clear();
@@ -51,6 +58,20 @@ impl<T: Clone> MatchCache<T> {
             }
         };
         &self.results[at]
+    }
+
+    /// Hits since the last call, for batched publication into shared counters.
+    pub fn take_hits(&mut self) -> u64 {
+        std::mem::take(&mut self.hits)
+    }
+
+    /// Subjects currently cached.
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty()
     }
 
     fn clear(&mut self) {

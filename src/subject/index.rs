@@ -83,6 +83,20 @@ pub struct SubscriptionIndex<T> {
     root: RwLock<Level<T>>,
     generation: AtomicU64,
     count: AtomicUsize,
+    /// For monitoring (`/subsz`); bumped under the write lock or next to a
+    /// trie walk, never on a cache hit.
+    inserts: AtomicU64,
+    removes: AtomicU64,
+    matches: AtomicU64,
+}
+
+/// Lifetime counts of one index, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    pub inserts: u64,
+    pub removes: u64,
+    /// Trie walks (cache misses and uncached matches).
+    pub matches: u64,
 }
 
 impl<T: Clone> Default for SubscriptionIndex<T> {
@@ -97,6 +111,9 @@ impl<T: Clone> SubscriptionIndex<T> {
             root: RwLock::new(Level::default()),
             generation: AtomicU64::new(1),
             count: AtomicUsize::new(0),
+            inserts: AtomicU64::new(0),
+            removes: AtomicU64::new(0),
+            matches: AtomicU64::new(0),
         }
     }
 
@@ -114,6 +131,23 @@ impl<T: Clone> SubscriptionIndex<T> {
         self.len() == 0
     }
 
+    pub fn stats(&self) -> IndexStats {
+        IndexStats {
+            inserts: self.inserts.load(Ordering::Relaxed),
+            removes: self.removes.load(Ordering::Relaxed),
+            matches: self.matches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Every stored value, cloned out so the lock is held only for the walk.
+    /// For monitoring; not for the message path.
+    pub fn values(&self) -> Vec<T> {
+        let root = self.root.read();
+        let mut out = Vec::with_capacity(self.len());
+        collect_all(&root, &mut out);
+        out
+    }
+
     /// Adds `value` under a valid `subject`, in `queue` if given.
     pub fn insert(&self, subject: &[u8], queue: Option<&Bytes>, value: T) {
         let mut root = self.root.write();
@@ -126,6 +160,7 @@ impl<T: Clone> SubscriptionIndex<T> {
             },
         }
         self.count.fetch_add(1, Ordering::Relaxed);
+        self.inserts.fetch_add(1, Ordering::Relaxed);
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
@@ -141,6 +176,7 @@ impl<T: Clone> SubscriptionIndex<T> {
         let removed = remove_from(&mut root, subject, queue, &is_it);
         if removed {
             self.count.fetch_sub(1, Ordering::Relaxed);
+            self.removes.fetch_add(1, Ordering::Relaxed);
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
         removed
@@ -148,11 +184,29 @@ impl<T: Clone> SubscriptionIndex<T> {
 
     /// Computes the match for a literal subject. Prefer `MatchCache::lookup`.
     pub fn match_subject(&self, subject: &[u8]) -> MatchResult<T> {
+        self.matches.fetch_add(1, Ordering::Relaxed);
         let root = self.root.read();
         let mut out = MatchResult::empty();
         let toks = tokens::split(subject);
         collect(&root, toks.as_slice(), &mut out);
         out
+    }
+}
+
+fn collect_all<T: Clone>(level: &Level<T>, out: &mut Vec<T>) {
+    let nodes = level
+        .literal
+        .values()
+        .chain(level.star.as_deref())
+        .chain(level.full.as_deref());
+    for node in nodes {
+        out.extend(node.plain.iter().cloned());
+        for (_, members) in &node.groups {
+            out.extend(members.iter().cloned());
+        }
+        if let Some(next) = &node.next {
+            collect_all(next, out);
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod operator;
+pub mod pki;
 pub mod plugins;
 
 use std::time::Duration;

@@ -1,11 +1,12 @@
 //! An operator directory built with the JWT codec: an operator, a system
 //! account `SYS` and an account `APP`, laid out as `switchyard auth` does.
 
+use base64::Engine;
 use nkeys::KeyPair;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
-use switchyard::ServerConfig;
 use switchyard::auth::jwt::{AccountClaims, OperatorClaims, UserClaims, encode, format_creds};
+use switchyard::{Server, ServerConfig};
 
 pub struct Operator {
     pub dir: tempfile::TempDir,
@@ -94,4 +95,29 @@ impl Operator {
             ..ServerConfig::default()
         }
     }
+}
+
+pub async fn creds_client(server: &Server, path: &Path) -> async_nats::Client {
+    async_nats::ConnectOptions::with_credentials_file(path)
+        .await
+        .expect("creds file")
+        .connect(server.client_url())
+        .await
+        .expect("creds user connects")
+}
+
+/// Logs in over raw TCP with a user JWT, signing the INFO nonce; returns
+/// the connection and what the server answered CONNECT + PING with.
+pub async fn raw_login(server: &Server, user: &KeyPair, jwt: &str) -> (super::Raw, String) {
+    let mut raw = super::Raw::connect(server).await;
+    let info: serde_json::Value =
+        serde_json::from_str(raw.info.trim_start_matches("INFO ").trim()).expect("INFO json");
+    let nonce = info["nonce"].as_str().expect("nonce in INFO").to_string();
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(user.sign(nonce.as_bytes()).expect("sign"));
+    let connect = format!(
+        "CONNECT {{\"jwt\":\"{jwt}\",\"sig\":\"{sig}\",\"verbose\":false,\"protocol\":1}}\r\nPING\r\n"
+    );
+    let (answer, _) = raw.exchange(connect.as_bytes()).await;
+    (raw, answer)
 }

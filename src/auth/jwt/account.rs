@@ -261,20 +261,57 @@ impl AccountClaims {
         key == self.data.sub || self.signing_key(key).is_some()
     }
 
-    /// Whether a JWT for `subject` issued at `issued_at` is revoked, by its
-    /// own entry or by [`REVOKE_ALL`] (nats-server: revoked when the
-    /// revocation time is at or after the issue time).
+    /// Whether a user JWT for `subject` issued at `issued_at` is revoked
+    /// (see [`is_revoked`]).
     pub fn is_revoked(&self, subject: &str, issued_at: i64) -> bool {
-        [subject, REVOKE_ALL].iter().any(|k| {
-            self.nats
-                .revocations
-                .get(*k)
-                .is_some_and(|&t| t >= issued_at)
-        })
+        is_revoked(&self.nats.revocations, subject, issued_at)
     }
 }
 
+/// Whether a JWT for `subject` issued at `issued_at` is revoked in
+/// `revocations` (an account's users, or an export's activations), by its
+/// own entry or by [`REVOKE_ALL`]. Revoked when the revocation time is at or
+/// after the issue time: nats-io/jwt v2's `RevocationList.IsRevoked` and
+/// nats-server's `isRevoked` both compare with `>=`, so a JWT issued in the
+/// same second as the revocation is revoked, and one issued a second later
+/// is not.
+pub fn is_revoked(revocations: &BTreeMap<String, i64>, subject: &str, issued_at: i64) -> bool {
+    [subject, REVOKE_ALL]
+        .iter()
+        .any(|k| revocations.get(*k).is_some_and(|&t| t >= issued_at))
+}
+
 impl Account {
+    /// What nats-io/jwt's `Account.Validate` reports about the operator's
+    /// limits, in its words: more imports or exports than `limits.imports`
+    /// / `limits.exports` allow (-1 = unlimited; 0 allows none), and
+    /// wildcard export subjects when `limits.wildcards` is false (checked,
+    /// as there, only when exports are limited). nats-server refuses an
+    /// account JWT with any of these.
+    pub fn limit_violations(&self) -> Vec<&'static str> {
+        let mut issues = Vec::new();
+        let limits = &self.limits;
+        if limits.imports != -1 && self.imports.len() as i64 > limits.imports {
+            issues.push("the account contains more imports than allowed by the operator");
+        }
+        if limits.exports != -1 {
+            if self.exports.len() as i64 > limits.exports {
+                issues.push("the account contains more exports than allowed by the operator");
+            }
+            if !limits.wildcard_exports
+                && self
+                    .exports
+                    .iter()
+                    .any(|e| e.subject.split('.').any(|t| t == "*" || t == ">"))
+            {
+                issues.push(
+                    "the account contains wildcard exports that are not allowed by the operator",
+                );
+            }
+        }
+        issues
+    }
+
     /// nats-io/jwt sorts exports and imports by subject before signing.
     fn sort_for_signing(&mut self) {
         self.exports.sort_by(|a, b| a.subject.cmp(&b.subject));

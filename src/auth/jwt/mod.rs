@@ -36,7 +36,7 @@ mod vector_tests;
 
 pub use account::{
     Account, AccountLimits, ExternalAuthorization, REVOKE_ALL, SigningKey, USER_SCOPE, UserScope,
-    WeightedMapping,
+    WeightedMapping, is_revoked,
 };
 pub use activation::Activation;
 pub use claims::{

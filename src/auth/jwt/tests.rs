@@ -380,3 +380,34 @@ fn go_nulls_and_early_v2_shapes_decode() {
     assert_eq!(claims.nats.limits.src, ["10.0.0.0/8", "192.168.0.0/16"]);
     assert!(claims.nats.limits.permissions.publish.allow.is_empty());
 }
+
+#[test]
+fn limit_violations_follow_nats_io_jwt() {
+    use super::{AccountLimits, Export};
+    let export = |subject: &str| Export {
+        subject: subject.into(),
+        ..Default::default()
+    };
+    let mut account = super::Account {
+        limits: AccountLimits::unlimited(),
+        exports: vec![export("a.>"), export("b")],
+        ..Default::default()
+    };
+    // Unlimited exports: wildcards are not checked, as in nats-io/jwt.
+    account.limits.wildcard_exports = false;
+    assert!(account.limit_violations().is_empty());
+    account.limits.exports = 2;
+    assert_eq!(
+        account.limit_violations(),
+        ["the account contains wildcard exports that are not allowed by the operator"]
+    );
+    account.limits.exports = 1;
+    account.limits.wildcard_exports = true;
+    assert_eq!(
+        account.limit_violations(),
+        ["the account contains more exports than allowed by the operator"]
+    );
+    account.limits.imports = 0;
+    account.imports = vec![super::Import::default()];
+    assert_eq!(account.limit_violations().len(), 2);
+}

@@ -11,17 +11,30 @@ use std::sync::Arc;
 
 /// How a user logs in, once its entry is known to be well formed.
 enum Credential<'a> {
-    Password { user: &'a str, secret: &'a str },
+    Password {
+        user: &'a str,
+        secret: &'a str,
+    },
     Token(&'a str),
     // Boxed: a decoded key pair is ~480 bytes.
-    Nkey { public: &'a str, key: Box<KeyPair> },
+    Nkey {
+        public: &'a str,
+        key: Box<KeyPair>,
+    },
+    /// A user name alone: logs in by TLS client certificate
+    /// (`verify_and_map`).
+    Certificate(&'a str),
 }
 
 pub(super) fn build(
     tenants: &[TenantFile],
     no_auth_user: Option<&str>,
+    certificate_users: bool,
 ) -> Result<UserDirectory, AuthConfigError> {
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        certificate_users,
+        ..Builder::default()
+    };
     for tenant in tenants {
         let name: Arc<str> = tenant.name.as_str().into();
         for (position, entry) in tenant.users.iter().enumerate() {
@@ -40,6 +53,8 @@ struct Builder<'a> {
     tokens: FxHashMap<&'a str, (&'a str, String)>,
     /// Public key to tenant, to report duplicates.
     nkeys: FxHashMap<&'a str, &'a str>,
+    /// Whether a user name alone is a valid entry (certificate login).
+    certificate_users: bool,
 }
 
 impl Default for Builder<'_> {
@@ -50,12 +65,14 @@ impl Default for Builder<'_> {
                 passwords: FxHashMap::default(),
                 tokens: TokenIndex::new(),
                 nkeys: FxHashMap::default(),
+                certificates: FxHashMap::default(),
                 no_auth_user: None,
             },
             issues: Vec::new(),
             names: FxHashMap::default(),
             tokens: FxHashMap::default(),
             nkeys: FxHashMap::default(),
+            certificate_users: false,
         }
     }
 }
@@ -89,6 +106,8 @@ impl<'a> Builder<'a> {
                 .clone()
                 .or_else(|| tenant.default_permissions.clone()),
             expires: None,
+            max_subscriptions: None,
+            max_payload: None,
         });
 
         let mut may_be_no_auth = true;
@@ -129,6 +148,10 @@ impl<'a> Builder<'a> {
                 self.dir
                     .nkeys
                     .insert(public.into(), NkeyUser { key, identity });
+            }
+            Credential::Certificate(user) => {
+                may_be_no_auth = false;
+                self.dir.certificates.insert(user.into(), identity);
             }
         }
 
@@ -219,6 +242,9 @@ impl<'a> Builder<'a> {
                     None
                 }
             },
+            (None, None, None) if self.certificate_users && user.is_some_and(|u| !u.is_empty()) => {
+                user.map(Credential::Certificate)
+            }
             (None, None, None) => {
                 let issue = AuthConfigIssue::NoCredential {
                     tenant,

@@ -4,6 +4,7 @@ use anyhow::{Context, bail};
 use nkeys::{KeyPair, KeyPairType};
 use std::path::PathBuf;
 
+use super::activation;
 use crate::auth::jwt::{
     AccountClaims, AccountLimits, Export, ExportType, Import, OperatorClaims, encode,
 };
@@ -105,9 +106,21 @@ pub struct AddAccountArgs {
     #[arg(long, value_name = "SUBJ")]
     export_service: Vec<String>,
 
+    /// Export a stream that only accounts holding an activation token may
+    /// import (`token_req`; see `switchyard auth add-activation`).
+    /// Repeatable.
+    #[arg(long, value_name = "SUBJ")]
+    export_stream_private: Vec<String>,
+
+    /// Export a service that only accounts holding an activation token may
+    /// import. Repeatable.
+    #[arg(long, value_name = "SUBJ")]
+    export_service_private: Vec<String>,
+
     /// Import a stream that ACCOUNT (an account name in DIR, or an account
     /// public key A...) exports; messages arrive on the same subject here.
-    /// Repeatable.
+    /// When ACCOUNT is in DIR and its export requires a token, an
+    /// activation signed by ACCOUNT is issued and embedded. Repeatable.
     #[arg(long, value_name = "ACCOUNT:SUBJ")]
     import_stream: Vec<String>,
 
@@ -137,16 +150,19 @@ pub fn add_account(args: AddAccountArgs) -> anyhow::Result<()> {
     };
 
     let exports = [
-        (ExportType::Stream, &args.export_stream),
-        (ExportType::Service, &args.export_service),
+        (ExportType::Stream, false, &args.export_stream),
+        (ExportType::Service, false, &args.export_service),
+        (ExportType::Stream, true, &args.export_stream_private),
+        (ExportType::Service, true, &args.export_service_private),
     ];
-    for (kind, subjects) in exports {
+    for (kind, token_req, subjects) in exports {
         for subject in subjects {
             check_subject(flag_name("export", kind), subject)?;
             claims.nats.exports.push(Export {
                 name: subject.clone(),
                 subject: subject.clone(),
                 kind: Some(kind),
+                token_req,
                 ..Default::default()
             });
         }
@@ -157,7 +173,7 @@ pub fn add_account(args: AddAccountArgs) -> anyhow::Result<()> {
     ];
     for (kind, specs) in imports {
         for spec in specs {
-            let import = resolve_import(&store, &args.name, kind, spec)?;
+            let import = resolve_import(&store, &args.name, &key.public_key(), kind, spec)?;
             claims.nats.imports.push(import);
         }
     }
@@ -177,10 +193,12 @@ pub fn add_account(args: AddAccountArgs) -> anyhow::Result<()> {
 /// exporter's subject (empty `local_subject`); a service is reached on the
 /// same subject here (`local_subject` = SUBJ). When ACCOUNT is a name in
 /// the directory, a missing matching export is worth a warning: nats-server
-/// ignores such an import rather than refusing the account.
+/// ignores such an import rather than refusing the account; an export that
+/// requires a token gets one, signed by ACCOUNT for `importer_key`.
 fn resolve_import(
     store: &OperatorStore,
     importer: &str,
+    importer_key: &str,
     kind: ExportType,
     spec: &str,
 ) -> anyhow::Result<Import> {
@@ -192,20 +210,31 @@ fn resolve_import(
     if account == importer {
         bail!("{flag} `{spec}`: account `{importer}` cannot import from itself");
     }
+    let mut token = String::new();
     let account_key = match KeyPair::from_public_key(account) {
         Ok(key) if key.key_pair_type() == KeyPairType::Account => account.to_string(),
         _ => {
             let (_, exporter) = store
                 .load_account(account)
                 .with_context(|| format!("{flag} `{spec}`"))?;
-            let exported = exporter.nats.exports.iter().any(|e| {
+            let export = exporter.nats.exports.iter().find(|e| {
                 e.kind == Some(kind) && is_subset_match(subject.as_bytes(), e.subject.as_bytes())
             });
-            if !exported {
-                eprintln!(
+            match export {
+                None => eprintln!(
                     "warning: account `{account}` does not export {} `{subject}`; the import has no effect until it does",
                     kind_name(kind)
-                );
+                ),
+                Some(e) if e.token_req => {
+                    token = activation::issue(store, account, importer_key, subject, None)
+                        .with_context(|| format!("{flag} `{spec}`"))?
+                        .0;
+                    eprintln!(
+                        "embedded an activation from `{account}` for {} `{subject}`",
+                        kind_name(kind)
+                    );
+                }
+                Some(_) => {}
             }
             exporter.data.sub
         }
@@ -219,6 +248,7 @@ fn resolve_import(
             ExportType::Service => subject.to_string(),
         },
         kind: Some(kind),
+        token,
         ..Default::default()
     })
 }

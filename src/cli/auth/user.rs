@@ -130,7 +130,7 @@ fn permission(
 }
 
 /// `30d`, `12h`, `90m`, `45s` as seconds.
-fn parse_lifetime(text: &str) -> Result<i64, String> {
+pub(super) fn parse_lifetime(text: &str) -> Result<i64, String> {
     let usage = || format!("`{text}`: expected a whole number and a unit, as 30d, 12h, 90m or 45s");
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(usage)?;

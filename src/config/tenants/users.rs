@@ -47,14 +47,16 @@ pub(super) fn check_names(set: &TenantSet<'_>, out: &mut Issues<'_>) {
 /// Where a credential was first seen: file index and user index.
 type Seen<'a> = HashMap<&'a str, (usize, usize)>;
 
-pub(super) fn check_users(set: &TenantSet<'_>, out: &mut Issues<'_>) {
+/// `certificate_users`: TLS `verify_and_map` is on, so a user name alone
+/// is a user who logs in by client certificate.
+pub(super) fn check_users(set: &TenantSet<'_>, out: &mut Issues<'_>, certificate_users: bool) {
     let mut names = Seen::new();
     let mut tokens = Seen::new();
     let mut nkeys = Seen::new();
     for (f, t) in set.tenants() {
         for (u, user) in t.users.iter().enumerate() {
             let key = format!("users[{u}]");
-            check_credentials(user, f, &key, out);
+            check_credentials(user, f, &key, out, certificate_users);
             if let Some(name) = &user.user {
                 note_unique(set, &mut names, name, (f, u), out, |other| {
                     (
@@ -113,7 +115,13 @@ fn note_unique<'a>(
     }
 }
 
-fn check_credentials(user: &UserEntry, f: usize, key: &str, out: &mut Issues<'_>) {
+fn check_credentials(
+    user: &UserEntry,
+    f: usize,
+    key: &str,
+    out: &mut Issues<'_>,
+    certificate_users: bool,
+) {
     let given: Vec<&str> = [
         ("password", user.password.is_some()),
         ("token", user.token.is_some()),
@@ -123,6 +131,7 @@ fn check_credentials(user: &UserEntry, f: usize, key: &str, out: &mut Issues<'_>
     .filter_map(|(name, set)| set.then_some(name))
     .collect();
     match given.as_slice() {
+        [] if certificate_users && user.user.as_deref().is_some_and(|u| !u.is_empty()) => {}
         [] => out.push(f, key, "needs exactly one of `password`, `token` or `nkey`"),
         [_] => {}
         several => out.push(

@@ -109,3 +109,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn values_and_stats_cover_every_branch() {
+    let idx = SubscriptionIndex::new();
+    let q = Bytes::from_static(b"q");
+    idx.insert(b"a.b", None, 1u32);
+    idx.insert(b"a.*", Some(&q), 2);
+    idx.insert(b"a.>", None, 3);
+    idx.insert(b">", None, 4);
+    assert_eq!(sorted(idx.values()), vec![1, 2, 3, 4]);
+    assert!(idx.remove(b"a.>", None, |&v| v == 3));
+    idx.match_subject(b"a.b");
+    let mut cache = MatchCache::default();
+    cache.lookup(&idx, b"a.b");
+    cache.lookup(&idx, b"a.b");
+    assert_eq!(cache.take_hits(), 1);
+    assert_eq!(cache.take_hits(), 0);
+    assert_eq!(cache.len(), 1);
+    assert_eq!(
+        idx.stats(),
+        IndexStats {
+            inserts: 4,
+            removes: 1,
+            matches: 2
+        }
+    );
+}

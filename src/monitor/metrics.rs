@@ -1,0 +1,251 @@
+//! `/metrics`: Prometheus text exposition format 0.0.4. Per-tenant
+//! traffic, connections, subscriptions and slow consumers (label
+//! `tenant`), failed logins by reason, and the plugin host's counters.
+
+use super::plugins::{LATENCY_BUCKETS, PluginMetrics};
+use super::time::since;
+use crate::server::Observer;
+use std::fmt::Write;
+use std::time::SystemTime;
+
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+pub fn render(observer: &Observer) -> String {
+    let mut out = Exposition::default();
+    let summary = observer.summary();
+    let stats = observer.stats();
+    let accounts = observer.accounts();
+
+    out.family("switchyard_info", "gauge", "Server identity; always 1.");
+    out.sample(
+        "switchyard_info",
+        &[
+            ("server_id", &summary.server_id),
+            ("server_name", &summary.server_name),
+            ("version", &summary.version),
+        ],
+        1,
+    );
+    out.family(
+        "switchyard_uptime_seconds",
+        "gauge",
+        "Seconds since the server started.",
+    );
+    out.sample(
+        "switchyard_uptime_seconds",
+        &[],
+        since(SystemTime::now(), summary.start).as_secs(),
+    );
+    out.family(
+        "switchyard_client_connections",
+        "gauge",
+        "Open client connections, logged in or not.",
+    );
+    out.sample(
+        "switchyard_client_connections",
+        &[],
+        observer.connection_count() as u64,
+    );
+    out.family(
+        "switchyard_client_connections_accepted_total",
+        "counter",
+        "Client connections accepted since start.",
+    );
+    out.sample(
+        "switchyard_client_connections_accepted_total",
+        &[],
+        stats.total_connections,
+    );
+
+    type Field = fn(&crate::server::AccountSnapshot) -> u64;
+    let per_tenant: [(&str, &str, &str, Field); 8] = [
+        (
+            "switchyard_connections",
+            "gauge",
+            "Open connections logged in to the tenant.",
+            |a| a.connections as u64,
+        ),
+        (
+            "switchyard_connections_total",
+            "counter",
+            "Connections that logged in to the tenant since start.",
+            |a| a.total_connections,
+        ),
+        (
+            "switchyard_subscriptions",
+            "gauge",
+            "Client subscriptions in the tenant.",
+            |a| a.subscriptions as u64,
+        ),
+        (
+            "switchyard_in_msgs_total",
+            "counter",
+            "Messages published by the tenant's clients.",
+            |a| a.traffic.in_msgs,
+        ),
+        (
+            "switchyard_in_bytes_total",
+            "counter",
+            "Payload bytes (headers included) published by the tenant's clients.",
+            |a| a.traffic.in_bytes,
+        ),
+        (
+            "switchyard_out_msgs_total",
+            "counter",
+            "Messages delivered to the tenant's clients.",
+            |a| a.traffic.out_msgs,
+        ),
+        (
+            "switchyard_out_bytes_total",
+            "counter",
+            "Payload bytes (headers included) delivered to the tenant's clients.",
+            |a| a.traffic.out_bytes,
+        ),
+        (
+            "switchyard_slow_consumers_total",
+            "counter",
+            "The tenant's connections closed as slow consumers.",
+            |a| a.slow_consumers,
+        ),
+    ];
+    for (name, kind, help, field) in per_tenant {
+        out.family(name, kind, help);
+        for a in &accounts {
+            out.sample(name, &[("tenant", &a.name)], field(a));
+        }
+    }
+
+    out.family(
+        "switchyard_auth_failures_total",
+        "counter",
+        "Failed logins by reason (credentials, jwt, revoked, source, account_limit, timeout).",
+    );
+    for (reason, n) in observer.auth_failures() {
+        out.sample("switchyard_auth_failures_total", &[("reason", reason)], n);
+    }
+
+    let plugins = observer
+        .plugin_reporter()
+        .map(|r| r.metrics())
+        .unwrap_or_default();
+    plugin_metrics(&mut out, &plugins);
+    out.text
+}
+
+/// Plugin counters and call latency; the families are always declared so
+/// dashboards find them before any plugin is loaded.
+fn plugin_metrics(out: &mut Exposition, plugins: &[PluginMetrics]) {
+    type Field = fn(&PluginMetrics) -> u64;
+    let counters: [(&str, &str, Field); 4] = [
+        ("switchyard_plugin_calls_total", "Plugin calls.", |p| {
+            p.calls
+        }),
+        (
+            "switchyard_plugin_errors_total",
+            "Errors plugins reported.",
+            |p| p.errors,
+        ),
+        (
+            "switchyard_plugin_traps_total",
+            "Plugin traps (each discards the instance).",
+            |p| p.traps,
+        ),
+        (
+            "switchyard_plugin_timeouts_total",
+            "Plugin calls stopped at their deadline.",
+            |p| p.timeouts,
+        ),
+    ];
+    for (name, help, field) in counters {
+        out.family(name, "counter", help);
+        for p in plugins {
+            out.sample(
+                name,
+                &[("tenant", &p.tenant), ("plugin", &p.plugin)],
+                field(p),
+            );
+        }
+    }
+    let name = "switchyard_plugin_call_duration_seconds";
+    out.family(name, "histogram", "Plugin call latency.");
+    for p in plugins {
+        let labels = [("tenant", p.tenant.as_str()), ("plugin", p.plugin.as_str())];
+        for (bound, count) in LATENCY_BUCKETS.iter().zip(p.latency.counts) {
+            let le = format!("{}", bound.as_secs_f64());
+            out.sample(
+                &format!("{name}_bucket"),
+                &[labels[0], labels[1], ("le", &le)],
+                count,
+            );
+        }
+        out.sample(
+            &format!("{name}_bucket"),
+            &[labels[0], labels[1], ("le", "+Inf")],
+            p.latency.count,
+        );
+        out.sample_f64(&format!("{name}_sum"), &labels, p.latency.sum.as_secs_f64());
+        out.sample(&format!("{name}_count"), &labels, p.latency.count);
+    }
+}
+
+/// Builds the text: `# HELP` and `# TYPE` once per family, then samples.
+#[derive(Default)]
+struct Exposition {
+    text: String,
+}
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.text, "# HELP {name} {}", escape_help(help));
+        let _ = writeln!(self.text, "# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: u64) {
+        self.labels(name, labels);
+        let _ = writeln!(self.text, " {value}");
+    }
+
+    fn sample_f64(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.labels(name, labels);
+        let _ = writeln!(self.text, " {value}");
+    }
+
+    fn labels(&mut self, name: &str, labels: &[(&str, &str)]) {
+        self.text.push_str(name);
+        if labels.is_empty() {
+            return;
+        }
+        self.text.push('{');
+        for (i, (k, v)) in labels.iter().enumerate() {
+            if i > 0 {
+                self.text.push(',');
+            }
+            let _ = write!(self.text, "{k}=\"{}\"", escape_label(v));
+        }
+        self.text.push('}');
+    }
+}
+
+/// Label values escape backslash, double quote and newline.
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Help text escapes backslash and newline.
+fn escape_help(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_label_values() {
+        let mut e = Exposition::default();
+        e.sample("m", &[("tenant", "a\"b\\c\nd")], 3);
+        assert_eq!(e.text, "m{tenant=\"a\\\"b\\\\c\\nd\"} 3\n");
+    }
+}

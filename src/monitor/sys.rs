@@ -1,0 +1,104 @@
+//! Monitoring over NATS for system-account clients: the answers to
+//! `$SYS.REQ.SERVER.PING.<KIND>` and `$SYS.REQ.SERVER.<id>.<KIND>`, in
+//! nats-server's envelope `{"server": {...}, "data": {...}}` (or `"error"`).
+//! A request payload may carry the endpoint's options as JSON, with
+//! nats-server's names (e.g. `{"sort":"msgs_to","limit":5}` for CONNZ).
+
+use super::{RequestError, accountz, connz, healthz, subsz, varz};
+use crate::server::{Observer, SystemRequest};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::time::SystemTime;
+
+#[derive(Debug, Serialize)]
+struct ServerRef {
+    name: String,
+    host: String,
+    id: String,
+    ver: String,
+    seq: u64,
+    jetstream: bool,
+    time: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ApiError {
+    code: u16,
+    description: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Envelope<T: Serialize> {
+    server: ServerRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ApiError>,
+}
+
+/// `{"acc": "NAME"}` for ACCOUNTZ (nats-server's `AccountzOptions` name is `account`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct AccountzOptions {
+    account: Option<String>,
+    acc: Option<String>,
+}
+
+/// The JSON answer to a monitoring request from a system-account client.
+pub fn answer_system_request(observer: &Observer, kind: SystemRequest, payload: &[u8]) -> Vec<u8> {
+    match kind {
+        SystemRequest::Varz => envelope(observer, Ok(varz::build(observer))),
+        SystemRequest::Healthz => envelope(observer, Ok(healthz::build())),
+        SystemRequest::Connz => envelope(
+            observer,
+            options::<connz::Options>(payload).and_then(|o| connz::build(observer, &o)),
+        ),
+        SystemRequest::Subsz => envelope(
+            observer,
+            options::<subsz::Options>(payload).and_then(|o| subsz::build(observer, &o)),
+        ),
+        SystemRequest::Accountz => envelope(
+            observer,
+            options::<AccountzOptions>(payload)
+                .and_then(|o| accountz::build(observer, o.account.or(o.acc).as_deref())),
+        ),
+    }
+}
+
+/// Options from a request payload; an empty payload means the defaults.
+fn options<T: DeserializeOwned + Default>(payload: &[u8]) -> Result<T, RequestError> {
+    if payload.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(payload).map_err(|e| RequestError::BadOptions(e.to_string()))
+}
+
+fn envelope<T: Serialize>(observer: &Observer, result: Result<T, RequestError>) -> Vec<u8> {
+    let s = observer.summary();
+    let server = ServerRef {
+        name: s.server_name,
+        host: s.host,
+        id: s.server_id,
+        ver: s.version,
+        seq: observer.next_seq(),
+        jetstream: false,
+        time: super::time::rfc3339(SystemTime::now()),
+    };
+    let (data, error) = match result {
+        Ok(d) => (Some(d), None),
+        Err(e) => (
+            None,
+            Some(ApiError {
+                code: 400,
+                description: e.to_string(),
+            }),
+        ),
+    };
+    // Compact, as nats-server sends it over NATS.
+    serde_json::to_vec(&Envelope {
+        server,
+        data,
+        error,
+    })
+    .unwrap_or_default()
+}

@@ -1,0 +1,453 @@
+//! A read-only view of the running broker for monitoring (`crate::monitor`):
+//! plain snapshots of connections, tenants and subscriptions. Everything
+//! here is gathered on request, off the message path.
+
+use super::Shared;
+use super::account::{Account, AccountTraffic, GLOBAL_ACCOUNT, Traffic};
+use super::handle::{ClientHandle, Subscription, Target};
+use super::stats::StatsSnapshot;
+use crate::config::tenant::{ResponseType, TenantFile};
+use crate::subject::IndexStats;
+use rustc_hash::FxHashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+/// A handle monitoring keeps on the broker; cheap to clone.
+#[derive(Clone)]
+pub struct Observer {
+    shared: Arc<Shared>,
+}
+
+/// Identity and configured limits of the server.
+#[derive(Debug, Clone)]
+pub struct ServerSummary {
+    pub server_id: String,
+    pub server_name: String,
+    pub version: String,
+    pub proto: i32,
+    pub host: String,
+    pub port: u16,
+    pub max_connections: usize,
+    pub ping_interval: Duration,
+    pub ping_max: u32,
+    pub auth_timeout: Duration,
+    pub write_deadline: Duration,
+    pub max_control_line: usize,
+    pub max_payload: usize,
+    pub max_pending: usize,
+    pub auth_required: bool,
+    pub tls_required: bool,
+    pub http_host: String,
+    pub http_port: u16,
+    pub start: SystemTime,
+    pub config_load_time: SystemTime,
+    pub system_account: String,
+}
+
+/// One live client connection.
+#[derive(Debug, Clone)]
+pub struct ConnSnapshot {
+    pub cid: u64,
+    pub peer: SocketAddr,
+    pub start: SystemTime,
+    pub last_activity: SystemTime,
+    pub rtt: Option<Duration>,
+    pub pending_bytes: usize,
+    pub traffic: Traffic,
+    pub subscriptions: usize,
+    /// Subjects of its subscriptions, when asked for.
+    pub subjects: Vec<String>,
+    pub name: Option<String>,
+    pub lang: Option<String>,
+    pub version: Option<String>,
+    pub account: Arc<str>,
+    pub user: Option<String>,
+}
+
+/// One client subscription.
+#[derive(Debug, Clone)]
+pub struct SubSnapshot {
+    pub account: Arc<str>,
+    pub subject: String,
+    pub queue: Option<String>,
+    pub sid: String,
+    pub cid: u64,
+}
+
+/// One tenant (account).
+#[derive(Debug, Clone)]
+pub struct AccountSnapshot {
+    pub name: Arc<str>,
+    pub is_system: bool,
+    pub connections: usize,
+    pub total_connections: u64,
+    /// Client subscriptions (not import entries).
+    pub subscriptions: usize,
+    pub traffic: Traffic,
+    pub slow_consumers: u64,
+    pub max_connections: Option<usize>,
+    pub max_subscriptions: Option<usize>,
+    pub max_payload: Option<usize>,
+    pub mappings: usize,
+    pub imports: Vec<ImportSummary>,
+    pub exports: Vec<ExportSummary>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportSummary {
+    /// `stream` or `service`.
+    pub kind: &'static str,
+    pub account: String,
+    pub subject: String,
+    pub local_subject: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportSummary {
+    pub kind: &'static str,
+    pub subject: String,
+    /// Tenants allowed to import; empty means all.
+    pub accounts: Vec<String>,
+    pub response_type: Option<&'static str>,
+}
+
+/// Subscription index totals over every account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexTotals {
+    /// Client subscriptions.
+    pub subscriptions: usize,
+    pub index: IndexStats,
+    /// Subjects held in connections' match caches.
+    pub cached: usize,
+}
+
+impl Observer {
+    pub(super) fn new(shared: Arc<Shared>) -> Observer {
+        Observer { shared }
+    }
+
+    pub fn summary(&self) -> ServerSummary {
+        let s = &self.shared;
+        let c = &s.config;
+        ServerSummary {
+            server_id: s.info.server_id.clone(),
+            server_name: s.info.server_name.clone(),
+            version: s.info.version.clone(),
+            proto: s.info.proto,
+            host: c.host.clone(),
+            port: s.info.port,
+            max_connections: c.max_connections,
+            ping_interval: c.ping_interval,
+            ping_max: c.ping_max,
+            auth_timeout: c.auth_timeout,
+            write_deadline: c.write_deadline,
+            max_control_line: c.max_control_line,
+            max_payload: c.max_payload,
+            max_pending: c.max_pending,
+            auth_required: s.auth_required(),
+            tls_required: s.info.tls_required,
+            http_host: c.http_host.clone().unwrap_or_else(|| c.host.clone()),
+            http_port: *s.http_port.lock(),
+            start: s.started,
+            config_load_time: *s.config_loaded.lock(),
+            system_account: s.tenancy().system.name.to_string(),
+        }
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    pub fn auth_failures(&self) -> Vec<(&'static str, u64)> {
+        self.shared
+            .stats
+            .auth_failures()
+            .into_iter()
+            .map(|(why, n)| (why.label(), n))
+            .collect()
+    }
+
+    /// A sequence number for system-account answers, shared with events.
+    pub fn next_seq(&self) -> u64 {
+        self.shared.next_event_seq()
+    }
+
+    /// Counts a monitoring request to `path` (a known endpoint).
+    pub fn count_http_request(&self, path: &str) {
+        *self
+            .shared
+            .http_requests
+            .lock()
+            .entry(path.to_string())
+            .or_default() += 1;
+    }
+
+    pub fn http_requests(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared.http_requests.lock().clone()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.shared.clients.len()
+    }
+
+    fn clients(&self) -> Vec<Arc<ClientHandle>> {
+        self.shared
+            .clients
+            .iter()
+            .map(|c| c.value().clone())
+            .collect()
+    }
+
+    /// The accounts monitoring reports: the tenants, or `$G` without tenants.
+    fn all_accounts(&self) -> Vec<Arc<Account>> {
+        let tenancy = self.shared.tenancy();
+        let mut out: Vec<Arc<Account>> = if tenancy.users.is_none() {
+            vec![self.shared.global.clone()]
+        } else {
+            tenancy.accounts.values().cloned().collect()
+        };
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// Whether `name` is a reported tenant; cheap, for validating filters.
+    pub fn has_account(&self, name: &str) -> bool {
+        self.all_accounts().iter().any(|a| *a.name == *name)
+    }
+
+    /// Client subscriptions of every account (shadows and service-import
+    /// entries left out).
+    fn client_subs(&self) -> Vec<(Arc<str>, Arc<Subscription>)> {
+        let tenancy = self.shared.tenancy();
+        let mut accounts: Vec<&Arc<Account>> = tenancy.accounts.values().collect();
+        accounts.push(&self.shared.global);
+        let mut out = Vec::new();
+        for account in accounts {
+            for sub in account.index.values() {
+                if sub.shadow.is_none() && matches!(sub.target, Target::Client(_)) {
+                    out.push((account.name.clone(), sub));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn subscriptions(&self) -> Vec<SubSnapshot> {
+        let mut out: Vec<SubSnapshot> = self
+            .client_subs()
+            .into_iter()
+            .filter_map(|(account, sub)| {
+                let Target::Client(client) = &sub.target else {
+                    return None;
+                };
+                Some(SubSnapshot {
+                    account,
+                    subject: String::from_utf8_lossy(&sub.subject).into_owned(),
+                    queue: sub
+                        .queue
+                        .as_ref()
+                        .map(|q| String::from_utf8_lossy(q).into_owned()),
+                    sid: String::from_utf8_lossy(&sub.sid).into_owned(),
+                    cid: client.id,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.cid, &a.sid).cmp(&(b.cid, &b.sid)));
+        out
+    }
+
+    pub fn index_totals(&self) -> IndexTotals {
+        let tenancy = self.shared.tenancy();
+        let mut totals = IndexTotals {
+            subscriptions: self.client_subs().len(),
+            ..IndexTotals::default()
+        };
+        for account in tenancy.accounts.values().chain([&self.shared.global]) {
+            let s = account.index.stats();
+            totals.index.inserts += s.inserts;
+            totals.index.removes += s.removes;
+            totals.index.matches += s.matches;
+        }
+        totals.cached = self
+            .clients()
+            .iter()
+            .map(|c| c.counters.cache_entries.load(Ordering::Relaxed))
+            .sum();
+        totals
+    }
+
+    /// Live connections, in cid order; `with_subjects` fills `subjects`.
+    pub fn connections(&self, with_subjects: bool) -> Vec<ConnSnapshot> {
+        let mut subs: FxHashMap<u64, Vec<String>> = FxHashMap::default();
+        for (_, sub) in self.client_subs() {
+            if let Target::Client(c) = &sub.target {
+                let entry = subs.entry(c.id).or_default();
+                entry.push(if with_subjects {
+                    String::from_utf8_lossy(&sub.subject).into_owned()
+                } else {
+                    String::new()
+                });
+            }
+        }
+        let mut out: Vec<ConnSnapshot> = self
+            .clients()
+            .iter()
+            .map(|c| {
+                let meta = c.meta();
+                // Like nats-server: a real client (one that sent CONNECT with
+                // a `lang`) whose round trip is unknown gets a PING now, so
+                // the next look shows its RTT.
+                if c.counters.rtt().is_none() && meta.lang.is_some() && c.counters.start_rtt_ping()
+                {
+                    c.outbound
+                        .push_control(|b| b.extend_from_slice(b"PING\r\n"));
+                }
+                let (out_msgs, out_bytes, pending) = c.outbound.totals_and_pending();
+                let subjects = subs.remove(&c.id).unwrap_or_default();
+                ConnSnapshot {
+                    cid: c.id,
+                    peer: c.peer,
+                    start: c.started,
+                    last_activity: c.counters.last_activity(),
+                    rtt: c.counters.rtt(),
+                    pending_bytes: pending,
+                    traffic: Traffic {
+                        in_msgs: c.counters.in_msgs.load(Ordering::Relaxed),
+                        in_bytes: c.counters.in_bytes.load(Ordering::Relaxed),
+                        out_msgs,
+                        out_bytes,
+                    },
+                    subscriptions: subjects.len(),
+                    subjects: if with_subjects { subjects } else { Vec::new() },
+                    name: meta.name.clone(),
+                    lang: meta.lang.clone(),
+                    version: meta.version.clone(),
+                    account: meta.account.clone(),
+                    user: meta.user.clone(),
+                }
+            })
+            .collect();
+        out.sort_by_key(|c| c.cid);
+        out
+    }
+
+    /// Every reported tenant with its totals. Traffic is exact: each
+    /// account's `retired` lock is held while its live connections are added.
+    pub fn accounts(&self) -> Vec<AccountSnapshot> {
+        let accounts = self.all_accounts();
+        let tenancy = self.shared.tenancy();
+        let mut subs: FxHashMap<Arc<str>, usize> = FxHashMap::default();
+        for (account, _) in self.client_subs() {
+            *subs.entry(account).or_default() += 1;
+        }
+        // Locks taken in name order (the list is sorted); closing
+        // connections take only one, so readers cannot deadlock them.
+        let guards: Vec<_> = accounts.iter().map(|a| a.traffic.retired.lock()).collect();
+        let mut traffic: Vec<Traffic> = guards.iter().map(|g| **g).collect();
+        let mut connections = vec![0usize; accounts.len()];
+        let slot: FxHashMap<&str, usize> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (&*a.name, i))
+            .collect();
+        for client in self.shared.clients.iter() {
+            let meta = client.meta();
+            if let Some(&i) = slot.get(&*meta.account) {
+                if !client.retired.load(Ordering::Acquire) {
+                    connections[i] += 1;
+                }
+                AccountTraffic::add_live(&mut traffic[i], &client);
+            }
+        }
+        drop(guards);
+        accounts
+            .iter()
+            .enumerate()
+            .map(|(i, account)| {
+                let rules = account.rules();
+                let file = tenancy.tenants.iter().find(|t| *t.name == *account.name);
+                AccountSnapshot {
+                    name: account.name.clone(),
+                    is_system: Arc::ptr_eq(account, &tenancy.system),
+                    connections: connections[i],
+                    total_connections: account.traffic.total_connections.load(Ordering::Relaxed),
+                    subscriptions: subs.get(&account.name).copied().unwrap_or(0),
+                    traffic: traffic[i],
+                    slow_consumers: account.traffic.slow_consumers.load(Ordering::Relaxed),
+                    max_connections: rules.max_connections,
+                    max_subscriptions: rules.max_subscriptions,
+                    max_payload: rules.max_payload,
+                    mappings: file.map_or(0, |f| f.mappings.len()),
+                    imports: file.map(imports_of).unwrap_or_default(),
+                    exports: file.map(exports_of).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// The plugin host's reporter, if one is registered.
+    pub fn plugin_reporter(&self) -> Option<Arc<dyn crate::monitor::PluginReporter>> {
+        self.shared.plugin_reporter.read().clone()
+    }
+
+    /// Whether any tenant is configured (else everyone shares `$G`).
+    pub fn has_tenants(&self) -> bool {
+        self.shared.tenancy().users.is_some()
+    }
+
+    pub fn global_account_name(&self) -> &'static str {
+        GLOBAL_ACCOUNT
+    }
+}
+
+fn imports_of(t: &TenantFile) -> Vec<ImportSummary> {
+    let mut out = Vec::new();
+    for i in &t.imports {
+        if let Some(src) = &i.stream {
+            let local = match (&i.prefix, &i.to) {
+                (Some(p), _) => format!("{p}.{}", src.subject),
+                (None, Some(to)) => to.clone(),
+                (None, None) => src.subject.clone(),
+            };
+            out.push(ImportSummary {
+                kind: "stream",
+                account: src.account.clone(),
+                subject: src.subject.clone(),
+                local_subject: local,
+            });
+        }
+        if let Some(src) = &i.service {
+            out.push(ImportSummary {
+                kind: "service",
+                account: src.account.clone(),
+                subject: src.subject.clone(),
+                local_subject: i.to.clone().unwrap_or_else(|| src.subject.clone()),
+            });
+        }
+    }
+    out
+}
+
+fn exports_of(t: &TenantFile) -> Vec<ExportSummary> {
+    let mut out = Vec::new();
+    for e in &t.exports {
+        let (kind, subject) = match (&e.stream, &e.service) {
+            (Some(s), _) => ("stream", s),
+            (None, Some(s)) => ("service", s),
+            (None, None) => continue,
+        };
+        out.push(ExportSummary {
+            kind,
+            subject: subject.clone(),
+            accounts: e.accounts.clone(),
+            response_type: (kind == "service").then(|| match e.response_type.unwrap_or_default() {
+                ResponseType::Singleton => "Singleton",
+                ResponseType::Stream => "Stream",
+                ResponseType::Chunked => "Chunked",
+            }),
+        });
+    }
+    out
+}
