@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Upper bounds of the call latency histogram buckets, in microseconds; a
 /// last, unbounded bucket catches the rest.
-pub const LATENCY_BUCKETS_US: [u64; 11] = [1, 2, 5, 10, 25, 50, 100, 250, 1000, 10_000, 100_000];
+pub const LATENCY_BUCKETS_US: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 5000, 25_000];
 
 #[derive(Default)]
 pub struct PluginStats {

@@ -188,11 +188,64 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
     Ok(())
 }
 
+fn loaded_plugins(shared: &Shared) -> Vec<PluginInfo> {
+    let tenancy = shared.tenancy();
+    let mut out = Vec::new();
+    for (name, account) in &tenancy.accounts {
+        let Some(plugins) = account.rules().plugins.clone() else {
+            continue;
+        };
+        for t in &plugins.transforms {
+            out.push(PluginInfo {
+                tenant: Some(name.to_string()),
+                name: t.name.clone(),
+                kind: PluginKind::Transform,
+                subjects: t.registered.subjects.clone(),
+                failure_policy: policy_name(t.policy),
+                stats: t.pool.stats.clone(),
+            });
+        }
+        for r in &plugins.routers {
+            out.push(PluginInfo {
+                tenant: Some(name.to_string()),
+                name: r.name.clone(),
+                kind: PluginKind::Routing,
+                subjects: r.registered.subjects.clone(),
+                failure_policy: policy_name(r.policy),
+                stats: r.pool.stats.clone(),
+            });
+        }
+    }
+    for a in &tenancy.auth_plugins {
+        out.push(PluginInfo {
+            tenant: None,
+            name: a.name.clone(),
+            kind: PluginKind::Auth,
+            subjects: Vec::new(),
+            failure_policy: policy_name(a.policy),
+            stats: a.pool.stats.clone(),
+        });
+    }
+    out.sort_by(|a, b| (&a.tenant, &a.name).cmp(&(&b.tenant, &b.name)));
+    out
+}
+
+fn policy_name(policy: crate::config::tenant::FailurePolicy) -> String {
+    match policy {
+        crate::config::tenant::FailurePolicy::FailClosed => "fail-closed".into(),
+        crate::config::tenant::FailurePolicy::FailOpen => "fail-open".into(),
+    }
+}
+
 /// One loaded plugin, for monitoring.
 pub struct PluginInfo {
     pub tenant: Option<String>,
     pub name: String,
     pub kind: PluginKind,
+    /// What it is called for; empty for auth plugins.
+    pub subjects: Vec<String>,
+    /// `fail-closed` or `fail-open`.
+    pub failure_policy: String,
     pub stats: Arc<PluginStats>,
 }
 
@@ -335,39 +388,7 @@ impl Server {
     /// Every loaded plugin with its counters: tenant (`None` for auth
     /// plugins), name, kind and statistics.
     pub fn plugins(&self) -> Vec<PluginInfo> {
-        let tenancy = self.shared.tenancy();
-        let mut out = Vec::new();
-        for (name, account) in &tenancy.accounts {
-            let Some(plugins) = account.rules().plugins.clone() else {
-                continue;
-            };
-            for t in &plugins.transforms {
-                out.push(PluginInfo {
-                    tenant: Some(name.to_string()),
-                    name: t.name.clone(),
-                    kind: PluginKind::Transform,
-                    stats: t.pool.stats.clone(),
-                });
-            }
-            for r in &plugins.routers {
-                out.push(PluginInfo {
-                    tenant: Some(name.to_string()),
-                    name: r.name.clone(),
-                    kind: PluginKind::Routing,
-                    stats: r.pool.stats.clone(),
-                });
-            }
-        }
-        for a in &tenancy.auth_plugins {
-            out.push(PluginInfo {
-                tenant: None,
-                name: a.name.clone(),
-                kind: PluginKind::Auth,
-                stats: a.pool.stats.clone(),
-            });
-        }
-        out.sort_by(|a, b| (&a.tenant, &a.name).cmp(&(&b.tenant, &b.name)));
-        out
+        loaded_plugins(&self.shared)
     }
 
     /// The counters of one plugin: `tenant` `None` for an auth plugin.

@@ -387,9 +387,12 @@ impl Observer {
             .collect()
     }
 
-    /// The plugin host's reporter, if one is registered.
+    /// The registered reporter, else one over the plugins loaded now.
     pub fn plugin_reporter(&self) -> Option<Arc<dyn crate::monitor::PluginReporter>> {
-        self.shared.plugin_reporter.read().clone()
+        if let Some(reporter) = self.shared.plugin_reporter.read().clone() {
+            return Some(reporter);
+        }
+        Some(Arc::new(LoadedPlugins(super::loaded_plugins(&self.shared))))
     }
 
     /// Whether any tenant is configured (else everyone shares `$G`).
@@ -450,4 +453,49 @@ fn exports_of(t: &TenantFile) -> Vec<ExportSummary> {
         });
     }
     out
+}
+
+/// The plugins loaded at one moment, as monitoring reports them.
+struct LoadedPlugins(Vec<super::PluginInfo>);
+
+impl crate::monitor::PluginReporter for LoadedPlugins {
+    fn tenant_plugins(&self, tenant: &str) -> Vec<crate::monitor::PluginSummary> {
+        self.0
+            .iter()
+            .filter(|p| p.tenant.as_deref() == Some(tenant))
+            .map(|p| crate::monitor::PluginSummary {
+                name: p.name.clone(),
+                kind: crate::plugin::check::kind_name(p.kind).to_string(),
+                subjects: p.subjects.clone(),
+                failure_policy: Some(p.failure_policy.clone()),
+                calls: p.stats.calls.load(Ordering::Relaxed),
+                errors: p.stats.errors.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
+    fn metrics(&self) -> Vec<crate::monitor::PluginMetrics> {
+        self.0
+            .iter()
+            .map(|p| {
+                let (cumulative, sum) = p.stats.latency_histogram();
+                let mut latency = crate::monitor::plugins::LatencyHistogram::default();
+                for (slot, value) in latency.counts.iter_mut().zip(&cumulative) {
+                    *slot = *value;
+                }
+                latency.count = cumulative.last().copied().unwrap_or(0);
+                latency.sum = Duration::from_secs_f64(sum);
+                crate::monitor::PluginMetrics {
+                    tenant: p.tenant.clone().unwrap_or_default(),
+                    plugin: p.name.clone(),
+                    calls: p.stats.calls.load(Ordering::Relaxed),
+                    errors: p.stats.errors.load(Ordering::Relaxed),
+                    traps: p.stats.traps.load(Ordering::Relaxed)
+                        + p.stats.memory_exhausted.load(Ordering::Relaxed),
+                    timeouts: p.stats.timeouts.load(Ordering::Relaxed),
+                    latency,
+                }
+            })
+            .collect()
+    }
 }
