@@ -35,47 +35,31 @@ pub trait World: Sized + Send + 'static {
     fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
 }
 
-impl World for Transform {
-    const NAME: &'static str = "transform";
-    type Pre = TransformPre<HostState>;
-    fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-        Transform::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
-    }
-    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        TransformPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
+/// Implements `World` for one bindgen world: only the names differ.
+macro_rules! world {
+    ($world:ident, $pre:ident, $name:literal) => {
+        impl World for $world {
+            const NAME: &'static str = $name;
+            type Pre = $pre<HostState>;
+            fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+                $world::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+            }
+            fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+                $pre::new(pre)
+            }
+            fn instantiate(
+                pre: &Self::Pre,
+                store: &mut Store<HostState>,
+            ) -> wasmtime::Result<Self> {
+                pre.instantiate(store)
+            }
+        }
+    };
 }
 
-impl World for Routing {
-    const NAME: &'static str = "routing";
-    type Pre = RoutingPre<HostState>;
-    fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-        Routing::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
-    }
-    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        RoutingPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-}
-
-impl World for Auth {
-    const NAME: &'static str = "auth";
-    type Pre = AuthPre<HostState>;
-    fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-        Auth::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
-    }
-    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        AuthPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-}
+world!(Transform, TransformPre, "transform");
+world!(Routing, RoutingPre, "routing");
+world!(Auth, AuthPre, "auth");
 
 /// Links `component` against world `W`, or says why it does not fit.
 pub fn prepare<W: World>(
