@@ -2,7 +2,7 @@
 //! operator mode, with async-nats and with nats-py, and revoking a user
 //! through the CLI plus a reload disconnects it.
 
-mod common;
+use crate::common;
 
 use common::auth::Workdir;
 use futures::StreamExt;

@@ -3,7 +3,7 @@
 //! exit codes. nats-server's view of the same files is in
 //! `auth_nats_server.rs`.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -2,7 +2,7 @@
 //! JSON redaction, per-client rate limits, content-based routing and API-key
 //! logins.
 
-mod common;
+use crate::common;
 
 use common::plugins::{wasm, with_cache};
 use common::{TenantDir, eventually, next_msg, no_msg, user};

@@ -3,7 +3,7 @@
 //! keeps serving every tenant, plugins never see another tenant's
 //! messages, and a reload swaps plugins without losing unrelated traffic.
 
-mod common;
+use crate::common;
 
 use common::plugins::{wasm, with_cache};
 use common::{TenantDir, eventually, next_msg, no_msg, user};

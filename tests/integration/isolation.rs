@@ -1,7 +1,7 @@
 //! Isolation as a property: random subjects and wildcard subscriptions in
 //! two tenants, and not one delivery crosses between them.
 
-mod common;
+use crate::common;
 
 use common::{TenantDir, user};
 use futures::StreamExt;

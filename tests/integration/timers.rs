@@ -2,7 +2,7 @@
 //! server pings and stale connections, the connection limit, and draining
 //! on graceful shutdown.
 
-mod common;
+use crate::common;
 
 use common::Raw;
 use futures::StreamExt;

@@ -1,7 +1,7 @@
 //! Operator mode: accounts and users defined by NATS JWTs, logins with
 //! `.creds`, account updates on $SYS, revocation and expiry.
 
-mod common;
+use crate::common;
 
 use common::operator::{Operator, creds_client, now, raw_login};
 use nkeys::KeyPair;

@@ -1,7 +1,7 @@
 //! Tenants end to end with async-nats: logins of every kind, isolation,
 //! stream and service imports, limits, system events and reload.
 
-mod common;
+use crate::common;
 
 use common::{TenantDir, next_msg, no_msg, user};
 use futures::StreamExt;

@@ -3,7 +3,7 @@
 //! the messages; a missing, forged, revoked or expired token skips that
 //! import (the account itself still loads), as in nats-server.
 
-mod common;
+use crate::common;
 
 use common::auth::Workdir;
 use common::operator::{Operator, creds_client, now};

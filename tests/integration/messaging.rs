@@ -1,6 +1,6 @@
 //! Core messaging through the broker with the async-nats client.
 
-mod common;
+use crate::common;
 
 use async_nats::HeaderMap;
 use futures::StreamExt;

@@ -2,7 +2,7 @@
 //! no new client is accepted, and after the grace period the existing
 //! clients are closed, spread over the lame-duck duration.
 
-mod common;
+use crate::common;
 
 use async_nats::Event;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! then every HTTP endpoint read with a real HTTP client must report
 //! exactly that traffic; and the same data over NATS for the system account.
 
-mod common;
+use crate::common;
 
 use common::{TenantDir, next_msg, user};
 use serde_json::Value;

@@ -1,0 +1,28 @@
+//! The integration suite as one test binary: one link instead of one per
+//! file, which matters when every binary carries wasmtime.
+
+mod common;
+
+mod auth_cli;
+mod auth_cli_serve;
+mod auth_nats_server;
+mod bench_connect;
+mod check_command;
+mod cli_serve;
+mod interop_python;
+mod isolation;
+mod lame_duck;
+mod messaging;
+mod monitor;
+mod operator_activation;
+mod operator_limits;
+mod operator_mode;
+mod operator_user_rules;
+mod permissions;
+mod plugins_examples;
+mod plugins_hostile;
+mod protocol_errors;
+mod slow_consumer;
+mod tenants;
+mod timers;
+mod tls;
