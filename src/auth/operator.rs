@@ -311,6 +311,7 @@ fn to_tenant(
                 }),
                 response_threshold: (service && e.response_threshold > 0)
                     .then(|| Duration::from_nanos(e.response_threshold as u64)),
+                transform: None,
             }
         })
         .collect();

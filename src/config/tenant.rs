@@ -65,6 +65,19 @@ pub struct PluginEntry {
     pub tenants: Vec<String>,
 }
 
+impl PluginEntry {
+    /// The name the plugin goes by: `name`, else the file name without
+    /// its extension.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            self.path.file_stem().map_or_else(
+                || "plugin".to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            )
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginKind {
@@ -166,6 +179,11 @@ pub struct ExportEntry {
     /// Services only: how long a response may take (default 2m).
     #[serde(default, with = "duration::serde_opt")]
     pub response_threshold: Option<Duration>,
+    /// A transform plugin of this tenant (by name) that every message
+    /// leaving through this export passes: stream messages on their way to
+    /// importers, service responses on their way back. Such a plugin runs
+    /// only on what crosses, never on the tenant's own traffic.
+    pub transform: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]

@@ -114,12 +114,7 @@ pub fn pool<W: World>(
 
 /// The name a plugin goes by: its `name`, else its file name.
 pub fn plugin_name(entry: &PluginEntry) -> String {
-    entry.name.clone().unwrap_or_else(|| {
-        entry.path.file_stem().map_or_else(
-            || "plugin".to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        )
-    })
+    entry.display_name()
 }
 
 fn context(
@@ -220,23 +215,32 @@ pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlu
     })
 }
 
-/// A tenant's message plugins, in file order. The message path consults
-/// it only through `transform_for` and `router_for`.
+/// A tenant's message plugins, in file order. The publish path consults
+/// it only through `transform_for` and `router_for`; transforms named by
+/// an export are kept apart, for what crosses that export.
 #[derive(Default)]
 pub struct TenantPlugins {
     pub transforms: Vec<TransformPlugin>,
     pub routers: Vec<RoutingPlugin>,
+    pub export_transforms: Vec<Arc<TransformPlugin>>,
 }
 
 impl TenantPlugins {
+    /// Loads `entries`; the transforms named in `for_exports` go to
+    /// `export_transforms` instead of the publish path.
     pub fn load(
         runtime: &PluginRuntime,
         tenant: &str,
         entries: &[PluginEntry],
+        for_exports: &[&str],
     ) -> Result<TenantPlugins, LoadError> {
         let mut plugins = TenantPlugins::default();
         for entry in entries {
             match entry.kind {
+                PluginKind::Transform if for_exports.contains(&entry.display_name().as_str()) => {
+                    let plugin = load_transform(runtime, tenant, entry)?;
+                    plugins.export_transforms.push(Arc::new(plugin));
+                }
                 PluginKind::Transform => plugins
                     .transforms
                     .push(load_transform(runtime, tenant, entry)?),
@@ -259,6 +263,14 @@ impl TenantPlugins {
         self.transforms
             .iter()
             .position(|t| t.registered.matches(subject))
+    }
+
+    /// The transform an export names.
+    pub fn export_transform(&self, name: &str) -> Option<Arc<TransformPlugin>> {
+        self.export_transforms
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
     }
 
     /// The first routing policy (in file order) registered for `subject`.

@@ -14,6 +14,7 @@ use super::bindings::transform::exports::switchyard::plugin::transformer::{
 use super::error::CallError;
 use super::pool::PluginPool;
 use super::registration::Registered;
+use super::stats::PluginStats;
 use crate::config::tenant::FailurePolicy;
 use crate::subject::is_valid_literal_subject;
 use std::ops::Range;
@@ -215,6 +216,59 @@ impl TransformPlugin {
             *slot = Some(action);
         }
         Ok(actions)
+    }
+}
+
+impl TransformPlugin {
+    /// Runs one message leaving its tenant through an export and returns
+    /// what crosses, owned: nothing when it is dropped, rejected (there is
+    /// no publisher to tell on this path) or failed closed.
+    pub fn cross(&self, msg: OutMessage<'_>, max_payload: usize) -> Vec<Produced> {
+        let mut batch = TransformBatch::default();
+        batch.push(
+            &self.registered,
+            msg.subject,
+            msg.reply,
+            msg.headers,
+            msg.payload,
+        );
+        let stats = &self.pool.stats;
+        let action = match self.run(&batch, max_payload) {
+            Ok(mut actions) => actions.pop().flatten(),
+            Err(_) => {
+                PluginStats::add(&stats.failed_messages, 1);
+                return match self.policy {
+                    FailurePolicy::FailOpen => vec![Produced::copy_of(&batch.original(0))],
+                    FailurePolicy::FailClosed => Vec::new(),
+                };
+            }
+        };
+        match outcome(&batch, 0, action) {
+            Outcome::Deliver(m) => vec![Produced::copy_of(&m)],
+            Outcome::Replace(produced) => {
+                PluginStats::add(&stats.modified, 1);
+                produced
+            }
+            Outcome::Drop => {
+                PluginStats::add(&stats.dropped, 1);
+                Vec::new()
+            }
+            Outcome::Reject(_) => {
+                PluginStats::add(&stats.rejected, 1);
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl Produced {
+    fn copy_of(m: &OutMessage<'_>) -> Produced {
+        Produced {
+            subject: m.subject.to_vec(),
+            reply: m.reply.map(<[u8]>::to_vec),
+            headers: m.headers.map(<[u8]>::to_vec),
+            payload: m.payload.to_vec(),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::handle::ClientHandle;
 use super::handle::{Subscription, Target};
 use super::responses::ResponseMap;
 use crate::config::tenant::ResponseType;
-use crate::plugin::TenantPlugins;
+use crate::plugin::{TenantPlugins, TransformPlugin};
 use crate::subject::{MappingTable, SubjectRewrite, SubscriptionIndex};
 use bytes::Bytes;
 use parking_lot::RwLock;
@@ -116,6 +116,8 @@ pub struct StreamImport {
     pub source: Bytes,
     pub local: Bytes,
     pub rewrite: SubjectRewrite,
+    /// The export's transform: what crosses passes it first.
+    pub transform: Option<Arc<TransformPlugin>>,
 }
 
 /// A service imported from `exporter`: requests published here on `local`
@@ -126,6 +128,8 @@ pub struct ServiceImport {
     pub rewrite: SubjectRewrite,
     pub response_type: ResponseType,
     pub threshold: Duration,
+    /// The export's transform, applied to the responses.
+    pub transform: Option<Arc<TransformPlugin>>,
 }
 
 impl StreamImport {

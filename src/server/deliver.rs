@@ -10,13 +10,16 @@ use super::Shared;
 use super::account::{Account, ServiceImport};
 use super::close::CloseReason;
 use super::connection::Connection;
-use super::handle::{Admit, ClientHandle, Subscription, Target};
+use super::handle::{Admit, ClientHandle, Shadow, Subscription, Target};
 use super::outbound::Push;
 use super::responses::{Forward, RESPONSE_PREFIX};
 use super::stats::LocalStats;
+use crate::plugin::TransformPlugin;
+use crate::plugin::transform::{OutMessage, Produced};
 use crate::protocol::{NO_RESPONDERS_STATUS, encode_hmsg, encode_msg};
 use crate::subject::{MatchResult, matches};
 use bytes::{BufMut, BytesMut};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -46,6 +49,9 @@ struct Sender<'c> {
     stalled: &'c mut Vec<Arc<ClientHandle>>,
     stats: &'c mut LocalStats,
     depth: u8,
+    /// What each export transform made of this message, so importers of
+    /// one export share one call.
+    crossed: Vec<(Arc<TransformPlugin>, Rc<Vec<Produced>>)>,
 }
 
 impl Connection {
@@ -68,6 +74,7 @@ impl Connection {
             stalled: &mut self.stalled,
             stats: &mut self.stats,
             depth: 0,
+            crossed: Vec::new(),
         };
         let delivered = tx.deliver_all(result, &msg);
         self.stats.max_fanout = self.stats.max_fanout.max(delivered as u64);
@@ -77,6 +84,36 @@ impl Connection {
     }
 
     fn forward_response(&mut self, forward: Forward, msg: Message<'_>) {
+        let Some(transform) = forward
+            .transform
+            .as_ref()
+            .filter(|t| t.plugin.registered.matches(&t.request))
+        else {
+            self.deliver_response(&forward, msg);
+            return;
+        };
+        // The response leaves through the export: its transform decides
+        // what the requester gets (always on the requester's reply subject).
+        let original = OutMessage {
+            subject: &transform.request,
+            reply: None,
+            headers: msg.headers,
+            payload: msg.payload,
+        };
+        for p in transform.plugin.cross(original, self.limits.max_payload) {
+            self.deliver_response(
+                &forward,
+                Message {
+                    subject: msg.subject,
+                    reply: None,
+                    headers: p.headers.as_deref(),
+                    payload: &p.payload,
+                },
+            );
+        }
+    }
+
+    fn deliver_response(&mut self, forward: &Forward, msg: Message<'_>) {
         let result = forward.requester.index.match_subject(&forward.reply);
         let mut tx = Sender {
             me: Some(&self.handle),
@@ -87,6 +124,7 @@ impl Connection {
             stalled: &mut self.stalled,
             stats: &mut self.stats,
             depth: 0,
+            crossed: Vec::new(),
         };
         // The responder's own reply subject belongs to its namespace and
         // must not leak into the requester's.
@@ -144,24 +182,71 @@ impl Sender<'_> {
             Target::Service(import) => self.deliver_service(import, msg),
             Target::Client(dest) => match &sub.shadow {
                 None => self.deliver_client(sub, dest, msg),
-                Some(shadow) => {
-                    let mut subject = Vec::with_capacity(msg.subject.len() + 16);
-                    shadow.import.rewrite.apply(msg.subject, &mut subject);
-                    // The shadow may be broader than what the client asked for.
-                    if !matches(&shadow.origin.subject, &subject) {
-                        return false;
+                Some(shadow) => match &shadow.import.transform {
+                    Some(plugin) if plugin.registered.matches(msg.subject) => {
+                        let crossed = self.crossing(plugin, msg);
+                        let mut delivered = false;
+                        for p in crossed.iter() {
+                            // What crosses stays inside the export.
+                            if !matches(&shadow.import.source, &p.subject) {
+                                continue;
+                            }
+                            let m = Message {
+                                subject: &p.subject,
+                                reply: p.reply.as_deref(),
+                                headers: p.headers.as_deref(),
+                                payload: &p.payload,
+                            };
+                            delivered |= self.deliver_imported(sub, dest, shadow, &m);
+                        }
+                        delivered
                     }
-                    self.deliver_client(
-                        sub,
-                        dest,
-                        &Message {
-                            subject: &subject,
-                            ..*msg
-                        },
-                    )
-                }
+                    _ => self.deliver_imported(sub, dest, shadow, msg),
+                },
             },
         }
+    }
+
+    /// Delivers to an importer's subscription through its shadow: the
+    /// subject is rewritten into the importer's namespace.
+    fn deliver_imported(
+        &mut self,
+        sub: &Arc<Subscription>,
+        dest: &Arc<ClientHandle>,
+        shadow: &Shadow,
+        msg: &Message<'_>,
+    ) -> bool {
+        let mut subject = Vec::with_capacity(msg.subject.len() + 16);
+        shadow.import.rewrite.apply(msg.subject, &mut subject);
+        // The shadow may be broader than what the client asked for.
+        if !matches(&shadow.origin.subject, &subject) {
+            return false;
+        }
+        self.deliver_client(
+            sub,
+            dest,
+            &Message {
+                subject: &subject,
+                ..*msg
+            },
+        )
+    }
+
+    /// What `plugin` lets cross its export of `msg`, computed once per
+    /// message however many importers subscribe.
+    fn crossing(&mut self, plugin: &Arc<TransformPlugin>, msg: &Message<'_>) -> Rc<Vec<Produced>> {
+        if let Some((_, done)) = self.crossed.iter().find(|(p, _)| Arc::ptr_eq(p, plugin)) {
+            return done.clone();
+        }
+        let original = OutMessage {
+            subject: msg.subject,
+            reply: msg.reply,
+            headers: msg.headers,
+            payload: msg.payload,
+        };
+        let done = Rc::new(plugin.cross(original, self.server.config.max_payload));
+        self.crossed.push((plugin.clone(), done.clone()));
+        done
     }
 
     /// Queues `msg` for a client subscription; false if it was not delivered.
@@ -238,12 +323,9 @@ impl Sender<'_> {
         let mut subject = Vec::with_capacity(msg.subject.len() + 16);
         import.rewrite.apply(msg.subject, &mut subject);
         let reply = msg.reply.map(|r| {
-            exporter.responses.register(
-                self.account.clone(),
-                r,
-                import.response_type,
-                import.threshold,
-            )
+            exporter
+                .responses
+                .register(self.account.clone(), r, import, &subject)
         });
         let headers = request_info_headers(msg.headers, &self.account.name);
         let forwarded = Message {
@@ -262,6 +344,7 @@ impl Sender<'_> {
             stalled: &mut *self.stalled,
             stats: &mut *self.stats,
             depth: self.depth + 1,
+            crossed: Vec::new(),
         };
         let delivered = inner.deliver_all(&result, &forwarded);
         if delivered == 0
@@ -295,6 +378,7 @@ pub(super) fn publish_internal(
         stalled: &mut stalled,
         stats: &mut stats,
         depth: 0,
+        crossed: Vec::new(),
     };
     tx.deliver_all(
         &result,

@@ -205,6 +205,16 @@ fn loaded_plugins(shared: &Shared) -> Vec<PluginInfo> {
                 stats: t.pool.stats.clone(),
             });
         }
+        for t in &plugins.export_transforms {
+            out.push(PluginInfo {
+                tenant: Some(name.to_string()),
+                name: t.name.clone(),
+                kind: PluginKind::Transform,
+                subjects: t.registered.subjects.clone(),
+                failure_policy: policy_name(t.policy),
+                stats: t.pool.stats.clone(),
+            });
+        }
         for r in &plugins.routers {
             out.push(PluginInfo {
                 tenant: Some(name.to_string()),

@@ -3,8 +3,9 @@
 //! connections survive); only their rules are replaced.
 
 use super::account::{Account, AccountRules, ServiceImport, StreamImport};
-use crate::config::tenant::{ResponseType, TenantFile};
-use crate::plugin::TenantPlugins;
+use crate::config::tenant::{ExportEntry, ResponseType, TenantFile};
+use crate::plugin::{TenantPlugins, TransformPlugin};
+
 use crate::subject::{SubjectRewrite, is_subset_match};
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
@@ -40,7 +41,7 @@ pub fn build_accounts(
         let Some(account) = accounts.get(t.name.as_str()) else {
             continue;
         };
-        match rules_for(t, tenants, &accounts) {
+        match rules_for(t, tenants, &accounts, plugins) {
             Ok(mut rules) => {
                 rules.plugins = plugins.get(&t.name).cloned();
                 built.push((account.clone(), rules));
@@ -66,6 +67,7 @@ fn rules_for(
     t: &TenantFile,
     tenants: &[TenantFile],
     accounts: &Accounts,
+    plugins: &FxHashMap<String, Arc<TenantPlugins>>,
 ) -> Result<AccountRules, Vec<String>> {
     let mut errors = Vec::new();
     let mut rules = AccountRules::with_limits(
@@ -97,11 +99,13 @@ fn rules_for(
                 },
                 (None, None) => (source.to_vec(), SubjectRewrite::Identity),
             };
+            let export = export_of(tenants, &src.account, source, |e| e.stream.as_deref());
             rules.stream_imports.push(Arc::new(StreamImport {
                 exporter: exporter.clone(),
                 source: Bytes::copy_from_slice(source),
                 local: Bytes::from(local),
                 rewrite,
+                transform: export_transform(plugins, &src.account, export),
             }));
         }
         if let Some(src) = &import.service {
@@ -117,16 +121,7 @@ fn rules_for(
                     continue;
                 }
             };
-            let export = tenants
-                .iter()
-                .find(|x| x.name == src.account)
-                .and_then(|x| {
-                    x.exports.iter().find(|e| {
-                        e.service
-                            .as_deref()
-                            .is_some_and(|s| is_subset_match(source, s.as_bytes()))
-                    })
-                });
+            let export = export_of(tenants, &src.account, source, |e| e.service.as_deref());
             rules.service_imports.push(Arc::new(ServiceImport {
                 exporter: exporter.clone(),
                 local: Bytes::copy_from_slice(local),
@@ -137,6 +132,7 @@ fn rules_for(
                 threshold: export
                     .and_then(|e| e.response_threshold)
                     .unwrap_or(DEFAULT_THRESHOLD),
+                transform: export_transform(plugins, &src.account, export),
             }));
         }
     }
@@ -145,4 +141,29 @@ fn rules_for(
     } else {
         Err(errors)
     }
+}
+
+/// The first export of `account` (of the kind `subject_of` reads) that
+/// covers `source`.
+fn export_of<'t>(
+    tenants: &'t [TenantFile],
+    account: &str,
+    source: &[u8],
+    subject_of: impl Fn(&ExportEntry) -> Option<&str>,
+) -> Option<&'t ExportEntry> {
+    let exporter = tenants.iter().find(|x| x.name == account)?;
+    exporter
+        .exports
+        .iter()
+        .find(|e| subject_of(e).is_some_and(|s| is_subset_match(source, s.as_bytes())))
+}
+
+/// The loaded transform `export` names, if it names one.
+fn export_transform(
+    plugins: &FxHashMap<String, Arc<TenantPlugins>>,
+    account: &str,
+    export: Option<&ExportEntry>,
+) -> Option<Arc<TransformPlugin>> {
+    let name = export?.transform.as_deref()?;
+    plugins.get(account)?.export_transform(name)
 }

@@ -6,13 +6,14 @@
 //! forget the entry after the first response; streamed and chunked ones
 //! keep it until the response threshold passes.
 
-use super::account::Account;
+use super::account::{Account, ServiceImport};
 use crate::config::tenant::ResponseType;
+use crate::plugin::TransformPlugin;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Reply subjects of this form are owned by the broker; clients may not
 /// use them as their own reply subjects.
@@ -23,12 +24,24 @@ pub struct PendingResponse {
     pub reply: Bytes,
     pub response_type: ResponseType,
     pub expires: Instant,
+    pub transform: Option<ResponseTransform>,
 }
 
-/// Where a response goes: the requester's account and original reply subject.
+/// The export's transform that responses pass, and the request subject
+/// (in the exporter's namespace) they are presented under: a transform
+/// registers for the service's subjects, not for `_R_.` ones.
+#[derive(Clone)]
+pub struct ResponseTransform {
+    pub plugin: Arc<TransformPlugin>,
+    pub request: Bytes,
+}
+
+/// Where a response goes: the requester's account and original reply
+/// subject, and the export's transform it passes on the way.
 pub struct Forward {
     pub requester: Arc<Account>,
     pub reply: Bytes,
+    pub transform: Option<ResponseTransform>,
 }
 
 #[derive(Default)]
@@ -52,14 +65,15 @@ fn reply_subject() -> Bytes {
 }
 
 impl ResponseMap {
-    /// Registers a pending response and returns the reply subject to use in
-    /// the exporter's namespace.
+    /// Registers a pending response to a request on `request` (the
+    /// exporter's subject) that crossed `import`, and returns the reply
+    /// subject to use in the exporter's namespace.
     pub fn register(
         &self,
         requester: Arc<Account>,
         reply: &[u8],
-        response_type: ResponseType,
-        threshold: Duration,
+        import: &ServiceImport,
+        request: &[u8],
     ) -> Bytes {
         let mut entries = self.entries.lock();
         let subject = loop {
@@ -71,8 +85,12 @@ impl ResponseMap {
         let pending = PendingResponse {
             requester,
             reply: Bytes::copy_from_slice(reply),
-            response_type,
-            expires: Instant::now() + threshold,
+            response_type: import.response_type,
+            expires: Instant::now() + import.threshold,
+            transform: import.transform.as_ref().map(|plugin| ResponseTransform {
+                plugin: plugin.clone(),
+                request: Bytes::copy_from_slice(request),
+            }),
         };
         entries.insert(subject.clone(), pending);
         subject
@@ -92,11 +110,13 @@ impl ResponseMap {
             return Some(Forward {
                 requester: e.requester,
                 reply: e.reply,
+                transform: e.transform,
             });
         }
         Some(Forward {
             requester: entry.requester.clone(),
             reply: entry.reply.clone(),
+            transform: entry.transform.clone(),
         })
     }
 

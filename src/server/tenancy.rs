@@ -243,7 +243,12 @@ fn load_plugins(
     let runtime = runtime.get().map_err(TenancyError::Plugins)?;
     let mut errors = Vec::new();
     for t in tenants.iter().filter(|t| !t.plugins.is_empty()) {
-        match TenantPlugins::load(&runtime, &t.name, &t.plugins) {
+        let for_exports: Vec<&str> = t
+            .exports
+            .iter()
+            .filter_map(|e| e.transform.as_deref())
+            .collect();
+        match TenantPlugins::load(&runtime, &t.name, &t.plugins, &for_exports) {
             Ok(plugins) => {
                 by_tenant.insert(t.name.clone(), Arc::new(plugins));
             }

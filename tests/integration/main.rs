@@ -20,6 +20,7 @@ mod operator_mode;
 mod operator_user_rules;
 mod permissions;
 mod plugins_examples;
+mod plugins_exports;
 mod plugins_hostile;
 mod protocol_errors;
 mod slow_consumer;

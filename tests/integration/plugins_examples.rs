@@ -307,6 +307,7 @@ async fn the_example_configuration_loads_its_plugins() {
         [
             (None, "api_key_auth".to_string()),
             (Some("acme".to_string()), "redact_json".to_string()),
+            (Some("acme".to_string()), "share-redact".to_string()),
             (Some("globex".to_string()), "shipment-router".to_string()),
             (Some("globex".to_string()), "telemetry-limit".to_string()),
         ]
@@ -328,4 +329,25 @@ async fn the_example_configuration_loads_its_plugins() {
         .expect("pub");
     reporter.flush().await.expect("flush");
     assert_eq!(next_msg(&mut reports).await.payload, "42".as_bytes());
+
+    // acme's customer records reach initech through the export, with the
+    // tenant's own redaction (password) and the export's (email) applied.
+    let mut customers = dashboard
+        .subscribe("feeds.acme.customers.>")
+        .await
+        .expect("sub");
+    dashboard.flush().await.expect("flush");
+    let alice = user(&server, "alice", "alice-demo-pass").await;
+    let record = r#"{"name":"ann","email":"ann@example.com","password":"hunter2"}"#;
+    alice
+        .publish("customers.created", record.into())
+        .await
+        .expect("pub");
+    alice.flush().await.expect("flush");
+    let m = next_msg(&mut customers).await;
+    assert_eq!(m.subject.as_str(), "feeds.acme.customers.created");
+    let v: serde_json::Value = serde_json::from_slice(&m.payload).expect("json");
+    assert_eq!(v["name"], "ann");
+    assert_eq!(v["email"], "[REDACTED]");
+    assert_eq!(v["password"], "[REDACTED]");
 }

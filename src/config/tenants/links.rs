@@ -3,7 +3,7 @@
 //! that covers its subject and grants the importing tenant.
 
 use super::{Issues, TenantSet, literal_subject_error, subject_error};
-use crate::config::tenant::{ExportEntry, ImportEntry, ImportSource, TenantFile};
+use crate::config::tenant::{ExportEntry, ImportEntry, ImportSource, PluginKind, TenantFile};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
@@ -83,6 +83,20 @@ pub(super) fn check_exports(set: &TenantSet<'_>, out: &mut Issues<'_>) {
                     if given {
                         let message = "only service exports have responses";
                         out.push(f, format!("{key}.{field}"), message);
+                    }
+                }
+            }
+            if let Some(name) = &e.transform {
+                let plugin = t.plugins.iter().find(|p| &p.display_name() == name);
+                match plugin.map(|p| p.kind) {
+                    Some(PluginKind::Transform) => {}
+                    Some(_) => {
+                        let message = format!("plugin `{name}` is not a transform");
+                        out.push(f, format!("{key}.transform"), message);
+                    }
+                    None => {
+                        let message = format!("no plugin named `{name}` in this tenant");
+                        out.push(f, format!("{key}.transform"), message);
                     }
                 }
             }

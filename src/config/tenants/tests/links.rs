@@ -234,3 +234,30 @@ fn import_cycles_are_reported_once_with_their_files() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn an_export_transform_names_a_transform_plugin_of_the_tenant() {
+    let plugins = "[[plugins]]\nname = \"redact\"\nkind = \"transform\"\npath = \"r.wasm\"\n\
+                   [[plugins]]\nkind = \"routing\"\npath = \"router.wasm\"\n";
+    let ok = tenant(
+        "a",
+        &format!("{plugins}[[exports]]\nstream = \"x.>\"\ntransform = \"redact\"\n"),
+    );
+    assert_eq!(issues(&[("a", &ok)]), Vec::<String>::new());
+    let missing = tenant(
+        "a",
+        &format!("{plugins}[[exports]]\nstream = \"x.>\"\ntransform = \"nope\"\n"),
+    );
+    assert_eq!(
+        only_issue(&[("a", &missing)]),
+        "tenants/a.toml: exports[0].transform: no plugin named `nope` in this tenant"
+    );
+    let router = tenant(
+        "a",
+        &format!("{plugins}[[exports]]\nservice = \"x\"\ntransform = \"router\"\n"),
+    );
+    assert_eq!(
+        only_issue(&[("a", &router)]),
+        "tenants/a.toml: exports[0].transform: plugin `router` is not a transform"
+    );
+}
