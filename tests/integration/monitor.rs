@@ -767,3 +767,92 @@ async fn serve_flag_turns_the_endpoints_on() {
     assert_eq!(health.status, 200);
     assert!(health.body.contains("\"ok\""), "{}", health.body);
 }
+
+#[tokio::test]
+async fn plugin_calls_traps_and_latency_are_reported() {
+    use common::plugins::{wasm, with_cache};
+    let acme = format!(
+        r#"
+name = "acme"
+[[users]]
+user = "alice"
+password = "alice-pw"
+[[plugins]]
+name = "noop"
+kind = "transform"
+path = "{noop}"
+subjects = ["t.>"]
+[[plugins]]
+name = "trap"
+kind = "transform"
+path = "{trap}"
+subjects = ["bad.>"]
+failure_policy = "fail-open"
+"#,
+        noop = wasm("noop_transform"),
+        trap = wasm("hostile_trap"),
+    );
+    let dir = TenantDir::new(&[("acme", &acme), ("globex", GLOBEX)]);
+    let config = ServerConfig {
+        http_port: Some(0),
+        ..with_cache(dir.config())
+    };
+    let server = common::start_with(config).await;
+    let addr = server.http_addr().expect("monitoring listener");
+    let client = user(&server, "alice", "alice-pw").await;
+    let mut sub = client.subscribe(">").await.expect("sub");
+    client.flush().await.expect("flush");
+    // One message per read, so one call each.
+    for subject in ["t.1", "t.2", "t.3", "bad.x"] {
+        let payload = if subject == "bad.x" { "trap" } else { "ok" };
+        client.publish(subject, payload.into()).await.expect("pub");
+        client.flush().await.expect("flush");
+        assert_eq!(next_msg(&mut sub).await.subject.as_str(), subject);
+    }
+
+    let m = parse_metrics(&get(addr, "/metrics").await.body);
+    let p =
+        |family: &str, plugin: &str| m[&format!("{family}{{tenant=\"acme\",plugin=\"{plugin}\"}}")];
+    // Every call counts, `register` at load time included.
+    assert_eq!(p("switchyard_plugin_calls_total", "noop"), 4.0);
+    assert_eq!(p("switchyard_plugin_traps_total", "noop"), 0.0);
+    assert_eq!(p("switchyard_plugin_calls_total", "trap"), 2.0);
+    assert_eq!(p("switchyard_plugin_traps_total", "trap"), 1.0);
+    assert_eq!(p("switchyard_plugin_timeouts_total", "trap"), 0.0);
+    assert_eq!(p("switchyard_plugin_errors_total", "trap"), 0.0);
+    let hist = "switchyard_plugin_call_duration_seconds";
+    assert_eq!(p(&format!("{hist}_count"), "noop"), 4.0);
+    assert!(p(&format!("{hist}_sum"), "noop") > 0.0);
+    let mut buckets: Vec<(f64, f64)> = m
+        .iter()
+        .filter_map(|(series, value)| {
+            let rest = series.strip_prefix(&format!(
+                "{hist}_bucket{{tenant=\"acme\",plugin=\"noop\",le=\""
+            ))?;
+            let le = rest.strip_suffix("\"}")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, *value))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(buckets.len(), 11, "ten bounds and +Inf");
+    assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "cumulative");
+    assert_eq!(buckets.last().map(|b| b.1), Some(4.0));
+
+    let detail = json(addr, "/accountz?acc=acme").await;
+    let plugins = detail["account_detail"]["plugins"]
+        .as_array()
+        .expect("plugins listed");
+    let noop = plugins.iter().find(|p| p["name"] == "noop").expect("noop");
+    assert_eq!(noop["kind"], "transform");
+    assert_eq!(noop["subjects"], serde_json::json!(["t.>"]));
+    assert_eq!(noop["calls"], 4);
+    let trap = plugins.iter().find(|p| p["name"] == "trap").expect("trap");
+    assert_eq!(trap["calls"], 2);
+    let globex = json(addr, "/accountz?acc=globex").await;
+    assert_eq!(globex["account_detail"]["plugins"], serde_json::json!([]));
+}

@@ -192,12 +192,24 @@ async fn oversized_or_malformed_answers_are_refused() {
                 format!(", {extra}")
             }
         );
-        let acme = tenant("acme", &plugin("hostile_output", &config));
+        // A generous deadline: lifting a 2 MiB answer in an unoptimised
+        // (debug) host takes longer than the default 10 ms.
+        let acme = tenant(
+            "acme",
+            &plugin("hostile_output", &format!("{config}\ntimeout = \"2s\"")),
+        );
         let (_dir, server) = start(&[("acme", &acme), ("globex", &tenant("globex", ""))]).await;
         let (_client, mut bad) = provoke(&server, "x").await;
         no_msg(&mut bad).await;
         let s = stats(&server, "acme", "hostile_output");
         assert_eq!(s.failed_messages.load(Relaxed), 1, "{mode}");
+        // Refused for what it answered: neither a trap nor a timeout.
+        assert_eq!(s.errors.load(Relaxed), 1, "{mode}");
+        assert_eq!(
+            s.traps.load(Relaxed) + s.timeouts.load(Relaxed),
+            0,
+            "{mode}"
+        );
     }
 }
 
