@@ -195,17 +195,11 @@ fn loaded_plugins(shared: &Shared) -> Vec<PluginInfo> {
         let Some(plugins) = account.rules().plugins.clone() else {
             continue;
         };
-        for t in &plugins.transforms {
-            out.push(PluginInfo {
-                tenant: Some(name.to_string()),
-                name: t.name.clone(),
-                kind: PluginKind::Transform,
-                subjects: t.registered.subjects.clone(),
-                failure_policy: policy_name(t.policy),
-                stats: t.pool.stats.clone(),
-            });
-        }
-        for t in &plugins.export_transforms {
+        for t in plugins
+            .transforms
+            .iter()
+            .chain(plugins.export_transforms.iter().map(|t| &**t))
+        {
             out.push(PluginInfo {
                 tenant: Some(name.to_string()),
                 name: t.name.clone(),

