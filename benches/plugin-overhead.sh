@@ -5,7 +5,10 @@
 #  b. through the no-op transform registered for the bench subject,
 #  c. with the no-op transform registered for other subjects only,
 #  d. through the no-op routing policy registered for the bench subject.
-# Each case runs REPS times, alternating order; the median is reported.
+# Each case runs REPS times, alternating order; the median is reported,
+# with every run's rate, and the server's CPU time per message (utime +
+# stime from /proc/<pid>/stat around each run), which is steadier than the
+# rate on a shared machine.
 #
 # Environment: REPS=5, MSGS=2000000.
 set -euo pipefail
@@ -46,38 +49,50 @@ wait_port() {
   die "server on port $1 did not start"
 }
 
-declare -A PORT
+declare -A PORT PID
 for case in none transform elsewhere routing; do
   PORT[$case]=$(free_port)
   "$BIN" --log-level warn serve --addr 127.0.0.1 --port "${PORT[$case]}" --tenants "$WORK/$case" \
     2>/dev/null & PIDS+=($!)
+  PID[$case]=$!
 done
 for case in none transform elsewhere routing; do wait_port "${PORT[$case]}"; done
 
 rate() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["msgs_per_sec"])'; }
 median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
-declare -A RATES
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+declare -A RATES CPU
 CASES=(none transform elsewhere routing)
 for rep in $(seq "$REPS"); do
   echo "rep $rep/$REPS" >&2
   order=("${CASES[@]}")
   if (( rep % 2 == 0 )); then order=(routing elsewhere transform none); fi
   for case in "${order[@]}"; do
+    before=$(cpu_ticks "${PID[$case]}")
     r="$("$BIN" bench pubsub --url "nats://app:app-pw@127.0.0.1:${PORT[$case]}" --subject bench.x \
           --msgs "$MSGS" --json | rate)"
+    after=$(cpu_ticks "${PID[$case]}")
     RATES[$case]="${RATES[$case]:-} $r"
+    CPU[$case]="${CPU[$case]:-} $(python3 -c "print(($after - $before) * 1e9 / $TCK / $MSGS)")"
   done
 done
 
+for case in none transform elsewhere routing; do
+  echo "$case: msgs/s$(printf ' %.0f' ${RATES[$case]}); server ns/msg$(printf ' %.0f' ${CPU[$case]})" >&2
+done
 python3 - "$(median ${RATES[none]})" "$(median ${RATES[transform]})" \
-  "$(median ${RATES[elsewhere]})" "$(median ${RATES[routing]})" <<'PY'
+  "$(median ${RATES[elsewhere]})" "$(median ${RATES[routing]})" \
+  "$(median ${CPU[none]})" "$(median ${CPU[transform]})" \
+  "$(median ${CPU[elsewhere]})" "$(median ${CPU[routing]})" <<'PY'
 import sys
-none, transform, elsewhere, routing = map(float, sys.argv[1:])
-print("| case (1:1 pub/sub, 16 B) | msgs/s | vs no plugin |")
-print("|---|---:|---:|")
-print(f"| no plugin | {none:,.0f} | 1.00 |")
-print(f"| no-op transform on the subject | {transform:,.0f} | {transform/none:.2f} |")
-print(f"| no-op transform on other subjects | {elsewhere:,.0f} | {elsewhere/none:.2f} |")
-print(f"| no-op routing policy on the subject | {routing:,.0f} | {routing/none:.2f} |")
+rates = list(map(float, sys.argv[1:5]))
+cpu = list(map(float, sys.argv[5:9]))
+names = ["no plugin", "no-op transform on the subject",
+         "no-op transform on other subjects", "no-op routing policy on the subject"]
+print("| case (1:1 pub/sub, 16 B) | msgs/s (median) | vs no plugin | server CPU ns/msg (median) | vs no plugin |")
+print("|---|---:|---:|---:|---:|")
+for name, r, c in zip(names, rates, cpu):
+    print(f"| {name} | {r:,.0f} | {r/rates[0]:.2f} | {c:.0f} | {c/cpu[0]:.2f} |")
 PY

@@ -80,6 +80,8 @@ pub(super) struct Connection {
     /// Destinations above their high-water mark; this connection pauses
     /// reading for a moment so they can catch up.
     pub(super) stalled: Vec<Arc<ClientHandle>>,
+    /// Scratch for export transforms during one delivery (see `deliver`).
+    pub(super) crossed: super::deliver::Crossed,
     pub(super) stats: LocalStats,
     pings_out: u32,
     /// When the oldest unanswered server PING left, to measure the round trip.
@@ -120,6 +122,7 @@ impl Connection {
             cache: MatchCache::default(),
             wake: Vec::new(),
             stalled: Vec::new(),
+            crossed: Vec::new(),
             stats: LocalStats::default(),
             pings_out: 0,
             ping_sent: None,

@@ -19,7 +19,6 @@ use crate::plugin::transform::{OutMessage, Produced};
 use crate::protocol::{NO_RESPONDERS_STATUS, encode_hmsg, encode_msg};
 use crate::subject::{MatchResult, matches};
 use bytes::{BufMut, BytesMut};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -50,9 +49,13 @@ struct Sender<'c> {
     stats: &'c mut LocalStats,
     depth: u8,
     /// What each export transform made of this message, so importers of
-    /// one export share one call.
-    crossed: Vec<(Arc<TransformPlugin>, Rc<Vec<Produced>>)>,
+    /// one export share one call. Borrowed (and left empty) so that the
+    /// common message, which crosses no export, pays no drop for it.
+    crossed: &'c mut Crossed,
 }
+
+/// Export transforms' results for the message being delivered.
+pub(super) type Crossed = Vec<(Arc<TransformPlugin>, Arc<Vec<Produced>>)>;
 
 impl Connection {
     pub(super) fn route(&mut self, msg: Message<'_>) {
@@ -74,9 +77,12 @@ impl Connection {
             stalled: &mut self.stalled,
             stats: &mut self.stats,
             depth: 0,
-            crossed: Vec::new(),
+            crossed: &mut self.crossed,
         };
         let delivered = tx.deliver_all(result, &msg);
+        if !self.crossed.is_empty() {
+            self.crossed.clear();
+        }
         self.stats.max_fanout = self.stats.max_fanout.max(delivered as u64);
         if delivered == 0 && msg.reply.is_some() && self.opts.no_responders && self.opts.headers {
             self.no_responders(&msg);
@@ -124,7 +130,7 @@ impl Connection {
             stalled: &mut self.stalled,
             stats: &mut self.stats,
             depth: 0,
-            crossed: Vec::new(),
+            crossed: &mut Vec::new(),
         };
         // The responder's own reply subject belongs to its namespace and
         // must not leak into the requester's.
@@ -234,7 +240,7 @@ impl Sender<'_> {
 
     /// What `plugin` lets cross its export of `msg`, computed once per
     /// message however many importers subscribe.
-    fn crossing(&mut self, plugin: &Arc<TransformPlugin>, msg: &Message<'_>) -> Rc<Vec<Produced>> {
+    fn crossing(&mut self, plugin: &Arc<TransformPlugin>, msg: &Message<'_>) -> Arc<Vec<Produced>> {
         if let Some((_, done)) = self.crossed.iter().find(|(p, _)| Arc::ptr_eq(p, plugin)) {
             return done.clone();
         }
@@ -244,7 +250,7 @@ impl Sender<'_> {
             headers: msg.headers,
             payload: msg.payload,
         };
-        let done = Rc::new(plugin.cross(original, self.server.config.max_payload));
+        let done = Arc::new(plugin.cross(original, self.server.config.max_payload));
         self.crossed.push((plugin.clone(), done.clone()));
         done
     }
@@ -344,7 +350,7 @@ impl Sender<'_> {
             stalled: &mut *self.stalled,
             stats: &mut *self.stats,
             depth: self.depth + 1,
-            crossed: Vec::new(),
+            crossed: &mut Vec::new(),
         };
         let delivered = inner.deliver_all(&result, &forwarded);
         if delivered == 0
@@ -378,7 +384,7 @@ pub(super) fn publish_internal(
         stalled: &mut stalled,
         stats: &mut stats,
         depth: 0,
-        crossed: Vec::new(),
+        crossed: &mut Vec::new(),
     };
     tx.deliver_all(
         &result,
