@@ -2,26 +2,24 @@
 //! it: compiled once per distinct file content, and precompiled to a disk
 //! cache so a restart does not compile again.
 //!
-//! A background thread advances the engine's epoch every millisecond; each
-//! call sets its deadline in epochs, so a guest that loops traps within a
-//! millisecond of its deadline without any cost per instruction beyond
-//! wasmtime's epoch check.
+//! A background thread (`ticker`) advances the engine's epoch every
+//! millisecond while plugin code runs; each call sets its deadline in
+//! epochs, so a guest that loops traps within a millisecond of its deadline
+//! without any cost per instruction beyond wasmtime's epoch check.
 
 use super::error::LoadError;
 use super::kv::TenantKv;
+use super::ticker::EpochTicker;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 
-/// How often the epoch advances: the granularity of call deadlines.
-pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+pub use super::ticker::EPOCH_TICK;
 
 pub struct PluginRuntime {
     engine: Engine,
@@ -32,7 +30,7 @@ pub struct PluginRuntime {
     /// limiter keeps counting across a SIGHUP.
     stores: Mutex<FxHashMap<String, Arc<TenantKv>>>,
     cache_dir: Option<PathBuf>,
-    stop: Arc<AtomicBool>,
+    ticker: Arc<EpochTicker>,
 }
 
 impl PluginRuntime {
@@ -45,29 +43,23 @@ impl PluginRuntime {
             .concurrency_support(false)
             .epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| e.to_string())?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let ticker = engine.clone();
-        let flag = stop.clone();
-        std::thread::Builder::new()
-            .name("plugin-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    ticker.increment_epoch();
-                }
-            })
-            .map_err(|e| e.to_string())?;
+        let ticker = EpochTicker::start(engine.clone()).map_err(|e| e.to_string())?;
         Ok(Arc::new(PluginRuntime {
             engine,
             components: Mutex::default(),
             stores: Mutex::default(),
             cache_dir,
-            stop,
+            ticker: Arc::new(ticker),
         }))
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Every call into a guest holds `ticker().enter()` while it runs.
+    pub fn ticker(&self) -> &Arc<EpochTicker> {
+        &self.ticker
     }
 
     /// The key-value store of `tenant`, created on first use.
@@ -176,7 +168,7 @@ impl PluginRuntime {
 
 impl Drop for PluginRuntime {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.ticker.stop();
     }
 }
 

@@ -104,7 +104,12 @@ pub fn pool<W: World>(
         let bindings = W::instantiate(&pre, &mut store)?;
         Ok(Instance { store, bindings })
     });
-    let pool = PluginPool::new(label, entry.timeout.unwrap_or(default_timeout), factory);
+    let pool = PluginPool::new(
+        label,
+        entry.timeout.unwrap_or(default_timeout),
+        runtime.ticker().clone(),
+        factory,
+    );
     pool.warm_up().map_err(|e| LoadError::Instantiate {
         path: entry.path.clone(),
         reason: format!("{e:#}"),

@@ -19,6 +19,7 @@ pub mod pool;
 pub mod registration;
 pub mod routing;
 pub mod stats;
+mod ticker;
 pub mod transform;
 mod wasi;
 

@@ -14,6 +14,7 @@
 
 use super::error::CallError;
 use super::host::HostState;
+use super::ticker::EpochTicker;
 use super::stats::PluginStats;
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -43,11 +44,17 @@ pub struct PluginPool<B> {
     /// Nanoseconds since `epoch` before which no new call is tried.
     retry_at_ns: AtomicU64,
     epoch: Instant,
+    ticker: Arc<EpochTicker>,
     pub stats: Arc<PluginStats>,
 }
 
 impl<B> PluginPool<B> {
-    pub fn new(label: String, timeout: Duration, factory: Factory<B>) -> PluginPool<B> {
+    pub fn new(
+        label: String,
+        timeout: Duration,
+        ticker: Arc<EpochTicker>,
+        factory: Factory<B>,
+    ) -> PluginPool<B> {
         let tick = super::engine::EPOCH_TICK.as_nanos().max(1);
         // One extra tick: the ticker may advance right after the deadline
         // is set, which would otherwise cut the budget short.
@@ -60,6 +67,7 @@ impl<B> PluginPool<B> {
             consecutive_failures: AtomicU32::new(0),
             retry_at_ns: AtomicU64::new(0),
             epoch: Instant::now(),
+            ticker,
             stats: Arc::default(),
         }
     }
@@ -67,6 +75,7 @@ impl<B> PluginPool<B> {
     /// Makes one instance now, so a plugin that cannot instantiate is
     /// refused at load time instead of failing every message.
     pub fn warm_up(&self) -> wasmtime::Result<()> {
+        let _running = self.ticker.enter();
         let instance = (self.factory)()?;
         self.idle.lock().push(instance);
         Ok(())
@@ -80,6 +89,8 @@ impl<B> PluginPool<B> {
         f: impl FnOnce(&B, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
         self.ready()?;
+        // Instantiation runs guest start-up code too: both are covered.
+        let _running = self.ticker.enter();
         let mut instance = match self.idle.lock().pop() {
             Some(instance) => instance,
             None => (self.factory)().map_err(|e| {

@@ -72,6 +72,9 @@ async fn provoke(server: &Server, payload: &str) -> (async_nats::Client, async_n
 async fn an_endless_loop_times_out_and_fails_closed() {
     let acme = tenant("acme", &plugin("hostile_loop", "timeout = \"20ms\""));
     let (_dir, server) = start(&[("acme", &acme), ("globex", &tenant("globex", ""))]).await;
+    // Long enough for the idle epoch ticker to fall asleep: the call must
+    // wake it, or the deadline would never come.
+    tokio::time::sleep(Duration::from_millis(250)).await;
     let (_client, mut bad) = provoke(&server, "anything").await;
     no_msg(&mut bad).await;
     let s = stats(&server, "acme", "hostile_loop");
