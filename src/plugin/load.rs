@@ -268,6 +268,35 @@ impl FirstToken {
         let (len, head) = FirstToken::key(token);
         len == self.len && head == self.head && (len <= 8 || *self.bytes == *token)
     }
+
+    /// Whether `subject`'s first token is this one, without scanning the
+    /// subject for its first dot.
+    #[inline]
+    fn starts(&self, subject: &[u8]) -> bool {
+        let n = self.len;
+        if subject.len() < n || (subject.len() > n && subject[n] != b'.') {
+            return false;
+        }
+        if n > 8 {
+            return subject[..n] == *self.bytes;
+        }
+        let head = match subject.first_chunk::<8>() {
+            // Mask off what follows the token.
+            Some(chunk) => u64::from_le_bytes(*chunk) & mask(n),
+            None => FirstToken::key(&subject[..n]).1,
+        };
+        head == self.head
+    }
+}
+
+/// The low `n` bytes (n <= 8) of a little-endian u64.
+#[inline]
+fn mask(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    }
 }
 
 impl TenantPlugins {
@@ -317,12 +346,7 @@ impl TenantPlugins {
         let Some(firsts) = &self.first_tokens else {
             return true;
         };
-        // First tokens are short: a plain loop beats memchr's dispatch.
-        let first = match subject.iter().position(|&b| b == b'.') {
-            Some(dot) => &subject[..dot],
-            None => subject,
-        };
-        firsts.iter().any(|t| t.is(first))
+        firsts.iter().any(|t| t.starts(subject))
     }
 
     /// The first transform (in file order) registered for `subject`.

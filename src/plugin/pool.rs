@@ -14,8 +14,8 @@
 
 use super::error::CallError;
 use super::host::HostState;
-use super::ticker::EpochTicker;
 use super::stats::PluginStats;
+use super::ticker::EpochTicker;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
