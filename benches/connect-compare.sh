@@ -81,12 +81,14 @@ declare -A PID PORT
 start() {
   local name=$1 port
   port=$(free_port)
+  # taskset execs the server, so $! is the server's own pid (its CPU time
+  # is read from /proc below).
   case $name in
-    sy-creds) taskset -c 0 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$port" --operator-dir "$OP" ;;
-    sy-pass) taskset -c 0 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$port" --tenants "$WORK/tenants" ;;
-    nats-creds) taskset -c 0 "$NATS" -c "$WORK/nats-operator.conf" -p "$port" ;;
-    nats-pass) taskset -c 0 "$NATS" -c "$WORK/nats-password.conf" -p "$port" ;;
-  esac >/dev/null 2>&1 &
+    sy-creds) taskset -c 0 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$port" --operator-dir "$OP" >/dev/null 2>&1 & ;;
+    sy-pass) taskset -c 0 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$port" --tenants "$WORK/tenants" >/dev/null 2>&1 & ;;
+    nats-creds) taskset -c 0 "$NATS" -c "$WORK/nats-operator.conf" -p "$port" >/dev/null 2>&1 & ;;
+    nats-pass) taskset -c 0 "$NATS" -c "$WORK/nats-password.conf" -p "$port" >/dev/null 2>&1 & ;;
+  esac
   PID[$name]=$!
   PORT[$name]=$port
   PIDS+=($!)
@@ -132,7 +134,7 @@ for login in creds pass; do
     m=$(median ${RATES[$name]})
     label=$([[ $login == creds ]] && echo '`.creds` (JWT + nonce)' || echo password)
     who=$([[ $server == sy ]] && echo switchyard || echo nats-server)
-    runs=$(echo ${RATES[$name]} | sed 's/ / \/ /g')
+    runs=$(printf '%.0f / ' ${RATES[$name]}); runs=${runs% / }
     ratio=$(python3 -c "print(f'{$m/$base:.2f}')")
     echo "| $label | $who | $runs | $m | $ratio | $(median ${CPU[$name]}) µs |"
   done
