@@ -5,6 +5,7 @@
 use super::auth::AuthPlugin;
 use super::bindings::auth::{Auth, AuthPre};
 use super::bindings::routing::{Routing, RoutingPre};
+use super::bindings::transform::switchyard::plugin::types::Registration;
 use super::bindings::transform::{Transform, TransformPre};
 use super::engine::PluginRuntime;
 use super::error::LoadError;
@@ -117,11 +118,6 @@ pub fn pool<W: World>(
     Ok(pool)
 }
 
-/// The name a plugin goes by: its `name`, else its file name.
-pub fn plugin_name(entry: &PluginEntry) -> String {
-    entry.display_name()
-}
-
 fn context(
     runtime: &PluginRuntime,
     tenant: &str,
@@ -130,7 +126,7 @@ fn context(
 ) -> Arc<PluginContext> {
     Arc::new(PluginContext {
         tenant: tenant.to_string(),
-        plugin: plugin_name(entry),
+        plugin: entry.display_name(),
         config: entry.config.clone(),
         kv: kv.then(|| runtime.kv(tenant)),
     })
@@ -143,21 +139,22 @@ fn register_error(entry: &PluginEntry, e: impl std::fmt::Display) -> LoadError {
     }
 }
 
-pub fn load_transform(
+/// The pool of a message plugin (transform or routing) and what it
+/// registered, asked through `register` once the first instance is warm.
+fn load_registered<W: World>(
     runtime: &PluginRuntime,
     tenant: &str,
     entry: &PluginEntry,
-) -> Result<TransformPlugin, LoadError> {
-    let pool = pool::<Transform>(
+    register: impl FnOnce(&W, &mut Store<HostState>) -> wasmtime::Result<Registration>,
+) -> Result<(PluginPool<W>, Registered), LoadError> {
+    let pool = pool::<W>(
         runtime,
         entry,
         context(runtime, tenant, entry, true),
         DEFAULT_TIMEOUT,
     )?;
     let registration = pool
-        .call(0, |b, store| {
-            b.switchyard_plugin_transformer().call_register(store)
-        })
+        .call(0, register)
         .map_err(|e| register_error(entry, e))?;
     let registered = Registered::new(
         &entry.path,
@@ -166,8 +163,19 @@ pub fn load_transform(
         registration.wants_payload,
         entry.subjects.as_deref(),
     )?;
+    Ok((pool, registered))
+}
+
+pub fn load_transform(
+    runtime: &PluginRuntime,
+    tenant: &str,
+    entry: &PluginEntry,
+) -> Result<TransformPlugin, LoadError> {
+    let (pool, registered) = load_registered::<Transform>(runtime, tenant, entry, |b, store| {
+        b.switchyard_plugin_transformer().call_register(store)
+    })?;
     Ok(TransformPlugin {
-        name: plugin_name(entry),
+        name: entry.display_name(),
         registered,
         policy: entry.failure_policy.unwrap_or_default(),
         pool,
@@ -179,26 +187,11 @@ pub fn load_routing(
     tenant: &str,
     entry: &PluginEntry,
 ) -> Result<RoutingPlugin, LoadError> {
-    let pool = pool::<Routing>(
-        runtime,
-        entry,
-        context(runtime, tenant, entry, true),
-        DEFAULT_TIMEOUT,
-    )?;
-    let registration = pool
-        .call(0, |b, store| {
-            b.switchyard_plugin_router().call_register(store)
-        })
-        .map_err(|e| register_error(entry, e))?;
-    let registered = Registered::new(
-        &entry.path,
-        registration.subjects,
-        registration.wants_headers,
-        registration.wants_payload,
-        entry.subjects.as_deref(),
-    )?;
+    let (pool, registered) = load_registered::<Routing>(runtime, tenant, entry, |b, store| {
+        b.switchyard_plugin_router().call_register(store)
+    })?;
     Ok(RoutingPlugin {
-        name: plugin_name(entry),
+        name: entry.display_name(),
         registered,
         policy: entry.failure_policy.unwrap_or_default(),
         pool,
@@ -213,7 +206,7 @@ pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlu
         DEFAULT_AUTH_TIMEOUT,
     )?;
     Ok(AuthPlugin {
-        name: plugin_name(entry),
+        name: entry.display_name(),
         tenants: entry.tenants.clone(),
         policy: entry.failure_policy.unwrap_or_default(),
         pool,
@@ -239,7 +232,6 @@ pub struct TenantPlugins {
 /// to 8 leading bytes) before any byte-wise comparison: this runs once per
 /// published message, and a call to `memcmp` for a few bytes showed in
 /// profiles.
-#[derive(Clone, PartialEq, Eq)]
 struct FirstToken {
     len: usize,
     head: u64,
@@ -261,12 +253,6 @@ impl FirstToken {
             head,
             bytes: token.into(),
         }
-    }
-
-    #[inline]
-    fn is(&self, token: &[u8]) -> bool {
-        let (len, head) = FirstToken::key(token);
-        len == self.len && head == self.head && (len <= 8 || *self.bytes == *token)
     }
 
     /// Whether `subject`'s first token is this one, without scanning the
@@ -379,7 +365,7 @@ fn first_tokens<'a>(registered: impl Iterator<Item = &'a Registered>) -> Option<
         if first == b"*" || first == b">" {
             return None;
         }
-        if !firsts.iter().any(|t| t.is(first)) {
+        if !firsts.iter().any(|t| *t.bytes == *first) {
             firsts.push(FirstToken::new(first));
         }
     }
