@@ -20,8 +20,8 @@ REPS="${REPS:-5}"
 CONNS="${CONNS:-8000}"
 PUBS="${PUBS:-4}"
 
-die() { printf 'connect-compare.sh: %s\n' "$*" >&2; exit 1; }
-command -v python3 >/dev/null || die "python3 is needed to read JSON"
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin the processes"
 (( $(nproc) >= 2 )) || die "needs two cores: one for the server, one for the load generator"
 
@@ -38,8 +38,6 @@ cargo build --release --quiet || die "cargo build --release failed"
 BIN="$ROOT/target/release/switchyard"
 
 WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 # Credentials: one operator, account `app`, user `u`; a tenant `app` with
@@ -67,14 +65,6 @@ jwt_sub() { python3 -c 'import base64,json,sys; p=open(sys.argv[1]).read().strip
 printf 'host: 127.0.0.1\nport: -1\naccounts: { app: { users: [ { user: app, password: app-pw } ] } }\n' \
   > "$WORK/nats-password.conf"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 300); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "server on port $1 did not start"
-}
 
 # start NAME: starts one server pinned to core 0; sets PID_<NAME>, PORT_<NAME>.
 declare -A PID PORT
@@ -96,8 +86,7 @@ start() {
 for name in sy-creds sy-pass nats-creds nats-pass; do start "$name"; done
 for name in sy-creds sy-pass nats-creds nats-pass; do wait_port "${PORT[$name]}"; done
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-TCK=$(getconf CLK_TCK)
+# Connection rates and CPU figures are whole numbers.
 median() { python3 -c 'import sys,statistics; print(round(statistics.median(float(x) for x in sys.argv[1:])))' "$@"; }
 
 declare -A RATES CPU

@@ -17,8 +17,8 @@ cd "$ROOT"
 REPS="${REPS:-5}"
 MSGS="${MSGS:-2000000}"
 
-die() { printf 'plugin-overhead.sh: %s\n' "$*" >&2; exit 1; }
-command -v python3 >/dev/null || die "python3 is needed to pick free ports and read JSON"
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 echo "building the plugins and switchyard (release)" >&2
 ./scripts/build-plugins.sh >/dev/null || die "the plugins did not build"
@@ -27,8 +27,6 @@ BIN="$ROOT/target/release/switchyard"
 WASM="$ROOT/plugins/target/wasm32-wasip2/release"
 
 WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 tenant() { # dir, plugin table
@@ -40,14 +38,6 @@ tenant transform "$(printf '[[plugins]]\nkind = "transform"\npath = "%s/noop_tra
 tenant elsewhere "$(printf '[[plugins]]\nkind = "transform"\npath = "%s/noop_transform.wasm"\nsubjects = ["other.>"]' "$WASM")"
 tenant routing "$(printf '[[plugins]]\nkind = "routing"\npath = "%s/noop_router.wasm"\nsubjects = ["bench.>"]' "$WASM")"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 300); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "server on port $1 did not start"
-}
 
 declare -A PORT PID
 for case in none transform elsewhere routing; do
@@ -58,11 +48,7 @@ for case in none transform elsewhere routing; do
 done
 for case in none transform elsewhere routing; do wait_port "${PORT[$case]}"; done
 
-rate() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["msgs_per_sec"])'; }
-median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-TCK=$(getconf CLK_TCK)
 declare -A RATES CPU
 CASES=(none transform elsewhere routing)
 for rep in $(seq "$REPS"); do

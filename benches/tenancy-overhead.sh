@@ -15,16 +15,14 @@ REPS="${REPS:-5}"
 MSGS="${MSGS:-2000000}"
 REQS="${REQS:-20000}"
 
-die() { printf 'tenancy-overhead.sh: %s\n' "$*" >&2; exit 1; }
-command -v python3 >/dev/null || die "python3 is needed to pick free ports and read JSON"
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 echo "building switchyard (release)" >&2
 cargo build --release --quiet || die "cargo build --release failed"
 BIN="$ROOT/target/release/switchyard"
 
 WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 mkdir -p "$WORK/tenants"
@@ -49,23 +47,13 @@ password = "svc-pw"
 service = "svc.echo"
 TOML
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "server on port $1 did not start"
-}
 
 PLAIN=$(free_port); TENANT=$(free_port)
 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$PLAIN" & PIDS+=($!)
 "$BIN" --log-level warn serve --addr 127.0.0.1 --port "$TENANT" --tenants "$WORK/tenants" & PIDS+=($!)
 wait_port "$PLAIN"; wait_port "$TENANT"
 
-rate() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["msgs_per_sec"])'; }
 p99() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["req"]["latency_us"]["p99"])'; }
-median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
 A=(); B=(); C=(); D=(); CP=(); DP=()
 for rep in $(seq "$REPS"); do

@@ -1,0 +1,27 @@
+# Helpers shared by the side-by-side bench scripts (sourced, not run).
+# Each script sets WORK and appends server pids to PIDS; `cleanup` kills
+# them and removes WORK on exit.
+
+die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+command -v python3 >/dev/null || die "python3 is needed to pick free ports and read JSON"
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "${WORK:-}"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits up to 30 s for something to listen on 127.0.0.1:PORT.
+wait_port() {
+  for _ in $(seq 300); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "server on port $1 did not start"
+}
+
+# User + system CPU time of a process, in clock ticks.
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+
+median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+rate() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["msgs_per_sec"])'; }
