@@ -35,6 +35,41 @@ pub(super) struct Message<'a> {
     pub payload: &'a [u8],
 }
 
+// The plugin host has its own view of a message (it sits below the
+// server); these convert between the two and from a plugin's output.
+impl<'a> From<OutMessage<'a>> for Message<'a> {
+    fn from(m: OutMessage<'a>) -> Self {
+        Message {
+            subject: m.subject,
+            reply: m.reply,
+            headers: m.headers,
+            payload: m.payload,
+        }
+    }
+}
+
+impl<'a> From<Message<'a>> for OutMessage<'a> {
+    fn from(m: Message<'a>) -> Self {
+        OutMessage {
+            subject: m.subject,
+            reply: m.reply,
+            headers: m.headers,
+            payload: m.payload,
+        }
+    }
+}
+
+impl<'a> From<&'a Produced> for Message<'a> {
+    fn from(p: &'a Produced) -> Self {
+        Message {
+            subject: &p.subject,
+            reply: p.reply.as_deref(),
+            headers: p.headers.as_deref(),
+            payload: &p.payload,
+        }
+    }
+}
+
 /// What delivery needs from the publishing connection, borrowed field by
 /// field so the cached match can be read while the rest is updated.
 struct Sender<'c> {
@@ -197,13 +232,7 @@ impl Sender<'_> {
                             if !matches(&shadow.import.source, &p.subject) {
                                 continue;
                             }
-                            let m = Message {
-                                subject: &p.subject,
-                                reply: p.reply.as_deref(),
-                                headers: p.headers.as_deref(),
-                                payload: &p.payload,
-                            };
-                            delivered |= self.deliver_imported(sub, dest, shadow, &m);
+                            delivered |= self.deliver_imported(sub, dest, shadow, &p.into());
                         }
                         delivered
                     }
@@ -244,13 +273,7 @@ impl Sender<'_> {
         if let Some((_, done)) = self.crossed.iter().find(|(p, _)| Arc::ptr_eq(p, plugin)) {
             return done.clone();
         }
-        let original = OutMessage {
-            subject: msg.subject,
-            reply: msg.reply,
-            headers: msg.headers,
-            payload: msg.payload,
-        };
-        let done = Arc::new(plugin.cross(original, self.server.config.max_payload));
+        let done = Arc::new(plugin.cross((*msg).into(), self.server.config.max_payload));
         self.crossed.push((plugin.clone(), done.clone()));
         done
     }

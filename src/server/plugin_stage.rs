@@ -90,21 +90,11 @@ impl Connection {
                 let (mut dropped, mut rejected, mut modified) = (0, 0, 0);
                 for (i, action) in actions.into_iter().enumerate() {
                     match outcome(&batch, i, action) {
-                        Outcome::Deliver(m) => self.apply_routing(Message {
-                            subject: m.subject,
-                            reply: m.reply,
-                            headers: m.headers,
-                            payload: m.payload,
-                        }),
+                        Outcome::Deliver(m) => self.apply_routing(m.into()),
                         Outcome::Replace(produced) => {
                             modified += 1;
                             for p in &produced {
-                                self.apply_routing(Message {
-                                    subject: &p.subject,
-                                    reply: p.reply.as_deref(),
-                                    headers: p.headers.as_deref(),
-                                    payload: &p.payload,
-                                });
+                                self.apply_routing(p.into());
                             }
                         }
                         Outcome::Drop => dropped += 1,
@@ -122,13 +112,7 @@ impl Connection {
                 PluginStats::add(&stats.failed_messages, batch.len() as u64);
                 if plugin.policy == FailurePolicy::FailOpen {
                     for i in 0..batch.len() {
-                        let m = batch.original(i);
-                        self.apply_routing(Message {
-                            subject: m.subject,
-                            reply: m.reply,
-                            headers: m.headers,
-                            payload: m.payload,
-                        });
+                        self.apply_routing(batch.original(i).into());
                     }
                 }
             }
