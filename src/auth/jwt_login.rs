@@ -7,7 +7,7 @@ use super::connect_times;
 use super::error::AuthError;
 use super::jwt::{self, SigningKey, UserClaims};
 use super::nkey::verify_with_key;
-use super::operator::{OperatorTrust, VerifiedUser, to_permissions};
+use super::operator::{OperatorTrust, VerifiedUser, jwt_limit, to_permissions};
 use super::users::Identity;
 use crate::protocol::ConnectOptions;
 use std::net::IpAddr;
@@ -111,15 +111,9 @@ pub fn authenticate_jwt(
         user: name.into(),
         permissions,
         expires,
-        max_subscriptions: positive(limits.subs),
-        max_payload: positive(limits.payload),
+        max_subscriptions: jwt_limit(limits.subs),
+        max_payload: jwt_limit(limits.payload),
     })
-}
-
-/// A JWT limit as a bound: -1 is unlimited, and 0 (absent) is taken as
-/// unlimited too, as for account limits (see `operator::limit`).
-fn positive(n: i64) -> Option<usize> {
-    usize::try_from(n).ok().filter(|&n| n > 0)
 }
 
 /// Bound on remembered user JWTs; the map is emptied when it is reached.

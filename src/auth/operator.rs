@@ -241,8 +241,12 @@ pub struct OperatorTenants {
     pub activation_expiry: Option<i64>,
 }
 
-fn limit(n: i64) -> Option<usize> {
-    (n > 0).then_some(n as usize)
+/// A JWT limit as a bound, read as nats-server reads it: -1 (any negative)
+/// is unlimited and every other value is taken literally, so 0 (also what
+/// an absent field decodes to) allows none. nats-io/jwt's constructors
+/// write -1 for everything they leave unlimited.
+pub(crate) fn jwt_limit(n: i64) -> Option<usize> {
+    usize::try_from(n).ok()
 }
 
 /// JWT permissions in the tenant-file shape; `None` when they restrict nothing.
@@ -365,9 +369,9 @@ fn to_tenant(
         users: Vec::new(),
         default_permissions: to_permissions(&n.default_permissions),
         limits: TenantLimits {
-            max_connections: limit(n.limits.conn),
-            max_subscriptions: limit(n.limits.subs),
-            max_payload: limit(n.limits.payload),
+            max_connections: jwt_limit(n.limits.conn),
+            max_subscriptions: jwt_limit(n.limits.subs),
+            max_payload: jwt_limit(n.limits.payload),
         },
         exports,
         imports,

@@ -23,6 +23,9 @@ pub enum CloseReason {
     SlowConsumer,
     MaxConnections,
     MaxAccountConnections,
+    /// The subscription limit leaves no room: 0 at login, or lowered by a
+    /// reload below what the connection already holds.
+    MaxSubscriptions,
     AuthExpired,
     AuthRevoked,
     /// The client did not start TLS in time, or spoke plaintext to a TLS port.
@@ -46,6 +49,7 @@ impl CloseReason {
             CloseReason::StaleConnection => "Stale Connection",
             CloseReason::MaxConnections => "maximum connections exceeded",
             CloseReason::MaxAccountConnections => "maximum account active connections exceeded",
+            CloseReason::MaxSubscriptions => "maximum subscriptions exceeded",
             CloseReason::AuthExpired => "User Authentication Expired",
             CloseReason::AuthRevoked => "User Authentication Revoked",
             // nats-server composes this one at its TLS timeout; it is sent
@@ -92,6 +96,7 @@ impl CloseReason {
             CloseReason::SlowConsumer => "Slow Consumer (Pending Bytes)",
             CloseReason::MaxConnections => "Maximum Connections Exceeded",
             CloseReason::MaxAccountConnections => "Maximum Account Connections Exceeded",
+            CloseReason::MaxSubscriptions => "Maximum Subscriptions Exceeded",
             CloseReason::AuthExpired => "Authentication Expired",
             CloseReason::AuthRevoked => "Authentication Revoked",
             CloseReason::TlsRequired | CloseReason::TlsHandshakeError => "TLS Handshake Failure",

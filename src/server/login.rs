@@ -103,6 +103,11 @@ impl Connection {
         }
         self.login.bound = true;
         self.apply_limits(&rules, &identity);
+        // A JWT limit of 0 leaves no room for a single subscription;
+        // nats-server tells the client and closes at once.
+        if self.login.max_subscriptions == Some(0) {
+            return Err(CloseReason::MaxSubscriptions);
+        }
         tracing::debug!(cid = self.handle.id, tenant = %identity.tenant, user = %identity.user, "logged in");
         self.set_permissions(&identity)?;
         self.account = account;
@@ -185,6 +190,13 @@ impl Connection {
         }
         self.rules = self.account.rules();
         self.apply_limits(&self.rules.clone(), &identity);
+        // A limit lowered below what this connection already holds ends it
+        // (nats-server also ends one that is exactly at the new limit).
+        if let Some(max) = self.login.max_subscriptions
+            && (max == 0 || self.subs.len() > max)
+        {
+            return Err(CloseReason::MaxSubscriptions);
+        }
         self.set_permissions(&identity)?;
         self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);

@@ -6,6 +6,7 @@
 use crate::common;
 
 use common::operator::{Operator, creds_client, raw_login};
+use std::time::Duration;
 use switchyard::auth::jwt::{AccountClaims, Export, ExportType, Import};
 use switchyard::{Server, ServerConfig};
 
@@ -68,6 +69,79 @@ async fn account_and_user_payload_limits() {
     let (answer, closed) = raw.exchange(b"PUB a 9\r\n012345678\r\n").await;
     assert_eq!(answer, "-ERR 'Maximum Payload Violation'\r\n");
     assert!(closed);
+}
+
+/// nats-server takes a JWT limit of 0 literally: none allowed (-1 is
+/// unlimited). An account with `conn` 0 refuses every login, a user with
+/// `subs` 0 is told and closed at once, and `payload` 0 admits only empty
+/// messages.
+#[tokio::test]
+async fn jwt_limits_of_zero_allow_none() {
+    let op = Operator::new();
+    op.write_account("APP", &op.app, |a| a.nats.limits.conn = 0);
+    let server = common::start_with(op.config()).await;
+    let (user, jwt) = op.user(&op.app, |_| {});
+    let (_, answer) = raw_login(&server, &user, &jwt).await;
+    assert_eq!(
+        answer,
+        "-ERR 'maximum account active connections exceeded'\r\n"
+    );
+    drop(server);
+
+    op.write_account("APP", &op.app, |a| a.nats.limits.payload = 0);
+    let server = common::start_with(op.config()).await;
+    let (user, jwt) = op.user(&op.app, |u| u.nats.limits.subs = 0);
+    let (mut raw, answer) = raw_login(&server, &user, &jwt).await;
+    assert_eq!(answer, "-ERR 'maximum subscriptions exceeded'\r\n");
+    let (rest, closed) = raw.read_for(Duration::from_secs(2)).await;
+    assert!(
+        closed && rest.is_empty(),
+        "still open, or then sent {rest:?}"
+    );
+
+    let (user, jwt) = op.user(&op.app, |_| {});
+    let (mut raw, answer) = raw_login(&server, &user, &jwt).await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+    let (answer, _) = raw.exchange(b"SUB a 1\r\nPUB a 0\r\n\r\nPING\r\n").await;
+    assert_eq!(answer, "MSG a 1 0\r\n\r\nPONG\r\n");
+    let (answer, closed) = raw.exchange(b"PUB a 1\r\nx\r\n").await;
+    assert_eq!(answer, "-ERR 'Maximum Payload Violation'\r\n");
+    assert!(closed);
+}
+
+/// A claims update that lowers the subscription limit below what a live
+/// connection holds ends that connection with nats-server's error; one
+/// within the new limit stays.
+#[tokio::test]
+async fn lowered_subscription_limit_closes_connections_over_it() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    let (user, jwt) = op.user(&op.app, |_| {});
+    let (mut many, answer) = raw_login(&server, &user, &jwt).await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+    let (answer, _) = many
+        .exchange(b"SUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPING\r\n")
+        .await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+    let (mut few, answer) = raw_login(&server, &user, &jwt).await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+    let (answer, _) = few.exchange(b"SUB a 1\r\nPING\r\n").await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+
+    let (admin, admin_jwt) = op.user(&op.sys, |_| {});
+    let admin = creds_client(&server, &op.creds("admin", &admin, &admin_jwt)).await;
+    let token = op.account_jwt(&op.app, |a| a.nats.limits.subs = 2);
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", op.app.public_key());
+    let reply = admin.request(subject, token.into()).await.expect("answer");
+    let answer: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
+    assert_eq!(answer["data"]["code"], 200, "{answer}");
+
+    let (answer, closed) = many.read_for(Duration::from_secs(2)).await;
+    assert_eq!(answer, b"-ERR 'maximum subscriptions exceeded'\r\n");
+    assert!(closed);
+    let (answer, closed) = few.exchange(b"PING\r\n").await;
+    assert!(answer.starts_with("PONG\r\n"), "{answer}");
+    assert!(!closed);
 }
 
 async fn start_error(op: &Operator) -> String {

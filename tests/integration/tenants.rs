@@ -532,3 +532,36 @@ stream = { account = "globex", subject = "orders.>" }
     no_msg(&mut acme_q).await;
     no_msg(&mut globex_q).await;
 }
+
+/// A reload that lowers `max_subscriptions` below what a connection holds
+/// closes it with nats-server's error; a connection within the new limit,
+/// and the held subscriptions' deliveries to it, carry on.
+#[tokio::test]
+async fn reload_lowering_max_subscriptions_closes_connections_over_it() {
+    let tenant = "name = \"solo\"\n[[users]]\nuser = \"sam\"\npassword = \"sam-pw\"\n";
+    let dir = TenantDir::new(&[("solo", tenant)]);
+    let server = common::start_with(dir.config()).await;
+    let login = b"CONNECT {\"user\":\"sam\",\"pass\":\"sam-pw\",\"verbose\":false}\r\n";
+    let mut many = common::Raw::connect(&server).await;
+    many.send(login).await;
+    let (answer, _) = many
+        .exchange(b"SUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPING\r\n")
+        .await;
+    assert_eq!(answer, "PONG\r\n");
+    let mut few = common::Raw::connect(&server).await;
+    few.send(login).await;
+    let (answer, _) = few.exchange(b"SUB a 1\r\nPING\r\n").await;
+    assert_eq!(answer, "PONG\r\n");
+
+    dir.write(
+        "solo",
+        &format!("{tenant}[limits]\nmax_subscriptions = 2\n"),
+    );
+    server.reload().await.expect("reload");
+    let (answer, closed) = many.read_for(Duration::from_secs(2)).await;
+    assert_eq!(answer, b"-ERR 'maximum subscriptions exceeded'\r\n");
+    assert!(closed);
+    let (answer, closed) = few.exchange(b"PUB a 2\r\nhi\r\nPING\r\n").await;
+    assert_eq!(answer, "MSG a 1 2\r\nhi\r\nPONG\r\n");
+    assert!(!closed);
+}

@@ -74,8 +74,9 @@ pub struct Account {
     pub version: u32,
 }
 
-/// Limits the operator sets on an account; -1 = unlimited, 0 (absent) =
-/// none allowed or the server default, as nats-server reads them.
+/// Limits the operator sets on an account; -1 = unlimited, and any other
+/// value literally (0, also what an absent field decodes to, allows none),
+/// as nats-server reads them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountLimits {
     #[serde(default, skip_serializing_if = "is_zero")]

@@ -59,7 +59,8 @@ pub struct TimeRange {
 
 /// Permissions and limits of one user, in nats-io/jwt's
 /// `UserPermissionLimits` order. For `subs`, `data` and `payload`, -1 means
-/// unlimited and 0 (absent) means the server default.
+/// unlimited and any other value is taken literally: 0 (also what an
+/// absent field decodes to) allows none, as in nats-server.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPermissionLimits {
     #[serde(flatten)]

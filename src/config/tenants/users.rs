@@ -252,8 +252,15 @@ fn subscribe_entry_error(entry: &str) -> Option<String> {
     }
 }
 
+/// A tenant file must leave a limit out rather than set it to 0. An
+/// account JWT's 0 is legitimate (it allows none, as in nats-server), so
+/// tenants built from `account.jwt` files are not checked.
 fn check_limits(set: &TenantSet<'_>, f: usize, out: &mut Issues<'_>) {
-    let limits = &set.files[f].1.limits;
+    let (path, tenant) = &set.files[f];
+    if path.extension().is_some_and(|x| x == "jwt") {
+        return;
+    }
+    let limits = &tenant.limits;
     for (name, value) in [
         ("max_connections", limits.max_connections),
         ("max_subscriptions", limits.max_subscriptions),
