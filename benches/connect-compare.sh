@@ -7,8 +7,9 @@
 #     `switchyard auth`),
 #  b. a password user in an account/tenant.
 # Each server is pinned to core 0 and the load generator to core 1, so the
-# rate is what one server core sustains. Runs alternate between the servers
-# (REPS each); medians are reported, with the server's CPU time per
+# rate is what one server core sustains. Each run starts its server fresh
+# and stops it after, so only the measured server is on core 0. Runs
+# alternate between the servers (REPS each); medians are reported, with the server's CPU time per
 # connection read from /proc/<pid>/stat.
 #
 # Environment: REPS=5, CONNS=8000, PUBS=4, NATS_SERVER_BIN (default: the
@@ -83,21 +84,28 @@ start() {
   PORT[$name]=$port
   PIDS+=($!)
 }
-for name in sy-creds sy-pass nats-creds nats-pass; do start "$name"; done
-for name in sy-creds sy-pass nats-creds nats-pass; do wait_port "${PORT[$name]}"; done
+# stop NAME: ends a server started by `start`.
+stop() {
+  kill "${PID[$1]}" 2>/dev/null || true
+  wait "${PID[$1]}" 2>/dev/null || true
+}
 
 # Connection rates and CPU figures are whole numbers.
 median() { python3 -c 'import sys,statistics; print(round(statistics.median(float(x) for x in sys.argv[1:])))' "$@"; }
 
 declare -A RATES CPU
+# Each run has core 0 to itself: its server starts fresh and stops after.
 run() { # name auth...
   local name=$1; shift
   local before after rate
+  start "$name"
+  wait_port "${PORT[$name]}"
   before=$(cpu_ticks "${PID[$name]}")
   rate=$(taskset -c 1 "$BIN" bench connect --url "nats://127.0.0.1:${PORT[$name]}" \
            --pubs "$PUBS" --msgs "$CONNS" --json "$@" |
          python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["req"]["per_sec"])')
   after=$(cpu_ticks "${PID[$name]}")
+  stop "$name"
   RATES[$name]="${RATES[$name]:-} $rate"
   CPU[$name]="${CPU[$name]:-} $(( (after - before) * 1000000 / TCK / CONNS ))"
 }
