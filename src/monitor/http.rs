@@ -232,7 +232,13 @@ pub fn respond(req: &Request, observer: &Observer) -> Response {
             .and_then(|o| subsz::render(observer, &o))
             .map(Response::json),
         "/accountz" => accountz::render(observer, query.text("acc")).map(Response::json),
-        "/healthz" => Ok(Response::json(healthz::render())),
+        "/healthz" => {
+            let (body, healthy) = healthz::render(observer);
+            Ok(Response {
+                status: if healthy { 200 } else { 503 },
+                ..Response::json(body)
+            })
+        }
         "/metrics" => Ok(Response {
             status: 200,
             content_type: metrics::CONTENT_TYPE,

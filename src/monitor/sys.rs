@@ -48,7 +48,7 @@ struct AccountzOptions {
 pub fn answer_system_request(observer: &Observer, kind: SystemRequest, payload: &[u8]) -> Vec<u8> {
     match kind {
         SystemRequest::Varz => envelope(observer, Ok(varz::build(observer))),
-        SystemRequest::Healthz => envelope(observer, Ok(healthz::build())),
+        SystemRequest::Healthz => envelope(observer, Ok(healthz::build(observer))),
         SystemRequest::Connz => envelope(
             observer,
             options::<connz::Options>(payload).and_then(|o| connz::build(observer, &o)),

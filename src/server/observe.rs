@@ -403,6 +403,13 @@ impl Observer {
     pub fn global_account_name(&self) -> &'static str {
         GLOBAL_ACCOUNT
     }
+
+    /// Whether lame-duck mode has stopped the server accepting clients.
+    pub fn in_lame_duck(&self) -> bool {
+        self.shared
+            .lame_duck
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 fn imports_of(t: &TenantFile) -> Vec<ImportSummary> {

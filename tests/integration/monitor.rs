@@ -525,6 +525,31 @@ async fn metrics_are_prometheus_text_with_per_tenant_counters() {
     );
 }
 
+/// Lame-duck mode stops accepting clients, so `/healthz` turns to 503
+/// with nats-server's readiness error (its client listener is closed
+/// then).
+#[tokio::test]
+async fn healthz_fails_in_lame_duck_mode() {
+    let server = common::start_with(ServerConfig {
+        http_port: Some(0),
+        ..ServerConfig::default()
+    })
+    .await;
+    let addr = server.http_addr().expect("monitoring listener");
+    let before = get(addr, "/healthz").await;
+    assert_eq!(before.status, 200);
+    server.lame_duck().await;
+    let after = get(addr, "/healthz").await;
+    assert_eq!(after.status, 503);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&after.body).expect("json"),
+        serde_json::json!({
+            "status": "error",
+            "error": "failed to be ready for connections after 1ms: server"
+        })
+    );
+}
+
 #[tokio::test]
 async fn healthz_unknown_paths_and_bad_queries() {
     let dir = TenantDir::new(&[("acme", ACME), ("globex", GLOBEX)]);
