@@ -38,6 +38,13 @@ cargo fmt --manifest-path plugins/Cargo.toml --all --check \
   || die "plugin formatting differs: run 'cargo fmt --manifest-path plugins/Cargo.toml --all'"
 cargo clippy --manifest-path plugins/Cargo.toml --workspace --target wasm32-wasip2 --quiet -- -D warnings
 
+say "plugins: unit tests (on the build machine)"
+# The plugin workspace builds for wasm32-wasip2 by default; its unit tests
+# are plain logic and run natively.
+host="$(rustc -vV | sed -n 's/^host: //p')"
+[[ -n "$host" ]] || die "cannot tell the host target from 'rustc -vV'"
+cargo test --manifest-path plugins/Cargo.toml --workspace --target "$host" --quiet
+
 say "cargo fmt --check"
 cargo fmt --all --check || die "formatting differs: run 'cargo fmt'"
 
