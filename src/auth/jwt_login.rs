@@ -113,6 +113,7 @@ pub fn authenticate_jwt(
         expires,
         max_subscriptions: jwt_limit(limits.subs),
         max_payload: jwt_limit(limits.payload),
+        checked_secret: None,
     })
 }
 

@@ -28,4 +28,4 @@ pub use nonce::new_nonce;
 pub(crate) use password::constant_time_eq;
 pub use password::{is_bcrypt, verify_secret};
 pub use tls_peer::TlsPeer;
-pub use users::{Identity, UserDirectory};
+pub use users::{CheckedSecret, Identity, UserDirectory};

@@ -40,6 +40,28 @@ pub struct Identity {
     pub max_subscriptions: Option<usize>,
     /// The user's own payload limit (a user JWT's `payload`).
     pub max_payload: Option<usize>,
+    /// For a password user: the stored secret a login is checked against.
+    pub checked_secret: Option<CheckedSecret>,
+}
+
+/// The stored secret (plain or bcrypt) of a password user. A connection
+/// whose password was checked against it need not be checked again while
+/// it is unchanged: the same password matches the same hash, and a bcrypt
+/// check costs tens of milliseconds, which a reload would otherwise pay
+/// for every live connection. `Debug` never shows it.
+#[derive(Clone, PartialEq)]
+pub struct CheckedSecret(Arc<str>);
+
+impl std::fmt::Debug for CheckedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckedSecret(..)")
+    }
+}
+
+impl CheckedSecret {
+    pub(crate) fn new(secret: &str) -> CheckedSecret {
+        CheckedSecret(secret.into())
+    }
 }
 
 /// All users of all tenants, indexed by user name, token and nkey.
@@ -124,6 +146,27 @@ impl UserDirectory {
         opts: &ConnectOptions,
         nonce: Option<&str>,
     ) -> Result<Identity, AuthError> {
+        self.login(opts, nonce, None)
+    }
+
+    /// As [`UserDirectory::authenticate`], for a connection that is logged
+    /// in as `previous` (after a reload): a password already checked
+    /// against the same stored secret is not checked again.
+    pub fn reauthenticate(
+        &self,
+        opts: &ConnectOptions,
+        nonce: Option<&str>,
+        previous: &Identity,
+    ) -> Result<Identity, AuthError> {
+        self.login(opts, nonce, previous.checked_secret.as_ref())
+    }
+
+    fn login(
+        &self,
+        opts: &ConnectOptions,
+        nonce: Option<&str>,
+        checked: Option<&CheckedSecret>,
+    ) -> Result<Identity, AuthError> {
         let nkey = present(&opts.nkey);
         let user = present(&opts.user);
         let pass = present(&opts.pass);
@@ -133,7 +176,7 @@ impl UserDirectory {
             return self.by_nkey(nkey, present(&opts.sig), nonce);
         }
         if let Some(user) = user.filter(|_| !self.passwords.is_empty()) {
-            return self.by_password(user, pass);
+            return self.by_password(user, pass, checked);
         }
         if let Some(token) = token.filter(|_| !self.tokens.is_empty()) {
             return self.by_token(token);
@@ -185,11 +228,17 @@ impl UserDirectory {
         Ok(self.identities[entry.identity].clone())
     }
 
-    fn by_password(&self, user: &str, pass: Option<&str>) -> Result<Identity, AuthError> {
+    fn by_password(
+        &self,
+        user: &str,
+        pass: Option<&str>,
+        checked: Option<&CheckedSecret>,
+    ) -> Result<Identity, AuthError> {
         let Some(entry) = self.passwords.get(user) else {
             return Err(AuthError::UnknownUser { user: user.into() });
         };
-        if !pass.is_some_and(|pass| verify_secret(pass, &entry.secret)) {
+        let unchanged = checked.is_some_and(|c| *c.0 == *entry.secret);
+        if !unchanged && !pass.is_some_and(|pass| verify_secret(pass, &entry.secret)) {
             return Err(AuthError::BadPassword { user: user.into() });
         }
         Ok(self.identities[entry.identity].clone())

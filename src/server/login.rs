@@ -168,11 +168,12 @@ impl Connection {
             return Err(CloseReason::AuthViolation);
         }
         let identity = tenancy
-            .authenticate(
+            .reauthenticate(
                 &self.opts,
                 self.login.nonce.as_deref(),
                 self.peer.ip(),
                 self.login.tls_peer.as_deref(),
+                &old,
             )
             .map_err(|e| {
                 tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");

@@ -153,6 +153,31 @@ impl Tenancy {
         peer: IpAddr,
         tls: Option<&TlsPeer>,
     ) -> Result<Identity, AuthError> {
+        self.login(opts, nonce, peer, tls, None)
+    }
+
+    /// As [`Tenancy::authenticate`], after a reload, for a connection logged
+    /// in as `previous`: a password checked against a stored secret that
+    /// did not change is not checked again (see `CheckedSecret`).
+    pub fn reauthenticate(
+        &self,
+        opts: &ConnectOptions,
+        nonce: Option<&str>,
+        peer: IpAddr,
+        tls: Option<&TlsPeer>,
+        previous: &Identity,
+    ) -> Result<Identity, AuthError> {
+        self.login(opts, nonce, peer, tls, Some(previous))
+    }
+
+    fn login(
+        &self,
+        opts: &ConnectOptions,
+        nonce: Option<&str>,
+        peer: IpAddr,
+        tls: Option<&TlsPeer>,
+        previous: Option<&Identity>,
+    ) -> Result<Identity, AuthError> {
         if opts.jwt.as_deref().is_some_and(|j| !j.is_empty()) {
             let Some(trust) = &self.operator else {
                 return Err(AuthError::NoOperator);
@@ -164,7 +189,10 @@ impl Tenancy {
             Some(users) if self.map_certificates && !signs_with_nkey => {
                 users.authenticate_certificate(tls)
             }
-            Some(users) => users.authenticate(opts, nonce),
+            Some(users) => match previous {
+                Some(previous) => users.reauthenticate(opts, nonce, previous),
+                None => users.authenticate(opts, nonce),
+            },
             None => Err(AuthError::MissingCredentials),
         }
     }
@@ -191,6 +219,7 @@ impl Tenancy {
                         expires: grant.expires,
                         max_payload: None,
                         max_subscriptions: None,
+                        checked_secret: None,
                     });
                 }
                 Ok(grant) => {

@@ -1,7 +1,7 @@
 //! Building a [`UserDirectory`] from tenant files, with every problem in
 //! them collected rather than the first returned.
 
-use super::{Identity, NkeyUser, PasswordUser, TokenIndex, UserDirectory};
+use super::{CheckedSecret, Identity, NkeyUser, PasswordUser, TokenIndex, UserDirectory};
 use crate::auth::error::{AuthConfigError, AuthConfigIssue};
 use crate::auth::password::{is_bcrypt, is_valid_bcrypt};
 use crate::config::tenant::{TenantFile, UserEntry};
@@ -108,6 +108,10 @@ impl<'a> Builder<'a> {
             expires: None,
             max_subscriptions: None,
             max_payload: None,
+            checked_secret: match &credential {
+                Credential::Password { secret, .. } => Some(CheckedSecret::new(secret)),
+                _ => None,
+            },
         });
 
         let mut may_be_no_auth = true;

@@ -381,3 +381,55 @@ fn every_config_problem_is_reported() {
         Err(issues) if issues == [AuthConfigIssue::UnknownNoAuthUser { name: s("signer") }]
     ));
 }
+
+fn bob_with(hash: &str) -> UserDirectory {
+    let acme = tenant(&format!(
+        "name = \"acme\"\nusers = [ {{ user = \"bob\", password = \"{hash}\" }} ]"
+    ));
+    UserDirectory::new(&[acme], None).expect("valid users")
+}
+
+/// After a reload, a password checked against a stored secret that did not
+/// change is trusted without another bcrypt check; a changed secret is
+/// checked again, and the checked secret never shows in `Debug`.
+#[test]
+fn reauthentication_rechecks_only_changed_secrets() {
+    let hash = bcrypt_of("bob-pw");
+    let before = bob_with(&hash);
+    let identity = before
+        .authenticate(&login("bob", "bob-pw"), None)
+        .expect("bob logs in");
+    assert!(!format!("{identity:?}").contains(&hash));
+
+    // The same hash in a new directory: no check is needed. What shows
+    // that none is made: opts the hash would refuse still pass, because
+    // the connection's password was already checked against this hash
+    // (a connection's CONNECT does not change between the two).
+    let reloaded = bob_with(&hash);
+    assert_eq!(
+        reloaded.reauthenticate(&login("bob", "bob-pw"), None, &identity),
+        Ok(identity.clone())
+    );
+    assert!(
+        reloaded
+            .reauthenticate(&login("bob", "not-checked"), None, &identity)
+            .is_ok()
+    );
+    // A fresh login is always checked.
+    assert!(
+        reloaded
+            .authenticate(&login("bob", "not-checked"), None)
+            .is_err()
+    );
+
+    // A new hash (the password was changed): checked again.
+    let changed = bob_with(&bcrypt_of("new-pw"));
+    assert!(matches!(
+        changed.reauthenticate(&login("bob", "bob-pw"), None, &identity),
+        Err(AuthError::BadPassword { .. })
+    ));
+    let again = changed
+        .reauthenticate(&login("bob", "new-pw"), None, &identity)
+        .expect("the new password is checked and accepted");
+    assert_ne!(again.checked_secret, identity.checked_secret);
+}
