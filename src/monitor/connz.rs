@@ -1,5 +1,6 @@
-//! `/connz`: the live client connections, sorted and paged as
-//! nats-server's (`sort`, `limit`, `offset`, `subs`, `acc`, `cid`).
+//! `/connz`: the client connections, live or recently closed (`state`),
+//! sorted and paged as nats-server's (`sort`, `limit`, `offset`, `subs`,
+//! `acc`, `cid`).
 
 use super::query::{Query, bad};
 use super::time::{go_duration, rfc3339, since, uptime};
@@ -13,10 +14,11 @@ use std::time::SystemTime;
 pub const DEFAULT_LIMIT: usize = 1024;
 
 /// Connection list options; the JSON names are nats-server's `ConnzOptions`
-/// (fields it has that we do not, such as `auth` or `state`, are ignored).
+/// (fields it has that we do not, such as `auth`, are ignored).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Options {
+    pub state: ConnState,
     pub sort: String,
     pub subscriptions: bool,
     pub offset: usize,
@@ -24,6 +26,55 @@ pub struct Options {
     pub limit: usize,
     pub acc: Option<String>,
     pub cid: u64,
+}
+
+/// Which connections to list: nats-server's `ConnState`, given as
+/// `state=open|closed|any` in a query and as 0, 1 or 2 in a JSON request.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "StateRepr")]
+pub enum ConnState {
+    #[default]
+    Open,
+    Closed,
+    Any,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StateRepr {
+    Number(u64),
+    Text(String),
+}
+
+const STATES: &str = "open, closed, any";
+
+impl ConnState {
+    fn parse(s: &str) -> Option<ConnState> {
+        match s {
+            "open" => Some(ConnState::Open),
+            "closed" => Some(ConnState::Closed),
+            "any" | "all" => Some(ConnState::Any),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<StateRepr> for ConnState {
+    type Error = String;
+
+    fn try_from(r: StateRepr) -> Result<ConnState, String> {
+        match r {
+            StateRepr::Number(0) => Ok(ConnState::Open),
+            StateRepr::Number(1) => Ok(ConnState::Closed),
+            StateRepr::Number(2) => Ok(ConnState::Any),
+            StateRepr::Text(s) => {
+                ConnState::parse(&s).ok_or_else(|| format!("state `{s}`: expected one of {STATES}"))
+            }
+            StateRepr::Number(n) => Err(format!(
+                "state {n}: expected 0 (open), 1 (closed) or 2 (any)"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +116,13 @@ impl SortBy {
 
 impl Options {
     pub fn from_query(q: &Query) -> Result<Options, RequestError> {
+        let state = match q.get("state") {
+            None | Some("") => ConnState::Open,
+            Some(s) => ConnState::parse(s)
+                .ok_or_else(|| bad("state", s, &format!("expected one of {STATES}")))?,
+        };
         Ok(Options {
+            state,
             sort: q.get("sort").unwrap_or_default().to_string(),
             subscriptions: q.bool("subs")?,
             offset: q.usize("offset")?.unwrap_or(0),
@@ -98,6 +155,10 @@ pub struct ConnInfo {
     pub start: String,
     pub last_activity: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt: Option<String>,
     pub uptime: String,
     pub idle: String,
@@ -128,12 +189,18 @@ pub fn build(observer: &Observer, opts: &Options) -> Result<Connz, RequestError>
         return Err(RequestError::UnknownAccount(acc.clone()));
     }
     let now = SystemTime::now();
-    let mut conns: Vec<ConnSnapshot> = observer
-        .connections(opts.subscriptions)
-        .into_iter()
-        .filter(|c| opts.acc.as_deref().is_none_or(|a| *c.account == *a))
-        .filter(|c| opts.cid == 0 || c.cid == opts.cid)
-        .collect();
+    let mut conns = match opts.state {
+        ConnState::Open => observer.connections(opts.subscriptions),
+        ConnState::Closed => observer.closed_connections(),
+        ConnState::Any => {
+            let mut all = observer.connections(opts.subscriptions);
+            all.extend(observer.closed_connections());
+            all
+        }
+    };
+    conns.retain(|c| {
+        opts.acc.as_deref().is_none_or(|a| *c.account == *a) && (opts.cid == 0 || c.cid == opts.cid)
+    });
     sort_conns(&mut conns, sort, now);
     let total = conns.len();
     let limit = if opts.limit == 0 {
@@ -182,6 +249,8 @@ fn sort_conns(conns: &mut [ConnSnapshot], sort: SortBy, now: SystemTime) {
 }
 
 fn info(c: ConnSnapshot, now: SystemTime) -> ConnInfo {
+    // A closed connection's clock stopped when it closed.
+    let end = c.stop.unwrap_or(now);
     ConnInfo {
         cid: c.cid,
         kind: "Client",
@@ -190,9 +259,11 @@ fn info(c: ConnSnapshot, now: SystemTime) -> ConnInfo {
         port: c.peer.port(),
         start: rfc3339(c.start),
         last_activity: rfc3339(c.last_activity),
+        stop: c.stop.map(rfc3339),
+        reason: c.reason,
         rtt: c.rtt.map(go_duration),
-        uptime: uptime(since(now, c.start)),
-        idle: uptime(since(now, c.last_activity)),
+        uptime: uptime(since(end, c.start)),
+        idle: uptime(since(end, c.last_activity)),
         pending_bytes: c.pending_bytes,
         in_msgs: c.traffic.in_msgs,
         out_msgs: c.traffic.out_msgs,
@@ -205,5 +276,23 @@ fn info(c: ConnSnapshot, now: SystemTime) -> ConnInfo {
         authorized_user: c.user,
         account: c.account.to_string(),
         subscriptions_list: c.subjects,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A system-account request gives `state` as nats-server's number; the
+    /// HTTP query as a word.
+    #[test]
+    fn state_as_number_or_word() {
+        let parse = |json: &str| serde_json::from_str::<Options>(json).map(|o| o.state);
+        assert_eq!(parse("{}").ok(), Some(ConnState::Open));
+        assert_eq!(parse(r#"{"state":1}"#).ok(), Some(ConnState::Closed));
+        assert_eq!(parse(r#"{"state":2}"#).ok(), Some(ConnState::Any));
+        assert_eq!(parse(r#"{"state":"closed"}"#).ok(), Some(ConnState::Closed));
+        assert!(parse(r#"{"state":7}"#).is_err());
+        assert!(parse(r#"{"state":"gone"}"#).is_err());
     }
 }

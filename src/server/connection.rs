@@ -8,6 +8,7 @@ use super::account::{Account, AccountRules};
 use super::claims;
 use super::client_info::ClientMeta;
 use super::close::CloseReason;
+use super::closed::ClosedClient;
 use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
 use super::login::LoginState;
@@ -614,6 +615,7 @@ impl Connection {
 
     async fn close(mut self, reason: CloseReason, writer: tokio::task::JoinHandle<()>) {
         self.finish_batch();
+        let subscriptions = self.subs.len();
         for entry in std::mem::take(&mut self.subs).into_values() {
             self.unindex(&entry);
         }
@@ -654,6 +656,9 @@ impl Connection {
         }
         // The buffer is closed: nothing more is counted for this connection.
         self.account.traffic.retire(&self.handle);
+        self.server
+            .closed
+            .push(ClosedClient::of(&self.handle, subscriptions, reason));
         self.server.forget(self.handle.id);
     }
 }

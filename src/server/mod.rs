@@ -8,6 +8,7 @@ mod account;
 mod claims;
 mod client_info;
 mod close;
+mod closed;
 mod connection;
 mod deliver;
 mod events;
@@ -86,6 +87,8 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     shutdown: watch::Sender<bool>,
     clients: DashMap<u64, Arc<ClientHandle>>,
+    /// The last closed connections, for `/connz?state=closed`.
+    closed: closed::ClosedClients,
     all_closed: Notify,
     /// Replaced whole on reload; read when a client logs in.
     tenancy: RwLock<Arc<Tenancy>>,
@@ -312,6 +315,7 @@ impl Server {
             next_id: AtomicU64::new(1),
             shutdown,
             clients: DashMap::new(),
+            closed: closed::ClosedClients::default(),
             all_closed: Notify::new(),
             tenancy: RwLock::new(Arc::new(tenancy)),
             reloading: parking_lot::Mutex::new(()),

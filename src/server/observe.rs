@@ -64,6 +64,10 @@ pub struct ConnSnapshot {
     pub version: Option<String>,
     pub account: Arc<str>,
     pub user: Option<String>,
+    /// When it closed, for a closed connection.
+    pub stop: Option<SystemTime>,
+    /// Why it closed, in nats-server's words, for a closed connection.
+    pub reason: Option<&'static str>,
 }
 
 /// One client subscription.
@@ -326,7 +330,39 @@ impl Observer {
                     version: meta.version.clone(),
                     account: meta.account.clone(),
                     user: meta.user.clone(),
+                    stop: None,
+                    reason: None,
                 }
+            })
+            .collect();
+        out.sort_by_key(|c| c.cid);
+        out
+    }
+
+    /// The most recently closed connections (see `closed`), by cid.
+    pub fn closed_connections(&self) -> Vec<ConnSnapshot> {
+        let mut out: Vec<ConnSnapshot> = self
+            .shared
+            .closed
+            .all()
+            .into_iter()
+            .map(|c| ConnSnapshot {
+                cid: c.cid,
+                peer: c.peer,
+                start: c.start,
+                last_activity: c.last_activity,
+                rtt: c.rtt,
+                pending_bytes: 0,
+                traffic: c.traffic,
+                subscriptions: c.subscriptions,
+                subjects: Vec::new(),
+                name: c.meta.name.clone(),
+                lang: c.meta.lang.clone(),
+                version: c.meta.version.clone(),
+                account: c.meta.account.clone(),
+                user: c.meta.user.clone(),
+                stop: Some(c.stop),
+                reason: Some(c.reason.event_text()),
             })
             .collect();
         out.sort_by_key(|c| c.cid);

@@ -525,6 +525,70 @@ async fn metrics_are_prometheus_text_with_per_tenant_counters() {
     );
 }
 
+/// `/connz?state=closed` lists connections after they close, with when
+/// and why (nats-server's reason text) and their final counters;
+/// `state=any` lists both kinds, the default only live ones.
+#[tokio::test]
+async fn connz_lists_closed_connections_with_their_reason() {
+    let dir = TenantDir::new(&[("acme", ACME), ("globex", GLOBEX)]);
+    let server = common::start_with(ServerConfig {
+        http_port: Some(0),
+        ..dir.config()
+    })
+    .await;
+    let addr = server.http_addr().expect("monitoring listener");
+    let stays = common::user(&server, "gina", "gina-pw").await;
+    let mut leaves = common::Raw::connect(&server).await;
+    let info: Value =
+        serde_json::from_str(leaves.info.trim_start_matches("INFO ").trim()).expect("INFO json");
+    let cid = info["client_id"].as_u64().expect("client_id");
+    let (answer, _) = leaves
+        .exchange(
+            b"CONNECT {\"user\":\"alice\",\"pass\":\"alice-pw\",\"name\":\"leaver\",\"verbose\":false}\r\n\
+              SUB jobs.> 1\r\nPUB jobs.one 1\r\nx\r\nPING\r\n",
+        )
+        .await;
+    assert!(answer.ends_with("PONG\r\n"), "{answer}");
+    tokio::io::AsyncWriteExt::shutdown(&mut leaves.stream)
+        .await
+        .expect("close");
+    drop(leaves);
+
+    let closed = json_eventually(addr, "/connz?state=closed", "alice's close recorded", |v| {
+        v["connections"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["cid"] == cid))
+    })
+    .await;
+    let entry = closed["connections"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["cid"] == cid))
+        .expect("alice's entry");
+    assert_eq!(entry["reason"], "Client Closed", "{entry}");
+    assert_eq!(entry["name"], "leaver");
+    assert_eq!(entry["account"], "acme");
+    assert_eq!(entry["in_msgs"], 1);
+    assert!(
+        entry["stop"].as_str().is_some_and(|s| s.ends_with('Z')),
+        "{entry}"
+    );
+
+    let open = json(addr, "/connz").await;
+    let open_cids: Vec<&Value> = open["connections"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| &c["cid"])
+        .collect();
+    assert!(!open_cids.contains(&&Value::from(cid)), "{open}");
+    assert!(open["connections"][0].get("reason").is_none(), "{open}");
+    let any = json(addr, &format!("/connz?state=any&acc=acme&cid={cid}")).await;
+    assert_eq!(any["total"], 1, "{any}");
+    let bad = get(addr, "/connz?state=gone").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    drop(stays);
+}
+
 /// Lame-duck mode stops accepting clients, so `/healthz` turns to 503
 /// with nats-server's readiness error (its client listener is closed
 /// then).
