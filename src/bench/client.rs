@@ -3,6 +3,7 @@
 use super::BenchError;
 use super::endpoint::Endpoint;
 use super::scan::{Frame, Msg, Scanner};
+use super::stream::Stream;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -15,6 +16,7 @@ pub(crate) struct ServerInfo {
     pub describe: String,
     pub max_payload: Option<u64>,
     pub auth_required: bool,
+    pub tls_required: bool,
     /// What to sign when logging in with `--creds`.
     pub nonce: Option<String>,
 }
@@ -48,6 +50,10 @@ impl ServerInfo {
                 .get("auth_required")
                 .and_then(|x| x.as_bool())
                 .unwrap_or(false),
+            tls_required: v
+                .get("tls_required")
+                .and_then(|x| x.as_bool())
+                .unwrap_or(false),
             nonce: v.get("nonce").and_then(|x| x.as_str()).map(str::to_string),
         }
     }
@@ -57,7 +63,7 @@ impl ServerInfo {
 /// it: publishers only peek for control lines between batches, subscribers
 /// only answer the occasional PING, so no split halves are needed.
 pub(crate) struct Conn {
-    pub stream: TcpStream,
+    pub stream: Stream,
     pub scanner: Scanner,
     pub info: ServerInfo,
     pub addr: String,
@@ -89,7 +95,7 @@ pub(crate) async fn connect(
         .set_nodelay(true)
         .map_err(|source| io_err(&ep.addr, "setting TCP_NODELAY", source))?;
     let mut conn = Conn {
-        stream,
+        stream: Stream::Plain(stream),
         scanner: Scanner::new(),
         info: ServerInfo::default(),
         addr: ep.addr.clone(),
@@ -115,6 +121,15 @@ pub(crate) async fn connect(
         }
     }
     conn.info = info.unwrap_or_default();
+    if let Some(tls) = &ep.tls {
+        conn = conn.upgrade(tls, wait).await?;
+    } else if conn.info.tls_required {
+        return Err(BenchError::Server {
+            addr: conn.addr,
+            message: "the server requires TLS".into(),
+            hint: " (use --tls-ca with the CA that signed its certificate)",
+        });
+    }
     let mut hello = ep
         .connect_line(conn.info.nonce.as_deref())
         .map_err(|message| protocol(&conn.addr, message))?;
@@ -138,6 +153,26 @@ pub(crate) async fn connect(
 }
 
 impl Conn {
+    /// Performs the TLS handshake over the plain connection that carried INFO.
+    async fn upgrade(
+        self,
+        tls: &super::stream::TlsClient,
+        wait: Duration,
+    ) -> Result<Conn, BenchError> {
+        let Stream::Plain(tcp) = self.stream else {
+            return Ok(self);
+        };
+        let stream = match timeout(wait, tls.upgrade(tcp)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => return Err(io_err(&self.addr, "TLS handshake", source)),
+            Err(_) => return Err(timed_out(wait, format!("TLS handshake with {}", self.addr))),
+        };
+        Ok(Conn {
+            stream: Stream::Tls(Box::new(stream)),
+            ..self
+        })
+    }
+
     /// Sends `before` and a PING, then reads until the PONG, answering PINGs
     /// and counting any messages that overtake it.
     pub(crate) async fn ping_with(

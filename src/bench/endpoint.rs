@@ -1,6 +1,7 @@
 //! Where to connect: URL parsing, credentials and the CONNECT line.
 
 use super::BenchError;
+use super::stream::TlsClient;
 use base64::Engine;
 use nkeys::KeyPair;
 use std::path::Path;
@@ -15,6 +16,9 @@ pub(crate) struct Endpoint {
     pub addr: String,
     /// The URL without credentials, for reports.
     pub display: String,
+    host: String,
+    /// Set with `--tls-ca`: the connection is upgraded after INFO.
+    pub tls: Option<TlsClient>,
     user: Option<String>,
     password: Option<String>,
     token: Option<String>,
@@ -78,7 +82,11 @@ impl Endpoint {
         };
         let rest = match url.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("nats") => rest,
-            Some(_) => return Err(err("only nats:// is supported (no TLS, no websocket)")),
+            Some(_) => {
+                return Err(err(
+                    "only nats:// is supported (for TLS add --tls-ca; no websocket)",
+                ));
+            }
             None => url,
         };
         let rest = rest.trim_end_matches('/');
@@ -105,6 +113,8 @@ impl Endpoint {
         Ok(Endpoint {
             display: format!("nats://{addr}"),
             addr,
+            host: host.to_string(),
+            tls: None,
             user,
             password,
             token,
@@ -117,6 +127,18 @@ impl Endpoint {
     pub(crate) fn with_creds(mut self, creds: Option<UserCreds>) -> Self {
         self.creds = creds;
         self
+    }
+
+    /// Upgrades every connection to TLS with `tls`.
+    pub(crate) fn with_tls(mut self, tls: TlsClient) -> Self {
+        self.display = self.display.replacen("nats://", "tls://", 1);
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The host part of the URL, as the server's certificate must name it.
+    pub(crate) fn host(&self) -> &str {
+        &self.host
     }
 
     pub(crate) fn has_credentials(&self) -> bool {

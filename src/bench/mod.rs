@@ -13,6 +13,7 @@ mod report;
 mod req;
 mod scan;
 mod stats;
+mod stream;
 
 pub use report::{BenchReport, ConnStats, RequestStats, SideStats};
 pub use stats::Latency;
@@ -122,6 +123,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     pub creds: Option<std::path::PathBuf>,
 
+    /// Upgrade every connection to TLS after the server's INFO (as NATS
+    /// clients do), trusting the CA certificates in FILE (PEM). The
+    /// server's certificate must name the URL's host.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<std::path::PathBuf>,
+
     /// Where subscribers (and the responder in req mode) connect, when they
     /// must log in differently from publishers, e.g. as a user of another
     /// tenant to measure an import: nats://user:pass@host:port [default: --url
@@ -144,6 +151,8 @@ pub enum BenchError {
     Url { url: String, reason: String },
     #[error("cannot use credentials file {path}: {reason}")]
     Creds { path: String, reason: String },
+    #[error("cannot use TLS CA file {path}: {reason}")]
+    Tls { path: String, reason: String },
     #[error("cannot connect to {addr}")]
     Connect {
         addr: String,
@@ -238,8 +247,16 @@ impl Plan {
                 .map(endpoint::UserCreds::load)
                 .transpose()?,
         );
+        let with_tls = |ep: endpoint::Endpoint| match &args.tls_ca {
+            Some(ca) => {
+                let tls = stream::TlsClient::new(ca, ep.host())?;
+                Ok::<_, BenchError>(ep.with_tls(tls))
+            }
+            None => Ok(ep),
+        };
+        let endpoint = with_tls(endpoint)?;
         let sub_endpoint = match &args.sub_url {
-            Some(url) => endpoint::Endpoint::parse(url, None, None, None)?,
+            Some(url) => with_tls(endpoint::Endpoint::parse(url, None, None, None)?)?,
             None => endpoint.clone(),
         };
         Ok(Plan {
