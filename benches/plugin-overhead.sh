@@ -20,10 +20,9 @@ MSGS="${MSGS:-2000000}"
 # shellcheck source=benches/lib.sh
 source "$ROOT/benches/lib.sh"
 
-echo "building the plugins and switchyard (release)" >&2
+echo "building the plugins" >&2
 ./scripts/build-plugins.sh >/dev/null || die "the plugins did not build"
-cargo build --release --quiet || die "cargo build --release failed"
-BIN="$ROOT/target/release/switchyard"
+build_switchyard
 WASM="$ROOT/plugins/target/wasm32-wasip2/release"
 
 WORK="$(mktemp -d)"

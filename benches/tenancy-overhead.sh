@@ -18,9 +18,7 @@ REQS="${REQS:-20000}"
 # shellcheck source=benches/lib.sh
 source "$ROOT/benches/lib.sh"
 
-echo "building switchyard (release)" >&2
-cargo build --release --quiet || die "cargo build --release failed"
-BIN="$ROOT/target/release/switchyard"
+build_switchyard
 
 WORK="$(mktemp -d)"
 trap cleanup EXIT

