@@ -3,26 +3,15 @@
 
 use crate::common;
 
-use clap::Parser;
 use nkeys::KeyPair;
 use std::path::{Path, PathBuf};
 use switchyard::ServerConfig;
 use switchyard::auth::jwt::{AccountClaims, OperatorClaims, UserClaims, encode, format_creds};
-use switchyard::bench::{BenchArgs, BenchError, BenchReport, Mode, run};
+use switchyard::bench::{BenchReport, Mode};
 
 const CONNECTIONS: u64 = 60;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: BenchArgs,
-}
-
-async fn bench(argv: &[&str]) -> Result<BenchReport, BenchError> {
-    let cli = Cli::try_parse_from(std::iter::once("bench").chain(argv.iter().copied()))
-        .map_err(|e| BenchError::Args(e.to_string()))?;
-    run(&cli.args).await
-}
+use common::bench;
 
 /// Checks that every connection was made and measured, and returns the
 /// report's JSON for any further checks.

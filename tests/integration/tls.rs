@@ -401,21 +401,6 @@ async fn reload_keeps_mapped_users_and_drops_a_removed_one() {
     );
 }
 
-#[derive(clap::Parser)]
-struct BenchCli {
-    #[command(flatten)]
-    args: switchyard::bench::BenchArgs,
-}
-
-async fn bench(
-    argv: &[&str],
-) -> Result<switchyard::bench::BenchReport, switchyard::bench::BenchError> {
-    use clap::Parser;
-    let cli = BenchCli::try_parse_from(std::iter::once("bench").chain(argv.iter().copied()))
-        .map_err(|e| switchyard::bench::BenchError::Args(e.to_string()))?;
-    switchyard::bench::run(&cli.args).await
-}
-
 /// The load generator speaks TLS with `--tls-ca` (upgrading after INFO,
 /// as NATS clients do): every message arrives; without it, a TLS server is
 /// refused with a hint instead of a protocol error.
@@ -427,7 +412,7 @@ async fn bench_runs_over_tls_with_a_ca_file() {
     let ca = pki.ca_file.to_string_lossy().into_owned();
     for (mode, msgs) in [("pubsub", 2000), ("connect", 100)] {
         let n = msgs.to_string();
-        let report = bench(&[mode, "--url", &url, "--msgs", &n, "--tls-ca", &ca])
+        let report = common::bench(&[mode, "--url", &url, "--msgs", &n, "--tls-ca", &ca])
             .await
             .unwrap_or_else(|e| panic!("{mode} over TLS: {e}"));
         assert!(report.url.starts_with("tls://"), "{}", report.url);
@@ -436,7 +421,7 @@ async fn bench_runs_over_tls_with_a_ca_file() {
             _ => assert_eq!(report.requests.as_ref().map(|r| r.count), Some(msgs)),
         }
     }
-    let refused = bench(&["pubsub", "--url", &url, "--msgs", "10"])
+    let refused = common::bench(&["pubsub", "--url", &url, "--msgs", "10"])
         .await
         .err()
         .map(|e| e.to_string())

@@ -163,3 +163,20 @@ pub async fn no_msg(sub: &mut async_nats::Subscriber) {
         panic!("unexpected message on {}", m.subject);
     }
 }
+
+#[derive(clap::Parser)]
+struct BenchCli {
+    #[command(flatten)]
+    args: switchyard::bench::BenchArgs,
+}
+
+/// Runs `switchyard bench` with `argv` (as after `bench` on the command
+/// line) in this process.
+pub async fn bench(
+    argv: &[&str],
+) -> Result<switchyard::bench::BenchReport, switchyard::bench::BenchError> {
+    use clap::Parser;
+    let cli = BenchCli::try_parse_from(std::iter::once("bench").chain(argv.iter().copied()))
+        .map_err(|e| switchyard::bench::BenchError::Args(e.to_string()))?;
+    switchyard::bench::run(&cli.args).await
+}
