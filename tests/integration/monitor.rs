@@ -130,14 +130,22 @@ struct Traffic {
     _subs: Vec<async_nats::Subscriber>,
 }
 
-/// Two tenants with known traffic.
-async fn traffic() -> Traffic {
+/// A broker with the two test tenants and monitoring on a free port; the
+/// tenant directory lives as long as the returned guard.
+async fn monitored() -> (TenantDir, Server, SocketAddr) {
     let dir = TenantDir::new(&[("acme", ACME), ("globex", GLOBEX)]);
-    let config = ServerConfig {
+    let server = common::start_with(ServerConfig {
         http_port: Some(0),
         ..dir.config()
-    };
-    let server = common::start_with(config).await;
+    })
+    .await;
+    let addr = server.http_addr().expect("monitoring listener");
+    (dir, server, addr)
+}
+
+/// Two tenants with known traffic.
+async fn traffic() -> Traffic {
+    let (dir, server, _) = monitored().await;
     let asub = named(&server, "asub", "arthur", "arthur-pw").await;
     let apub = named(&server, "apub", "alice", "alice-pw").await;
     let gsub = named(&server, "gsub", "gus", "gus-pw").await;
@@ -530,13 +538,7 @@ async fn metrics_are_prometheus_text_with_per_tenant_counters() {
 /// `state=any` lists both kinds, the default only live ones.
 #[tokio::test]
 async fn connz_lists_closed_connections_with_their_reason() {
-    let dir = TenantDir::new(&[("acme", ACME), ("globex", GLOBEX)]);
-    let server = common::start_with(ServerConfig {
-        http_port: Some(0),
-        ..dir.config()
-    })
-    .await;
-    let addr = server.http_addr().expect("monitoring listener");
+    let (_dir, server, addr) = monitored().await;
     let stays = common::user(&server, "gina", "gina-pw").await;
     let mut leaves = common::Raw::connect(&server).await;
     let info: Value =
@@ -616,13 +618,7 @@ async fn healthz_fails_in_lame_duck_mode() {
 
 #[tokio::test]
 async fn healthz_unknown_paths_and_bad_queries() {
-    let dir = TenantDir::new(&[("acme", ACME), ("globex", GLOBEX)]);
-    let server = common::start_with(ServerConfig {
-        http_port: Some(0),
-        ..dir.config()
-    })
-    .await;
-    let addr = server.http_addr().expect("monitoring listener");
+    let (_dir, _server, addr) = monitored().await;
     assert_eq!(
         json(addr, "/healthz").await,
         serde_json::json!({"status": "ok"})
