@@ -63,6 +63,7 @@ fn setup() -> Setup {
             imports: Vec::new(),
             mappings: Vec::new(),
             plugins: Vec::new(),
+            source: Default::default(),
         });
     }
     let hashed = bcrypt::hash("bcrypt-password", BCRYPT_COST).expect("valid cost");

@@ -15,7 +15,7 @@ use super::store::{JWT_MODE, OperatorStore, StoreError, write_atomic};
 use crate::config::tenant::{
     AllowResponses, ExportEntry, ImportEntry, ImportSource, MappingEntry, Permissions,
     ResponseLimits, ResponseType as TenantResponseType, SubjectRules, TenantFile, TenantLimits,
-    WeightedDestination,
+    TenantSource, WeightedDestination,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -377,5 +377,6 @@ fn to_tenant(
         imports,
         mappings,
         plugins: Vec::new(),
+        source: TenantSource::AccountJwt,
     }
 }

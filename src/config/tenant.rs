@@ -30,6 +30,18 @@ pub struct TenantFile {
     /// WebAssembly message plugins (transforms and routing policies).
     #[serde(default)]
     pub plugins: Vec<PluginEntry>,
+    /// Where the tenant was defined; never read from a file.
+    #[serde(skip)]
+    pub source: TenantSource,
+}
+
+/// Where a tenant comes from: a tenant file, or an operator's account JWT
+/// (whose limits may be 0, meaning none, as in nats-server).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TenantSource {
+    #[default]
+    File,
+    AccountJwt,
 }
 
 /// One WebAssembly plugin of a tenant, or (for auth plugins) of the server.

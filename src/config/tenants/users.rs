@@ -6,7 +6,7 @@
 //! ambiguous.
 
 use super::{Issues, TenantSet, subject_error};
-use crate::config::tenant::{AllowResponses, Permissions, SubjectRules, UserEntry};
+use crate::config::tenant::{AllowResponses, Permissions, SubjectRules, TenantSource, UserEntry};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
@@ -253,11 +253,10 @@ fn subscribe_entry_error(entry: &str) -> Option<String> {
 }
 
 /// A tenant file must leave a limit out rather than set it to 0. An
-/// account JWT's 0 is legitimate (it allows none, as in nats-server), so
-/// tenants built from `account.jwt` files are not checked.
+/// account JWT's 0 is legitimate (it allows none, as in nats-server).
 fn check_limits(set: &TenantSet<'_>, f: usize, out: &mut Issues<'_>) {
-    let (path, tenant) = &set.files[f];
-    if path.extension().is_some_and(|x| x == "jwt") {
+    let tenant = &set.files[f].1;
+    if tenant.source == TenantSource::AccountJwt {
         return;
     }
     let limits = &tenant.limits;
