@@ -372,6 +372,7 @@ fn to_tenant(
             max_connections: jwt_limit(n.limits.conn),
             max_subscriptions: jwt_limit(n.limits.subs),
             max_payload: jwt_limit(n.limits.payload),
+            max_subscription_bytes: None,
         },
         exports,
         imports,

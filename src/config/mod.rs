@@ -47,6 +47,13 @@ pub struct ServerConfig {
     pub max_control_line: usize,
     /// Client connections accepted at once.
     pub max_connections: usize,
+    /// Longest subject a client may subscribe to, in bytes. Each token of a
+    /// subscription is a level of the subscription trie, so long subjects
+    /// are refused with `-ERR 'Invalid Subject'` before they cost memory.
+    pub max_subject_length: usize,
+    /// Most tokens in a subject a client may subscribe to (see
+    /// `max_subject_length`).
+    pub max_subject_tokens: usize,
     /// How often the server pings an idle client.
     #[serde(with = "duration::serde_str")]
     pub ping_interval: Duration,
@@ -96,6 +103,14 @@ pub struct ServerConfig {
     pub lame_duck_grace_period: Duration,
 }
 
+/// Default `max_subject_length`: room for any subject NATS tools use.
+pub const DEFAULT_MAX_SUBJECT_LENGTH: usize = 1024;
+
+/// Default `max_subject_tokens`. With it, 500 subscriptions of the longest
+/// subjects cost at most ~6.5 MiB of trie (see `subject::footprint`); deep
+/// hierarchies in practice stay under a dozen tokens.
+pub const DEFAULT_MAX_SUBJECT_TOKENS: usize = 32;
+
 /// Server-wide credentials, as nats-server's `authorization { user, password, token }`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +130,8 @@ impl Default for ServerConfig {
             max_pending: 64 * 1024 * 1024,
             max_control_line: 4096,
             max_connections: 65536,
+            max_subject_length: DEFAULT_MAX_SUBJECT_LENGTH,
+            max_subject_tokens: DEFAULT_MAX_SUBJECT_TOKENS,
             ping_interval: Duration::from_secs(120),
             ping_max: 2,
             auth_timeout: Duration::from_secs(2),
@@ -186,6 +203,11 @@ impl ServerConfig {
         }
         if self.max_control_line < 64 {
             errs.push("max_control_line: must be at least 64".to_string());
+        }
+        if self.max_subject_length == 0 || self.max_subject_tokens == 0 {
+            errs.push(
+                "max_subject_length and max_subject_tokens: must be greater than 0".to_string(),
+            );
         }
         if self.ping_interval.is_zero() {
             errs.push("ping_interval: must be greater than 0".to_string());

@@ -175,6 +175,11 @@ pub struct TenantLimits {
     pub max_subscriptions: Option<usize>,
     /// Largest payload per message, per connection (the smaller of this and the server's).
     pub max_payload: Option<usize>,
+    /// Memory the tenant's subscriptions may take in the broker, in bytes,
+    /// counted as an upper bound per subscription (`subject::footprint`);
+    /// default 256 MiB. Past it a SUB gets `-ERR 'maximum subscriptions
+    /// exceeded'`.
+    pub max_subscription_bytes: Option<usize>,
 }
 
 /// `stream = "subj"` or `service = "subj"`.

@@ -28,6 +28,9 @@ pub struct Account {
     /// Replies owed to requesters of this account's exported services.
     pub responses: ResponseMap,
     pub traffic: AccountTraffic,
+    /// What the account's live subscriptions are charged, in bytes (see
+    /// `subject::footprint`), against `AccountRules::max_subscription_bytes`.
+    pub subscription_bytes: AtomicUsize,
 }
 
 /// Message and byte totals of connections.
@@ -91,6 +94,10 @@ impl AccountTraffic {
     }
 }
 
+/// Subscription memory a tenant may use unless its limits say otherwise:
+/// ~170,000 subscriptions of three-token subjects at their upper bound.
+pub const DEFAULT_MAX_SUBSCRIPTION_BYTES: usize = 256 * 1024 * 1024;
+
 /// What a reload may change about an account. Connections keep an `Arc`
 /// snapshot, so the message path never takes this lock.
 #[derive(Default)]
@@ -98,6 +105,8 @@ pub struct AccountRules {
     pub max_connections: Option<usize>,
     pub max_subscriptions: Option<usize>,
     pub max_payload: Option<usize>,
+    /// `None`: [`DEFAULT_MAX_SUBSCRIPTION_BYTES`].
+    pub max_subscription_bytes: Option<usize>,
     pub stream_imports: Vec<Arc<StreamImport>>,
     pub service_imports: Vec<Arc<ServiceImport>>,
     /// Subject mappings applied to what this account's clients publish.
@@ -160,6 +169,7 @@ impl Account {
             connections: AtomicUsize::new(0),
             responses: ResponseMap::default(),
             traffic: AccountTraffic::default(),
+            subscription_bytes: AtomicUsize::new(0),
         })
     }
 

@@ -4,7 +4,7 @@
 //! All state of the read side lives in `Connection`, never in locals held
 //! across an `.await`, so every branch of the `select!` is cancellation safe.
 
-use super::account::{Account, AccountRules};
+use super::account::{Account, AccountRules, DEFAULT_MAX_SUBSCRIPTION_BYTES};
 use super::claims;
 use super::client_info::ClientMeta;
 use super::close::CloseReason;
@@ -20,7 +20,9 @@ use super::{Shared, write_loop};
 use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
 };
-use crate::subject::{MatchCache, is_valid_literal_subject, is_valid_subject, subjects_overlap};
+use crate::subject::{
+    MatchCache, footprint, is_valid_literal_subject, is_valid_subject, subjects_overlap,
+};
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
 use bytes::{Buf, Bytes, BytesMut};
 use rustc_hash::FxHashMap;
@@ -60,6 +62,8 @@ pub(super) fn sub_violation(subject: &[u8], queue: Option<&[u8]>) -> String {
 pub(super) struct SubEntry {
     pub(super) sub: Arc<Subscription>,
     pub(super) shadows: Vec<Arc<Subscription>>,
+    /// Bytes charged to the account's subscription memory for it.
+    pub(super) charged: usize,
 }
 
 pub(super) struct Connection {
@@ -154,7 +158,7 @@ impl Connection {
     {
         if !greeted {
             let info = self.info(false);
-            self.handle.outbound.push_control(|b| encode_info(b, &info));
+            self.handle.control(|b| encode_info(b, &info));
         }
         let writer = tokio::spawn(write_loop(wr, self.handle.clone(), self.server.clone()));
         let reason = self.read_loop(rd).await;
@@ -328,13 +332,11 @@ impl Connection {
         }
         match op {
             Op::Ping => {
-                self.handle
-                    .outbound
-                    .push_control(|b| b.extend_from_slice(b"PONG\r\n"));
+                self.handle.control(|b| b.extend_from_slice(b"PONG\r\n"));
                 if self.connected && self.opts.protocol >= 1 && !self.sent_connect_info {
                     self.sent_connect_info = true;
                     let info = self.info(true);
-                    self.handle.outbound.push_control(|b| encode_info(b, &info));
+                    self.handle.control(|b| encode_info(b, &info));
                 }
             }
             Op::Pong => {
@@ -485,7 +487,10 @@ impl Connection {
     }
 
     fn on_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
-        if !is_valid_subject(subject) || queue.is_some_and(|q| !is_valid_literal_subject(q)) {
+        if !is_valid_subject(subject)
+            || queue.is_some_and(|q| !is_valid_literal_subject(q))
+            || !self.within_subject_limits(subject)
+        {
             self.send_err("Invalid Subject");
             return;
         }
@@ -508,6 +513,22 @@ impl Connection {
             self.send_err("maximum subscriptions exceeded");
             return;
         }
+        let charge = footprint(subject, queue);
+        let budget = self
+            .rules
+            .max_subscription_bytes
+            .unwrap_or(DEFAULT_MAX_SUBSCRIPTION_BYTES);
+        // Checked, then charged: connections racing at the edge may
+        // overshoot by one subscription each, never more.
+        if self.account.subscription_bytes.load(Ordering::Relaxed) + charge > budget {
+            tracing::debug!(
+                cid = self.handle.id,
+                budget,
+                "tenant subscription memory exhausted"
+            );
+            self.send_err("maximum subscriptions exceeded");
+            return;
+        }
         let sid = Bytes::copy_from_slice(sid);
         let queue = queue.map(Bytes::copy_from_slice);
         let sub = Arc::new(Subscription::new(
@@ -524,8 +545,27 @@ impl Connection {
             .index
             .insert(subject, queue.as_ref(), sub.clone());
         let shadows = self.shadows_for(&sub);
-        self.subs.insert(sid, SubEntry { sub, shadows });
+        let charged = charge * (1 + shadows.len());
+        self.account
+            .subscription_bytes
+            .fetch_add(charged, Ordering::Relaxed);
+        self.subs.insert(
+            sid,
+            SubEntry {
+                sub,
+                shadows,
+                charged,
+            },
+        );
         self.ok();
+    }
+
+    /// The server's `max_subject_length` and `max_subject_tokens`, which
+    /// bound what one subscription can make the index hold.
+    fn within_subject_limits(&self, subject: &[u8]) -> bool {
+        let cfg = &self.server.config;
+        subject.len() <= cfg.max_subject_length
+            && memchr::memchr_iter(b'.', subject).count() < cfg.max_subject_tokens
     }
 
     /// Places copies of `sub` in the exporters' indexes for every stream
@@ -565,6 +605,13 @@ impl Connection {
     }
 
     pub(super) fn unindex(&self, entry: &SubEntry) {
+        // Saturating: a subscription made before CONNECT bound the
+        // connection to its tenant was charged to the account it had then.
+        let _ = self.account.subscription_bytes.fetch_update(
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+            |v| Some(v.saturating_sub(entry.charged)),
+        );
         let sub = &entry.sub;
         self.account
             .index
@@ -582,22 +629,18 @@ impl Connection {
         if self.ping_sent.is_none() {
             self.ping_sent = Some(Instant::now());
         }
-        self.handle
-            .outbound
-            .push_control(|b| b.extend_from_slice(b"PING\r\n"));
+        self.handle.control(|b| b.extend_from_slice(b"PING\r\n"));
         Ok(())
     }
 
     fn ok(&self) {
         if self.opts.verbose {
-            self.handle
-                .outbound
-                .push_control(|b| b.extend_from_slice(b"+OK\r\n"));
+            self.handle.control(|b| b.extend_from_slice(b"+OK\r\n"));
         }
     }
 
     pub(super) fn send_err(&self, text: &str) {
-        self.handle.outbound.push_control(|b| encode_err(b, text));
+        self.handle.control(|b| encode_err(b, text));
     }
 
     fn info(&self, connect_info: bool) -> ServerInfo {
@@ -646,6 +689,10 @@ impl Connection {
         }
         match reason {
             CloseReason::SlowConsumer => {
+                self.server
+                    .stats
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
                 self.account
                     .traffic
                     .slow_consumers

@@ -83,6 +83,10 @@ struct Sender<'c> {
     stalled: &'c mut Vec<Arc<ClientHandle>>,
     stats: &'c mut LocalStats,
     depth: u8,
+    /// Set while delivering a request that crossed a service import: it
+    /// goes to the exporter's service subscribers only, never to the
+    /// exporter's stream importers (their shadows share its index).
+    service_request: bool,
     /// What each export transform made of this message, so importers of
     /// one export share one call. Borrowed (and left empty) so that the
     /// common message, which crosses no export, pays no drop for it.
@@ -99,7 +103,7 @@ impl Connection {
         if msg.subject.starts_with(RESPONSE_PREFIX)
             && let Some(forward) = self.account.responses.take(msg.subject)
         {
-            self.forward_response(forward, msg);
+            self.forward_response(forward, msg, 0);
             return;
         }
         let result = self.cache.lookup(&self.account.index, msg.subject);
@@ -112,6 +116,7 @@ impl Connection {
             stalled: &mut self.stalled,
             stats: &mut self.stats,
             depth: 0,
+            service_request: false,
             crossed: &mut self.crossed,
         };
         let delivered = tx.deliver_all(result, &msg);
@@ -124,13 +129,17 @@ impl Connection {
         }
     }
 
-    fn forward_response(&mut self, forward: Forward, msg: Message<'_>) {
+    /// Sends a response that arrived on a tracked `_R_.` subject back to
+    /// the requester. `hops` counts the service imports already walked
+    /// back: with chained imports (A imports from B, B from C) the reply
+    /// owed to A is itself a tracked subject in B.
+    fn forward_response(&mut self, forward: Forward, msg: Message<'_>, hops: u8) {
         let Some(transform) = forward
             .transform
             .as_ref()
             .filter(|t| t.plugin.registered.matches(&t.request))
         else {
-            self.deliver_response(&forward, msg);
+            self.deliver_response(&forward, msg, hops);
             return;
         };
         // The response leaves through the export: its transform decides
@@ -150,11 +159,26 @@ impl Connection {
                     headers: p.headers.as_deref(),
                     payload: &p.payload,
                 },
+                hops,
             );
         }
     }
 
-    fn deliver_response(&mut self, forward: &Forward, msg: Message<'_>) {
+    fn deliver_response(&mut self, forward: &Forward, msg: Message<'_>, hops: u8) {
+        // The responder's own reply subject belongs to its namespace and
+        // must not leak into the requester's.
+        let back = Message {
+            subject: &forward.reply,
+            reply: None,
+            ..msg
+        };
+        if forward.reply.starts_with(RESPONSE_PREFIX)
+            && hops < MAX_IMPORT_DEPTH
+            && let Some(next) = forward.requester.responses.take(&forward.reply)
+        {
+            self.forward_response(next, back, hops + 1);
+            return;
+        }
         let result = forward.requester.index.match_subject(&forward.reply);
         let mut tx = Sender {
             me: Some(&self.handle),
@@ -165,14 +189,8 @@ impl Connection {
             stalled: &mut self.stalled,
             stats: &mut self.stats,
             depth: 0,
+            service_request: false,
             crossed: &mut Vec::new(),
-        };
-        // The responder's own reply subject belongs to its namespace and
-        // must not leak into the requester's.
-        let back = Message {
-            subject: &forward.reply,
-            reply: None,
-            ..msg
         };
         tx.deliver_all(&result, &back);
     }
@@ -191,8 +209,7 @@ impl Connection {
         hdr.put_slice(b"\r\n\r\n");
         let sid = entry.sub.sid.clone();
         self.handle
-            .outbound
-            .push_control(|b| encode_hmsg(b, reply, &sid, None, &hdr, b""));
+            .control(|b| encode_hmsg(b, reply, &sid, None, &hdr, b""));
     }
 }
 
@@ -219,6 +236,9 @@ impl Sender<'_> {
     }
 
     fn deliver(&mut self, sub: &Arc<Subscription>, msg: &Message<'_>) -> bool {
+        if self.service_request && sub.shadow.is_some() {
+            return false;
+        }
         match &sub.target {
             Target::Service(import) => self.deliver_service(import, msg),
             Target::Client(dest) => match &sub.shadow {
@@ -325,11 +345,8 @@ impl Sender<'_> {
                 true
             }
             Push::SlowConsumer => {
+                // Counted once, when the connection closes.
                 if dest.kill(CloseReason::SlowConsumer) {
-                    self.server
-                        .stats
-                        .slow_consumers
-                        .fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         cid = dest.id,
                         "slow consumer: pending bytes over max_pending, closing"
@@ -373,6 +390,7 @@ impl Sender<'_> {
             stalled: &mut *self.stalled,
             stats: &mut *self.stats,
             depth: self.depth + 1,
+            service_request: true,
             crossed: &mut Vec::new(),
         };
         let delivered = inner.deliver_all(&result, &forwarded);
@@ -407,6 +425,7 @@ pub(super) fn publish_internal(
         stalled: &mut stalled,
         stats: &mut stats,
         depth: 0,
+        service_request: false,
         crossed: &mut Vec::new(),
     };
     tx.deliver_all(
@@ -424,15 +443,41 @@ pub(super) fn publish_internal(
     stats.publish(&server.stats);
 }
 
-/// The message's header block with `Nats-Request-Info` added (created when
-/// the message had no headers).
+/// The header naming the requesting account of a request that crossed a
+/// service import. Only the broker sets it: a client's own is replaced.
+const REQUEST_INFO: &[u8] = b"Nats-Request-Info";
+
+/// The message's header block with `Nats-Request-Info` set to `account`
+/// (created when the message had no headers). Any `Nats-Request-Info` the
+/// publisher wrote itself is dropped, whatever its case, so a responder
+/// never sees a forged account.
 fn request_info_headers(existing: Option<&[u8]>, account: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(existing.map_or(12, <[u8]>::len) + account.len() + 48);
-    match existing {
-        Some(h) if h.ends_with(b"\r\n\r\n") => out.extend_from_slice(&h[..h.len() - 2]),
-        _ => out.extend_from_slice(b"NATS/1.0\r\n"),
+    match existing.and_then(|h| h.strip_suffix(b"\r\n\r\n")) {
+        Some(block) => {
+            let mut lines = block.split(|&b| b == b'\n');
+            if let Some(status) = lines.next() {
+                out.extend_from_slice(status);
+                out.push(b'\n');
+            }
+            for line in lines {
+                let name = line.split(|&b| b == b':').next().unwrap_or_default();
+                if name.trim_ascii().eq_ignore_ascii_case(REQUEST_INFO) {
+                    continue;
+                }
+                out.extend_from_slice(line);
+                out.push(b'\n');
+            }
+            // `block` ended with the last header's CR (split on LF).
+            if !out.ends_with(b"\r\n") {
+                out.truncate(out.len() - 1);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        None => out.extend_from_slice(b"NATS/1.0\r\n"),
     }
-    out.extend_from_slice(b"Nats-Request-Info: {\"acc\":\"");
+    out.extend_from_slice(REQUEST_INFO);
+    out.extend_from_slice(b": {\"acc\":\"");
     out.extend_from_slice(account.as_bytes());
     out.extend_from_slice(b"\",\"rtt\":0}\r\n\r\n");
     out

@@ -5,10 +5,10 @@
 use super::account::{ServiceImport, StreamImport};
 use super::client_info::{ClientCounters, ClientMeta};
 use super::close::CloseReason;
-use super::outbound::Outbound;
+use super::outbound::{Outbound, Push};
 use crate::tenant::permissions::{CompiledPermissions, ResponsePermission};
 use bytes::Bytes;
-use rustc_hash::FxHashMap;
+use hashlink::LinkedHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -69,6 +69,20 @@ impl ClientHandle {
         }
     }
 
+    /// Queues protocol bytes the broker writes to this client (PONG, +OK,
+    /// -ERR, INFO, status messages). Over `max_pending` the connection is
+    /// closed as a slow consumer, as for messages.
+    pub fn control(&self, encode: impl FnOnce(&mut bytes::BytesMut)) {
+        if self.outbound.push_control(encode) == Push::SlowConsumer
+            && self.kill(CloseReason::SlowConsumer)
+        {
+            tracing::warn!(
+                cid = self.id,
+                "slow consumer: pending bytes over max_pending, closing"
+            );
+        }
+    }
+
     pub fn meta(&self) -> Arc<ClientMeta> {
         self.meta.lock().clone()
     }
@@ -124,7 +138,7 @@ impl ClientHandle {
             .store(responses.is_some(), Ordering::Release);
         *self.replies.lock() = responses.map(|limit| ReplyPermits {
             limit,
-            open: FxHashMap::default(),
+            open: LinkedHashMap::default(),
         });
     }
 
@@ -170,25 +184,28 @@ impl ClientHandle {
 
 /// Replies a responder may publish to although its publish permissions
 /// would not allow them: each received reply subject, up to `max` times
-/// within `ttl`.
+/// within `ttl`. Kept in arrival order so that at the cap the oldest
+/// permit goes in O(1): a responder that never answers costs the same per
+/// request as one that always does.
 struct ReplyPermits {
     limit: ResponsePermission,
-    open: FxHashMap<Bytes, (u32, Instant)>,
+    open: LinkedHashMap<Bytes, (u32, Instant), rustc_hash::FxBuildHasher>,
 }
 
-/// Open reply permits kept before expired ones are swept.
-const MAX_OPEN_REPLIES: usize = 10_000;
+/// Open reply permits a connection keeps (nats-server's default for
+/// `allow_responses` tracking); past it the oldest permit is dropped.
+pub const MAX_OPEN_REPLIES: usize = 10_000;
 
 impl ReplyPermits {
     fn note(&mut self, reply: &[u8]) {
-        let now = Instant::now();
-        if self.open.len() >= MAX_OPEN_REPLIES {
-            self.open.retain(|_, (_, expires)| *expires > now);
+        let expires = Instant::now() + self.limit.ttl;
+        let permit = (self.limit.max.max(1), expires);
+        // A reply noted again moves to the back with a fresh permit.
+        self.open.remove(reply);
+        while self.open.len() >= MAX_OPEN_REPLIES {
+            self.open.pop_front();
         }
-        self.open.insert(
-            Bytes::copy_from_slice(reply),
-            (self.limit.max.max(1), now + self.limit.ttl),
-        );
+        self.open.insert(Bytes::copy_from_slice(reply), permit);
     }
 
     fn take(&mut self, subject: &[u8]) -> bool {
@@ -333,5 +350,49 @@ impl Subscription {
     pub fn is_expired(&self) -> bool {
         let max = self.max.load(Ordering::Relaxed);
         max != 0 && self.delivered.load(Ordering::Relaxed) >= max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn permits(max: u32) -> ReplyPermits {
+        ReplyPermits {
+            limit: ResponsePermission {
+                max,
+                ttl: Duration::from_secs(60),
+            },
+            open: LinkedHashMap::default(),
+        }
+    }
+
+    /// A responder that never answers: permits stay at the cap, the oldest
+    /// go first, and the newest still work.
+    #[test]
+    fn reply_permits_are_capped_oldest_first() {
+        let mut p = permits(1);
+        for i in 0..3 * MAX_OPEN_REPLIES {
+            p.note(format!("_INBOX.{i}").as_bytes());
+        }
+        assert_eq!(p.open.len(), MAX_OPEN_REPLIES);
+        assert!(!p.take(b"_INBOX.0"), "the oldest permit was dropped");
+        let newest = format!("_INBOX.{}", 3 * MAX_OPEN_REPLIES - 1);
+        assert!(p.take(newest.as_bytes()));
+        assert!(!p.take(newest.as_bytes()), "max 1: used up");
+    }
+
+    #[test]
+    fn a_reply_noted_again_is_refreshed_not_evicted() {
+        let mut p = permits(2);
+        p.note(b"first");
+        for i in 0..MAX_OPEN_REPLIES - 1 {
+            p.note(format!("r.{i}").as_bytes());
+        }
+        p.note(b"first");
+        p.note(b"one.more");
+        assert!(p.take(b"first"), "refreshed, so not the oldest");
+        assert!(!p.take(b"r.0"), "r.0 was the oldest");
     }
 }

@@ -44,7 +44,7 @@ impl Server {
         let mut line = BytesMut::new();
         encode_info(&mut line, &info);
         for client in clients.iter().filter(|c| c.takes_async_info()) {
-            client.outbound.push_control(|b| b.extend_from_slice(&line));
+            client.control(|b| b.extend_from_slice(&line));
         }
 
         let config = &shared.config;

@@ -543,7 +543,6 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             }
             Err(_) => {
                 if handle.kill(CloseReason::SlowConsumer) {
-                    server.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         cid = handle.id,
                         "slow consumer: write deadline exceeded, closing"

@@ -305,8 +305,7 @@ impl Observer {
                 // the next look shows its RTT.
                 if c.counters.rtt().is_none() && meta.lang.is_some() && c.counters.start_rtt_ping()
                 {
-                    c.outbound
-                        .push_control(|b| b.extend_from_slice(b"PING\r\n"));
+                    c.control(|b| b.extend_from_slice(b"PING\r\n"));
                 }
                 let (out_msgs, out_bytes, pending) = c.outbound.totals_and_pending();
                 let subjects = subs.remove(&c.id).unwrap_or_default();

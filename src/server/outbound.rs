@@ -103,17 +103,32 @@ impl Outbound {
         }
     }
 
-    /// Appends protocol bytes written by the connection itself (PONG, INFO,
-    /// -ERR, +OK) and wakes the writer at once. Not subject to `max_pending`,
-    /// so an error can always be reported before closing.
-    pub fn push_control(&self, encode: impl FnOnce(&mut BytesMut)) {
+    /// Appends protocol bytes written by the broker itself (PONG, INFO,
+    /// -ERR, +OK, status messages) and wakes the writer at once. They
+    /// count against `max_pending` like messages: a client that provokes
+    /// replies and never reads them is a slow consumer, whatever it
+    /// provoked. Callers go through `ClientHandle::control`, which closes
+    /// the connection when this returns `SlowConsumer`.
+    pub fn push_control(&self, encode: impl FnOnce(&mut BytesMut)) -> Push {
         let mut st = self.state.lock();
         if st.closed {
-            return;
+            return Push::Closed;
         }
+        let before = st.buf.len();
         encode(&mut st.buf);
+        if st.buf.len() > self.max_pending {
+            st.closed = true;
+            st.buf.clear();
+            drop(st);
+            self.writer.notify_one();
+            return Push::SlowConsumer;
+        }
         drop(st);
         self.writer.notify_one();
+        Push::Queued {
+            wake: before == 0,
+            stall: false,
+        }
     }
 
     /// Messages and payload bytes queued since the start.
@@ -223,6 +238,26 @@ mod tests {
             Push::SlowConsumer
         );
         assert_eq!(out.push(1, |b| b.extend_from_slice(b"x")), Push::Closed);
+        assert!(out.next_batch().await.is_none());
+    }
+
+    /// Control replies (PONG, -ERR) count against `max_pending` too.
+    #[tokio::test]
+    async fn control_bytes_are_bounded() {
+        let out = Outbound::new(16);
+        assert!(matches!(
+            out.push_control(|b| b.extend_from_slice(b"PONG\r\n")),
+            Push::Queued { .. }
+        ));
+        assert!(matches!(
+            out.push_control(|b| b.extend_from_slice(b"PONG\r\n")),
+            Push::Queued { .. }
+        ));
+        assert_eq!(
+            out.push_control(|b| b.extend_from_slice(b"PONG\r\n")),
+            Push::SlowConsumer
+        );
+        assert_eq!(out.totals_and_pending().2, 0, "the queue is dropped");
         assert!(out.next_batch().await.is_none());
     }
 }

@@ -198,8 +198,7 @@ impl Connection {
         hdr.extend_from_slice(b"\r\n\r\n");
         let sid = entry.sub.sid.clone();
         self.handle
-            .outbound
-            .push_control(|b| encode_hmsg(b, reply, &sid, None, &hdr, b""));
+            .control(|b| encode_hmsg(b, reply, &sid, None, &hdr, b""));
     }
 }
 

@@ -75,6 +75,7 @@ fn rules_for(
         t.limits.max_subscriptions,
         t.limits.max_payload,
     );
+    rules.max_subscription_bytes = t.limits.max_subscription_bytes;
     match crate::tenant::mappings::compile(&t.mappings) {
         Ok(table) => rules.mappings = table,
         Err(e) => errors.push(format!("tenant `{}`: mappings: {e}", t.name)),
@@ -99,7 +100,9 @@ fn rules_for(
                 },
                 (None, None) => (source.to_vec(), SubjectRewrite::Identity),
             };
-            let export = export_of(tenants, &src.account, source, |e| e.stream.as_deref());
+            let export = export_of(tenants, &src.account, source, &t.name, |e| {
+                e.stream.as_deref()
+            });
             rules.stream_imports.push(Arc::new(StreamImport {
                 exporter: exporter.clone(),
                 source: Bytes::copy_from_slice(source),
@@ -121,7 +124,9 @@ fn rules_for(
                     continue;
                 }
             };
-            let export = export_of(tenants, &src.account, source, |e| e.service.as_deref());
+            let export = export_of(tenants, &src.account, source, &t.name, |e| {
+                e.service.as_deref()
+            });
             rules.service_imports.push(Arc::new(ServiceImport {
                 exporter: exporter.clone(),
                 local: Bytes::copy_from_slice(local),
@@ -143,19 +148,28 @@ fn rules_for(
     }
 }
 
-/// The first export of `account` (of the kind `subject_of` reads) that
-/// covers `source`.
+/// The export of `account` (of the kind `subject_of` reads) that grants
+/// `importer` the subject `source`: the one on exactly that subject, else
+/// the first that covers it, as nats-server looks exports up. Exports that
+/// do not grant `importer` are passed over, so an import is always served
+/// by (and passes the transform of) the export that allowed it.
 fn export_of<'t>(
     tenants: &'t [TenantFile],
     account: &str,
     source: &[u8],
+    importer: &str,
     subject_of: impl Fn(&ExportEntry) -> Option<&str>,
 ) -> Option<&'t ExportEntry> {
     let exporter = tenants.iter().find(|x| x.name == account)?;
-    exporter
-        .exports
-        .iter()
-        .find(|e| subject_of(e).is_some_and(|s| is_subset_match(source, s.as_bytes())))
+    let granting = || {
+        exporter.exports.iter().filter(|e| {
+            subject_of(e).is_some_and(|s| is_subset_match(source, s.as_bytes()))
+                && (e.accounts.is_empty() || e.accounts.iter().any(|a| a == importer))
+        })
+    };
+    granting()
+        .find(|e| subject_of(e).is_some_and(|s| s.as_bytes() == source))
+        .or_else(|| granting().next())
 }
 
 /// The loaded transform `export` names, if it names one.

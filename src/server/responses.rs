@@ -10,8 +10,8 @@ use super::account::{Account, ServiceImport};
 use crate::config::tenant::ResponseType;
 use crate::plugin::TransformPlugin;
 use bytes::Bytes;
+use hashlink::LinkedHashMap;
 use parking_lot::Mutex;
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -44,9 +44,16 @@ pub struct Forward {
     pub transform: Option<ResponseTransform>,
 }
 
+/// Pending responses one account keeps; past it the oldest request's
+/// entry goes (its late answer is dropped, as after its threshold). Each
+/// entry is about 200 bytes, so the cap bounds a tenant whose services
+/// never answer (or whose importers flood requests) to ~10 MiB.
+pub const MAX_PENDING_RESPONSES: usize = 50_000;
+
+/// Entries in arrival order, so eviction at the cap is O(1).
 #[derive(Default)]
 pub struct ResponseMap {
-    entries: Mutex<FxHashMap<Bytes, PendingResponse>>,
+    entries: Mutex<LinkedHashMap<Bytes, PendingResponse, rustc_hash::FxBuildHasher>>,
 }
 
 const BASE62: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -92,6 +99,9 @@ impl ResponseMap {
                 request: Bytes::copy_from_slice(request),
             }),
         };
+        while entries.len() >= MAX_PENDING_RESPONSES {
+            entries.pop_front();
+        }
         entries.insert(subject.clone(), pending);
         subject
     }

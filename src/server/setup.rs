@@ -29,9 +29,7 @@ pub(super) async fn run(
         let info = conn.info_line();
         let sent = stream.try_write(&info).unwrap_or(0);
         if sent < info.len() {
-            conn.handle
-                .outbound
-                .push_control(|b| b.extend_from_slice(&info[sent..]));
+            conn.handle.control(|b| b.extend_from_slice(&info[sent..]));
         }
         let (rd, wr) = stream.into_split();
         return conn.serve(rd, wr, true).await;

@@ -78,6 +78,23 @@ impl<T> Level<T> {
     }
 }
 
+/// Trie bytes one new token level costs at most: the boxed level, a hash
+/// table of four buckets holding the node, and the token itself (measured
+/// on x86-64: ~370 bytes plus allocator overhead).
+pub const NODE_BYTES: usize = 400;
+
+/// Bytes a subscription entry costs beside its trie levels: the shared
+/// record, its sid, subject and queue copies, and the owner's table entry.
+pub const ENTRY_BYTES: usize = 256;
+
+/// An upper bound of the memory one subscription on `subject` (in `queue`)
+/// adds to an index, when none of its levels are shared with another.
+/// Tenants are charged this against their subscription memory limit.
+pub fn footprint(subject: &[u8], queue: Option<&[u8]>) -> usize {
+    let tokens = subject.iter().filter(|&&b| b == b'.').count() + 1;
+    ENTRY_BYTES + 2 * subject.len() + queue.map_or(0, <[u8]>::len) + tokens * NODE_BYTES
+}
+
 /// A subscription index over values of type `T` (cheap to clone, e.g. `Arc`).
 pub struct SubscriptionIndex<T> {
     root: RwLock<Level<T>>,

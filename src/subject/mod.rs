@@ -12,7 +12,7 @@ pub(crate) mod tokens;
 mod validate;
 
 pub use cache::MatchCache;
-pub use index::{IndexStats, MatchResult, SubscriptionIndex};
+pub use index::{IndexStats, MatchResult, SubscriptionIndex, footprint};
 pub use mapping::{MappingError, MappingTable, SubjectMapping};
 pub use rewrite::{RewriteError, SubjectRewrite};
 pub use validate::{

@@ -264,6 +264,7 @@ fn check_limits(set: &TenantSet<'_>, f: usize, out: &mut Issues<'_>) {
         ("max_connections", limits.max_connections),
         ("max_subscriptions", limits.max_subscriptions),
         ("max_payload", limits.max_payload),
+        ("max_subscription_bytes", limits.max_subscription_bytes),
     ] {
         if value == Some(0) {
             out.push(f, format!("limits.{name}"), "must be greater than 0");
