@@ -4,8 +4,10 @@
 //!
 //! A background thread (`ticker`) advances the engine's epoch every
 //! millisecond while plugin code runs; each call sets its deadline in
-//! epochs, so a guest that loops traps within a millisecond of its deadline
-//! without any cost per instruction beyond wasmtime's epoch check.
+//! epochs and checks, when it passes, how much CPU time the call really
+//! used (`budget`), so a guest that loops traps within a millisecond of
+//! CPU time past its budget without any cost per instruction beyond
+//! wasmtime's epoch check, and a descheduled one is not failed.
 
 use super::error::LoadError;
 use super::kv::TenantKv;

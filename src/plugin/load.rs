@@ -24,8 +24,8 @@ use wasmtime::{Engine, Store};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10);
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_millis(100);
 pub const DEFAULT_MAX_MEMORY_MB: u32 = 16;
-/// Epoch ticks (milliseconds) a guest's start-up code may take.
-const INSTANTIATE_TICKS: u64 = 1000;
+/// CPU time a guest's start-up code may take.
+const INSTANTIATE_BUDGET: Duration = Duration::from_secs(1);
 
 /// One world of `switchyard:plugin`, as the loader needs it.
 pub trait World: Sized + Send + 'static {
@@ -100,8 +100,10 @@ pub fn pool<W: World>(
     let factory = Box::new(move || {
         let mut store = Store::new(&engine, HostState::new(ctx.clone(), max_memory));
         store.limiter(|state| &mut state.memory);
+        super::budget::arm(&mut store, |state| &mut state.budget);
         // Instantiation runs the guest's start-up code: bound it too.
-        store.set_epoch_deadline(INSTANTIATE_TICKS);
+        let ticks = store.data_mut().budget.begin(INSTANTIATE_BUDGET);
+        store.set_epoch_deadline(ticks);
         let bindings = W::instantiate(&pre, &mut store)?;
         Ok(Instance { store, bindings })
     });
