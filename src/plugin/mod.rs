@@ -23,6 +23,7 @@ pub mod routing;
 pub mod stats;
 mod ticker;
 pub mod transform;
+pub mod validate;
 mod wasi;
 
 pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, PeerIdentity};

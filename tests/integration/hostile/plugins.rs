@@ -1,15 +1,19 @@
 //! Hostile-tenant attacks: plugins. A busy machine must not cost a
-//! well-behaved plugin its messages.
+//! well-behaved plugin its messages; what a plugin answers is data, never
+//! protocol.
 
 use crate::common;
 
 use common::plugins::{wasm, with_cache};
-use common::{TenantDir, next_msg, user};
+use common::{Raw, TenantDir, next_msg, user};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use switchyard::Server;
+use std::time::Duration;
 use switchyard::plugin::PluginStats;
+use switchyard::{Server, ServerConfig};
+use tokio::io::AsyncReadExt;
 
 fn stats(server: &Server, tenant: &str, plugin: &str) -> Arc<PluginStats> {
     server
@@ -146,5 +150,185 @@ async fn no_message_is_lost_through_noop_plugins_on_a_busy_machine() {
             (PUBLISHERS * EACH) as u64,
             "{plugin} saw every message"
         );
+    }
+}
+
+fn tenant(name: &str, plugins: &str) -> String {
+    format!("name = \"{name}\"\n[[users]]\nuser = \"{name}-user\"\npassword = \"pw\"\n{plugins}")
+}
+
+/// A raw connection logged in as `user`, subscribed to everything.
+async fn raw_subscriber(server: &Server, user: &str) -> Raw {
+    let mut raw = Raw::connect(server).await;
+    raw.send(
+        format!(
+            "CONNECT {{\"user\":\"{user}\",\"pass\":\"pw\",\"verbose\":false,\"headers\":true}}\r\n\
+             SUB > 1\r\nPING\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(read_until(&mut raw, b"PONG\r\n").await, b"PONG\r\n");
+    raw
+}
+
+/// Everything `raw` receives up to and including `end`; fails after 5 s.
+async fn read_until(raw: &mut Raw, end: &[u8]) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(end) {
+        let n = tokio::time::timeout(Duration::from_secs(5), raw.stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no {:?} in time; got {:?}",
+                    String::from_utf8_lossy(end),
+                    String::from_utf8_lossy(&got)
+                )
+            })
+            .expect("read");
+        assert!(n > 0, "closed; got {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+/// A plugin that answers with `\r\nPUB other.tenant 5\r\nhello` in a
+/// subject, a reply subject, a header name or value, or with a reply in
+/// the broker's `_R_.` space, gets nothing onto the wire: fail-closed, the
+/// message is dropped; no subscriber of its tenant (on any subject) or of
+/// another receives anything before the publisher's next message; the
+/// answer is counted as the plugin's error, not a trap or timeout.
+#[tokio::test]
+async fn plugin_answers_cannot_inject_protocol() {
+    for mode in [
+        "inject-subject",
+        "inject-reply",
+        "inject-header-name",
+        "inject-header-value",
+        "reserved-reply",
+    ] {
+        let hostile = format!(
+            "[[plugins]]\nkind = \"transform\"\npath = \"{}\"\nsubjects = [\"bad.>\"]\nconfig = {{ mode = \"{mode}\" }}\n",
+            wasm("hostile_output")
+        );
+        let dir = TenantDir::new(&[
+            ("acme", &tenant("acme", &hostile)),
+            ("other", &tenant("other", "")),
+        ]);
+        let server = common::start_with(with_cache(dir.config())).await;
+        let mut same = raw_subscriber(&server, "acme-user").await;
+        let mut other = raw_subscriber(&server, "other-user").await;
+        let publisher = user(&server, "acme-user", "pw").await;
+        publisher
+            .publish("bad.x", "hello".into())
+            .await
+            .expect("pub");
+        publisher
+            .publish("marker", "done".into())
+            .await
+            .expect("pub");
+        publisher.flush().await.expect("flush");
+        // In order on the publisher's connection: whatever `bad.x` became
+        // was queued before the marker.
+        let marker = b"MSG marker 1 4\r\ndone\r\n";
+        assert_eq!(
+            String::from_utf8_lossy(&read_until(&mut same, marker).await),
+            String::from_utf8_lossy(marker),
+            "{mode}"
+        );
+        other.send(b"PING\r\n").await;
+        assert_eq!(
+            read_until(&mut other, b"PONG\r\n").await,
+            b"PONG\r\n",
+            "{mode}"
+        );
+        let s = stats(&server, "acme", "hostile_output");
+        assert_eq!(s.errors.load(Relaxed), 1, "{mode}");
+        assert_eq!(s.failed_messages.load(Relaxed), 1, "{mode}");
+        assert_eq!(
+            s.traps.load(Relaxed) + s.timeouts.load(Relaxed),
+            0,
+            "{mode}"
+        );
+    }
+}
+
+/// Fail-open, a refused answer delivers the message as published: the
+/// plugin's headers never reach the wire.
+#[tokio::test]
+async fn fail_open_delivers_the_original_instead_of_an_injected_answer() {
+    let hostile = format!(
+        "[[plugins]]\nkind = \"transform\"\npath = \"{}\"\nsubjects = [\"bad.>\"]\n\
+         failure_policy = \"fail-open\"\nconfig = {{ mode = \"inject-header-value\" }}\n",
+        wasm("hostile_output")
+    );
+    let dir = TenantDir::new(&[("acme", &tenant("acme", &hostile))]);
+    let server = common::start_with(with_cache(dir.config())).await;
+    let mut same = raw_subscriber(&server, "acme-user").await;
+    let publisher = user(&server, "acme-user", "pw").await;
+    publisher
+        .publish("bad.x", "hello".into())
+        .await
+        .expect("pub");
+    publisher
+        .publish("marker", "done".into())
+        .await
+        .expect("pub");
+    publisher.flush().await.expect("flush");
+    let expected = "MSG bad.x 1 5\r\nhello\r\nMSG marker 1 4\r\ndone\r\n";
+    let got = read_until(&mut same, b"MSG marker 1 4\r\ndone\r\n").await;
+    assert_eq!(String::from_utf8_lossy(&got), expected);
+    let s = stats(&server, "acme", "hostile_output");
+    assert_eq!(s.errors.load(Relaxed), 1);
+    assert_eq!(s.failed_messages.load(Relaxed), 1);
+}
+
+/// `dir`'s configuration with the example `api_key_auth` plugin, allowed
+/// to bind users to acme, knowing `keys` (key, entry) pairs.
+fn with_api_keys(dir: &TenantDir, keys: &[(&str, &str)]) -> ServerConfig {
+    let sha256_hex = |key: &str| -> String {
+        Sha256::digest(key.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let entries: Vec<String> = keys
+        .iter()
+        .map(|(key, entry)| format!("\"key.{}\" = \"{entry}\"", sha256_hex(key)))
+        .collect();
+    let toml = format!(
+        "[[auth_plugins]]\nkind = \"auth\"\npath = \"{}\"\ntenants = [\"acme\"]\nconfig = {{ {} }}\n",
+        wasm("api_key_auth"),
+        entries.join(", ")
+    );
+    let extra: ServerConfig = toml::from_str(&toml).expect("config");
+    ServerConfig {
+        auth_plugins: extra.auth_plugins,
+        ..with_cache(dir.config())
+    }
+}
+
+/// An auth plugin's grant is plugin output too: a user name with a
+/// terminal escape, or a permission subject with a NUL (which the
+/// subject syntax alone lets through), refuses the login and counts as
+/// the plugin's error.
+#[tokio::test]
+async fn auth_plugin_grants_are_checked_before_use() {
+    for entry in [
+        "tenant=acme;user=svc\\u001b[2J",
+        "tenant=acme;user=svc;pub=orders.\\u0000",
+    ] {
+        let dir = TenantDir::new(&[("acme", &tenant("acme", ""))]);
+        let server = common::start_with(with_api_keys(&dir, &[("k", entry)])).await;
+        let login = async_nats::ConnectOptions::with_token("k".into())
+            .connect(server.client_url())
+            .await;
+        assert!(login.is_err(), "{entry}: logged in");
+        assert_eq!(server.tenant_connections("acme"), 0, "{entry}");
+        let s = server
+            .plugin_stats(None, "api_key_auth")
+            .expect("auth plugin loaded");
+        assert_eq!(s.errors.load(Relaxed), 1, "{entry}");
     }
 }
