@@ -9,7 +9,7 @@ use super::bindings::auth::exports::switchyard::plugin::authenticator::{
 use super::error::CallError;
 use super::pool::PluginPool;
 use super::validate::{Output, OutputError, validate_output};
-use crate::config::tenant::{FailurePolicy, Permissions, SubjectRules};
+use crate::config::tenant::{FailurePolicy, Permissions, PluginEntry, SubjectRules};
 
 pub struct AuthPlugin {
     pub name: String,
@@ -17,6 +17,17 @@ pub struct AuthPlugin {
     pub tenants: Vec<String>,
     pub policy: FailurePolicy,
     pub pool: PluginPool<Auth>,
+    pub source: AuthSource,
+}
+
+/// Everything an auth plugin's answers depend on besides the request: its
+/// code and its configuration. A reload that leaves both unchanged need
+/// not ask the plugin again about the clients it let in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthSource {
+    /// SHA-256 of the component file.
+    pub digest: [u8; 32],
+    pub entry: PluginEntry,
 }
 
 /// A verified client certificate's identity (subject DN and SANs).

@@ -2,7 +2,7 @@
 //! cache), link against the world's imports, pre-instantiate, make one warm
 //! instance, and ask a message plugin what it registers.
 
-use super::auth::AuthPlugin;
+use super::auth::{AuthPlugin, AuthSource};
 use super::bindings::auth::{Auth, AuthPre};
 use super::bindings::routing::{Routing, RoutingPre};
 use super::bindings::transform::switchyard::plugin::types::Registration;
@@ -81,14 +81,14 @@ pub fn prepare<W: World>(
 }
 
 /// A pool of `W` instances for one (tenant, plugin), warmed with one
-/// instance.
+/// instance, and the SHA-256 of the component it runs.
 pub fn pool<W: World>(
     runtime: &PluginRuntime,
     entry: &PluginEntry,
     ctx: Arc<PluginContext>,
     default_timeout: Duration,
-) -> Result<PluginPool<W>, LoadError> {
-    let component = runtime.load(&entry.path)?;
+) -> Result<(PluginPool<W>, [u8; 32]), LoadError> {
+    let (component, digest) = runtime.load_with_digest(&entry.path)?;
     let pre = prepare::<W>(runtime.engine(), &entry.path, &component)?;
     let engine = runtime.engine().clone();
     let max_memory = entry.max_memory_mb.unwrap_or(DEFAULT_MAX_MEMORY_MB) as usize * (1 << 20);
@@ -117,7 +117,7 @@ pub fn pool<W: World>(
         path: entry.path.clone(),
         reason: format!("{e:#}"),
     })?;
-    Ok(pool)
+    Ok((pool, digest))
 }
 
 fn context(
@@ -149,7 +149,7 @@ fn load_registered<W: World>(
     entry: &PluginEntry,
     register: impl FnOnce(&W, &mut Store<HostState>) -> wasmtime::Result<Registration>,
 ) -> Result<(PluginPool<W>, Registered), LoadError> {
-    let pool = pool::<W>(
+    let (pool, _) = pool::<W>(
         runtime,
         entry,
         context(runtime, tenant, entry, true),
@@ -201,7 +201,7 @@ pub fn load_routing(
 }
 
 pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlugin, LoadError> {
-    let pool = pool::<Auth>(
+    let (pool, digest) = pool::<Auth>(
         runtime,
         entry,
         context(runtime, "", entry, false),
@@ -212,6 +212,10 @@ pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlu
         tenants: entry.tenants.clone(),
         policy: entry.failure_policy.unwrap_or_default(),
         pool,
+        source: AuthSource {
+            digest,
+            entry: entry.clone(),
+        },
     })
 }
 

@@ -26,7 +26,7 @@ pub mod transform;
 pub mod validate;
 mod wasi;
 
-pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, PeerIdentity};
+pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, AuthSource, PeerIdentity};
 pub use engine::PluginRuntime;
 pub use error::{CallError, LoadError};
 pub use load::TenantPlugins;
