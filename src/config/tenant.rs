@@ -67,7 +67,8 @@ pub struct PluginEntry {
     /// (the default: drop the message, refuse the login) or `fail-open`
     /// (deliver the message as published).
     pub failure_policy: Option<FailurePolicy>,
-    /// Deadline for one call (default 10ms; auth 100ms).
+    /// CPU-time budget for one call, counted on the calling thread's CPU
+    /// clock (default 10ms; auth 100ms).
     #[serde(default, with = "duration::serde_opt")]
     pub timeout: Option<Duration>,
     /// Linear memory cap per instance, in MiB (default 16).

@@ -8,7 +8,8 @@ use super::bindings::auth::exports::switchyard::plugin::authenticator::{
 };
 use super::error::CallError;
 use super::pool::PluginPool;
-use crate::config::tenant::{FailurePolicy, Permissions, SubjectRules};
+use super::validate::{Output, OutputError, validate_output};
+use crate::config::tenant::{FailurePolicy, Permissions, PluginEntry, SubjectRules};
 
 pub struct AuthPlugin {
     pub name: String,
@@ -16,6 +17,17 @@ pub struct AuthPlugin {
     pub tenants: Vec<String>,
     pub policy: FailurePolicy,
     pub pool: PluginPool<Auth>,
+    pub source: AuthSource,
+}
+
+/// Everything an auth plugin's answers depend on besides the request: its
+/// code and its configuration. A reload that leaves both unchanged need
+/// not ask the plugin again about the clients it let in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthSource {
+    /// SHA-256 of the component file.
+    pub digest: [u8; 32],
+    pub entry: PluginEntry,
 }
 
 /// A verified client certificate's identity (subject DN and SANs).
@@ -84,11 +96,30 @@ impl AuthPlugin {
             })
             .map_err(AuthRefusal::Failed)?;
         let grant = answer.map_err(AuthRefusal::Denied)?;
+        if let Err(why) = check_grant(&grant) {
+            return Err(AuthRefusal::Failed(
+                self.pool.bad_output(&format!("grant: {why}")),
+            ));
+        }
         if !self.tenants.contains(&grant.tenant) {
             return Err(AuthRefusal::TenantNotAllowed(grant.tenant));
         }
         Ok(to_grant(grant))
     }
+}
+
+/// A grant becomes a session's identity and permissions, shown in logs,
+/// events and monitoring: its names and subjects are checked like any
+/// other plugin output (`validate`) before the broker uses them.
+fn check_grant(grant: &Grant) -> Result<(), OutputError> {
+    validate_output(Output::Name(grant.tenant.as_bytes()))?;
+    validate_output(Output::Name(grant.user.as_bytes()))?;
+    for rules in [&grant.publish, &grant.subscribe] {
+        for filter in rules.allow.iter().chain(&rules.deny) {
+            validate_output(Output::Filter(filter.as_bytes()))?;
+        }
+    }
+    Ok(())
 }
 
 fn to_grant(grant: Grant) -> AuthGrant {

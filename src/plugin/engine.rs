@@ -4,8 +4,10 @@
 //!
 //! A background thread (`ticker`) advances the engine's epoch every
 //! millisecond while plugin code runs; each call sets its deadline in
-//! epochs, so a guest that loops traps within a millisecond of its deadline
-//! without any cost per instruction beyond wasmtime's epoch check.
+//! epochs and checks, when it passes, how much CPU time the call really
+//! used (`budget`), so a guest that loops traps within a millisecond of
+//! CPU time past its budget without any cost per instruction beyond
+//! wasmtime's epoch check, and a descheduled one is not failed.
 
 use super::error::LoadError;
 use super::kv::TenantKv;
@@ -74,17 +76,23 @@ impl PluginRuntime {
     /// Reads and compiles the component at `path` (or takes it from the
     /// caches).
     pub fn load(&self, path: &Path) -> Result<Component, LoadError> {
+        self.load_with_digest(path).map(|(component, _)| component)
+    }
+
+    /// As `load`, with the SHA-256 of the file it read: what tells a
+    /// reload that a plugin's code changed.
+    pub fn load_with_digest(&self, path: &Path) -> Result<(Component, [u8; 32]), LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_path_buf(),
             source,
         })?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         if let Some(component) = self.components.lock().get(&digest) {
-            return Ok(component.clone());
+            return Ok((component.clone(), digest));
         }
         let component = self.compile(path, &bytes, &digest)?;
         self.components.lock().insert(digest, component.clone());
-        Ok(component)
+        Ok((component, digest))
     }
 
     fn compile(

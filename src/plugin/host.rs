@@ -7,6 +7,7 @@
 
 use super::bindings::routing::switchyard::plugin::message_payload;
 use super::bindings::transform::switchyard::plugin::{host, kv, types};
+use super::budget::CpuBudget;
 use super::kv::TenantKv;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -32,6 +33,8 @@ pub struct HostState {
     /// The payload of the message a routing policy is deciding; filled only
     /// for plugins that registered `wants-payload`.
     pub payload: Vec<u8>,
+    /// The running call's CPU-time budget, read by the epoch callback.
+    pub budget: CpuBudget,
 }
 
 impl HostState {
@@ -43,6 +46,7 @@ impl HostState {
             },
             ctx,
             payload: Vec::new(),
+            budget: CpuBudget::default(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! cache), link against the world's imports, pre-instantiate, make one warm
 //! instance, and ask a message plugin what it registers.
 
-use super::auth::AuthPlugin;
+use super::auth::{AuthPlugin, AuthSource};
 use super::bindings::auth::{Auth, AuthPre};
 use super::bindings::routing::{Routing, RoutingPre};
 use super::bindings::transform::switchyard::plugin::types::Registration;
@@ -24,8 +24,8 @@ use wasmtime::{Engine, Store};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10);
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_millis(100);
 pub const DEFAULT_MAX_MEMORY_MB: u32 = 16;
-/// Epoch ticks (milliseconds) a guest's start-up code may take.
-const INSTANTIATE_TICKS: u64 = 1000;
+/// CPU time a guest's start-up code may take.
+const INSTANTIATE_BUDGET: Duration = Duration::from_secs(1);
 
 /// One world of `switchyard:plugin`, as the loader needs it.
 pub trait World: Sized + Send + 'static {
@@ -81,14 +81,14 @@ pub fn prepare<W: World>(
 }
 
 /// A pool of `W` instances for one (tenant, plugin), warmed with one
-/// instance.
+/// instance, and the SHA-256 of the component it runs.
 pub fn pool<W: World>(
     runtime: &PluginRuntime,
     entry: &PluginEntry,
     ctx: Arc<PluginContext>,
     default_timeout: Duration,
-) -> Result<PluginPool<W>, LoadError> {
-    let component = runtime.load(&entry.path)?;
+) -> Result<(PluginPool<W>, [u8; 32]), LoadError> {
+    let (component, digest) = runtime.load_with_digest(&entry.path)?;
     let pre = prepare::<W>(runtime.engine(), &entry.path, &component)?;
     let engine = runtime.engine().clone();
     let max_memory = entry.max_memory_mb.unwrap_or(DEFAULT_MAX_MEMORY_MB) as usize * (1 << 20);
@@ -100,8 +100,10 @@ pub fn pool<W: World>(
     let factory = Box::new(move || {
         let mut store = Store::new(&engine, HostState::new(ctx.clone(), max_memory));
         store.limiter(|state| &mut state.memory);
+        super::budget::arm(&mut store, |state| &mut state.budget);
         // Instantiation runs the guest's start-up code: bound it too.
-        store.set_epoch_deadline(INSTANTIATE_TICKS);
+        let ticks = store.data_mut().budget.begin(INSTANTIATE_BUDGET);
+        store.set_epoch_deadline(ticks);
         let bindings = W::instantiate(&pre, &mut store)?;
         Ok(Instance { store, bindings })
     });
@@ -115,7 +117,7 @@ pub fn pool<W: World>(
         path: entry.path.clone(),
         reason: format!("{e:#}"),
     })?;
-    Ok(pool)
+    Ok((pool, digest))
 }
 
 fn context(
@@ -147,7 +149,7 @@ fn load_registered<W: World>(
     entry: &PluginEntry,
     register: impl FnOnce(&W, &mut Store<HostState>) -> wasmtime::Result<Registration>,
 ) -> Result<(PluginPool<W>, Registered), LoadError> {
-    let pool = pool::<W>(
+    let (pool, _) = pool::<W>(
         runtime,
         entry,
         context(runtime, tenant, entry, true),
@@ -199,7 +201,7 @@ pub fn load_routing(
 }
 
 pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlugin, LoadError> {
-    let pool = pool::<Auth>(
+    let (pool, digest) = pool::<Auth>(
         runtime,
         entry,
         context(runtime, "", entry, false),
@@ -210,6 +212,10 @@ pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlu
         tenants: entry.tenants.clone(),
         policy: entry.failure_policy.unwrap_or_default(),
         pool,
+        source: AuthSource {
+            digest,
+            entry: entry.clone(),
+        },
     })
 }
 

@@ -3,12 +3,14 @@
 //!
 //! The host knows nothing of sockets or connections: the server hands it
 //! bytes and gets decisions back. Plugins run synchronously on the calling
-//! thread under an epoch deadline and a memory cap, from a pool of warm
-//! instances per (tenant, plugin); a failing call gets the plugin's failure
-//! policy and never more than its deadline of the broker's time.
+//! thread under a CPU-time budget (enforced through epoch deadlines) and a
+//! memory cap, from a pool of warm instances per (tenant, plugin); a
+//! failing call gets the plugin's failure policy and never more than its
+//! budget of the broker's CPU time.
 
 pub mod auth;
 mod bindings;
+pub mod budget;
 pub mod check;
 pub mod engine;
 pub mod error;
@@ -21,9 +23,10 @@ pub mod routing;
 pub mod stats;
 mod ticker;
 pub mod transform;
+pub mod validate;
 mod wasi;
 
-pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, PeerIdentity};
+pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, AuthSource, PeerIdentity};
 pub use engine::PluginRuntime;
 pub use error::{CallError, LoadError};
 pub use load::TenantPlugins;

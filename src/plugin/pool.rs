@@ -39,7 +39,8 @@ pub struct PluginPool<B> {
     label: String,
     factory: Factory<B>,
     idle: Mutex<Vec<Instance<B>>>,
-    deadline_ticks: u64,
+    /// CPU time one call may use (see `budget`).
+    timeout: Duration,
     consecutive_failures: AtomicU32,
     /// Nanoseconds since `epoch` before which no new call is tried.
     retry_at_ns: AtomicU64,
@@ -55,15 +56,11 @@ impl<B> PluginPool<B> {
         ticker: Arc<EpochTicker>,
         factory: Factory<B>,
     ) -> PluginPool<B> {
-        let tick = super::engine::EPOCH_TICK.as_nanos().max(1);
-        // One extra tick: the ticker may advance right after the deadline
-        // is set, which would otherwise cut the budget short.
-        let deadline_ticks = (timeout.as_nanos().div_ceil(tick) as u64).max(1) + 1;
         PluginPool {
             label,
             factory,
             idle: Mutex::new(Vec::new()),
-            deadline_ticks,
+            timeout,
             consecutive_failures: AtomicU32::new(0),
             retry_at_ns: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -81,8 +78,9 @@ impl<B> PluginPool<B> {
         Ok(())
     }
 
-    /// Runs `f` on an instance under the call deadline. `messages` is what
-    /// the call covers, for the statistics.
+    /// Runs `f` on an instance under the call's CPU-time budget (the
+    /// epoch deadline, extended by `budget` while the thread has not spent
+    /// it). `messages` is what the call covers, for the statistics.
     pub fn call<R>(
         &self,
         messages: u64,
@@ -98,7 +96,8 @@ impl<B> PluginPool<B> {
                 self.failed(CallError::Trap)
             })?,
         };
-        instance.store.set_epoch_deadline(self.deadline_ticks);
+        let ticks = instance.store.data_mut().budget.begin(self.timeout);
+        instance.store.set_epoch_deadline(ticks);
         let start = Instant::now();
         let result = f(&instance.bindings, &mut instance.store);
         self.stats.record_call(messages, start.elapsed());

@@ -11,8 +11,8 @@ use super::error::CallError;
 use super::pool::PluginPool;
 use super::registration::Registered;
 use super::transform::MAX_SPLIT;
+use super::validate::{Output, validate_output};
 use crate::config::tenant::FailurePolicy;
-use crate::subject::is_valid_literal_subject;
 
 pub struct RoutingPlugin {
     pub name: String,
@@ -78,10 +78,8 @@ impl RoutingPlugin {
             Decision::Allow => Ok(Route::Allow),
             Decision::Deny(reason) => Ok(Route::Deny(reason)),
             Decision::Reroute(to) => {
-                if !is_valid_literal_subject(to.as_bytes()) {
-                    return Err(self
-                        .pool
-                        .bad_output("reroute subject is not a valid literal subject"));
+                if let Err(why) = validate_output(Output::Subject(to.as_bytes())) {
+                    return Err(self.pool.bad_output(&format!("reroute: {why}")));
                 }
                 Ok(Route::Reroute(to))
             }
@@ -89,13 +87,10 @@ impl RoutingPlugin {
                 if extra.len() > MAX_SPLIT {
                     return Err(self.pool.bad_output("fan-out to more than 16 subjects"));
                 }
-                if extra
-                    .iter()
-                    .any(|s| !is_valid_literal_subject(s.as_bytes()))
-                {
-                    return Err(self
-                        .pool
-                        .bad_output("fan-out subject is not a valid literal subject"));
+                for subject in &extra {
+                    if let Err(why) = validate_output(Output::Subject(subject.as_bytes())) {
+                        return Err(self.pool.bad_output(&format!("fan-out: {why}")));
+                    }
                 }
                 Ok(Route::FanOut(extra))
             }

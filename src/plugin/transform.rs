@@ -15,8 +15,8 @@ use super::error::CallError;
 use super::pool::PluginPool;
 use super::registration::Registered;
 use super::stats::PluginStats;
+use super::validate::{Output, OutputError, validate_headers, validate_output};
 use crate::config::tenant::FailurePolicy;
-use crate::subject::is_valid_literal_subject;
 use std::ops::Range;
 
 /// At most this many messages per call.
@@ -211,7 +211,7 @@ impl TransformPlugin {
                 return Err(self.pool.bad_output("verdict index outside the batch"));
             };
             if let Err(why) = check_action(&action, max_payload) {
-                return Err(self.pool.bad_output(why));
+                return Err(self.pool.bad_output(&why.to_string()));
             }
             *slot = Some(action);
         }
@@ -272,31 +272,50 @@ impl Produced {
     }
 }
 
-fn check_action(action: &Action, max_payload: usize) -> Result<(), &'static str> {
+/// Why a verdict was refused: it broke the interface's limits, or
+/// carried something that is not data (`validate`).
+#[derive(Debug, thiserror::Error)]
+enum BadAction {
+    #[error("{0}")]
+    Limit(&'static str),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+fn headers_of(headers: &[Header]) -> impl Iterator<Item = (&str, &str)> {
+    headers.iter().map(|h| (h.name.as_str(), h.value.as_str()))
+}
+
+/// Checks a verdict before anything of it is encoded: every subject, reply
+/// and header it carries (`validate`), and the size limits.
+fn check_action(action: &Action, max_payload: usize) -> Result<(), BadAction> {
     match action {
         Action::Modify(edit) => {
-            if edit
-                .subject
-                .as_ref()
-                .is_some_and(|s| !is_valid_literal_subject(s.as_bytes()))
-            {
-                return Err("modified subject is not a valid literal subject");
+            if let Some(subject) = &edit.subject {
+                validate_output(Output::Subject(subject.as_bytes()))?;
+            }
+            if let Some(headers) = &edit.headers {
+                validate_headers(headers_of(headers))?;
             }
             if edit.payload.as_ref().is_some_and(|p| p.len() > max_payload) {
-                return Err("modified payload exceeds max_payload");
+                return Err(BadAction::Limit("modified payload exceeds max_payload"));
             }
             Ok(())
         }
         Action::Split(messages) => {
             if messages.len() > MAX_SPLIT {
-                return Err("split into more than 16 messages");
+                return Err(BadAction::Limit("split into more than 16 messages"));
             }
             for m in messages {
-                if !is_valid_literal_subject(m.subject.as_bytes()) {
-                    return Err("split message subject is not a valid literal subject");
+                validate_output(Output::Subject(m.subject.as_bytes()))?;
+                if let Some(reply) = &m.reply {
+                    validate_output(Output::Reply(reply.as_bytes()))?;
                 }
+                validate_headers(headers_of(&m.headers))?;
                 if m.payload.len() > max_payload {
-                    return Err("split message payload exceeds max_payload");
+                    return Err(BadAction::Limit(
+                        "split message payload exceeds max_payload",
+                    ));
                 }
             }
             Ok(())
@@ -338,8 +357,9 @@ pub fn outcome(batch: &TransformBatch, i: usize, action: Option<Action>) -> Outc
 }
 
 /// A NATS header block from a plugin's header list; `None` when empty.
-/// Line breaks inside names or values are removed, so a plugin cannot
-/// forge extra header lines.
+/// The list was validated (`check_action`) and is refused whole if a name
+/// or value could break the framing; removing line breaks here as well
+/// keeps this function safe on its own.
 pub fn encode_headers(headers: &[Header]) -> Option<Vec<u8>> {
     if headers.is_empty() {
         return None;

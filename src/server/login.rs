@@ -13,7 +13,7 @@ use super::events::{
 use super::stats::AuthFailure;
 use crate::auth::verify_nonce_signature;
 use crate::auth::{AuthError, Identity, TlsPeer, new_nonce};
-use crate::plugin::AuthRequest;
+use crate::plugin::{AuthPlugin, AuthRequest};
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub(super) struct LoginState {
     bound: bool,
     /// When the login's credentials expire (a user JWT's `exp`).
     pub expires: Option<tokio::time::Instant>,
+    /// The auth plugin that let this client in, if one did.
+    pub auth_plugin: Option<Arc<AuthPlugin>>,
     /// Subscriptions allowed on this connection (account and user limits).
     pub max_subscriptions: Option<usize>,
     started: SystemTime,
@@ -53,6 +55,7 @@ impl LoginState {
             tls_peer: None,
             bound: false,
             expires: None,
+            auth_plugin: None,
             max_subscriptions: None,
             started: SystemTime::now(),
         }
@@ -71,17 +74,20 @@ impl Connection {
             }
             return Ok(());
         }
-        let identity = tenancy
+        let (identity, auth_plugin) = tenancy
             .authenticate(
                 opts,
                 self.login.nonce.as_deref(),
                 self.peer.ip(),
                 self.login.tls_peer.as_deref(),
             )
+            .map(|identity| (identity, None))
             .or_else(|e| {
                 if e.is_unknown_client() && !tenancy.auth_plugins.is_empty() {
                     let remote = self.peer.to_string();
-                    tenancy.authenticate_with_plugins(&self.auth_request(opts, &remote))
+                    tenancy
+                        .authenticate_with_plugins(&self.auth_request(opts, &remote))
+                        .map(|(identity, plugin)| (identity, Some(plugin)))
                 } else {
                     Err(e)
                 }
@@ -114,6 +120,7 @@ impl Connection {
         self.rules = rules;
         self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);
+        self.login.auth_plugin = auth_plugin;
         Ok(())
     }
 
@@ -158,7 +165,9 @@ impl Connection {
 
     /// After a reload: logs in again with the same credentials. A removed
     /// user or tenant is disconnected; otherwise the new rules apply and
-    /// stream-import shadows are rebuilt.
+    /// stream-import shadows are rebuilt. A client an auth plugin let in
+    /// keeps its grant while that plugin is unchanged, and is asked about
+    /// again (through the new plugins) only if it changed.
     pub(super) fn on_reload(&mut self) -> Result<(), CloseReason> {
         let Some(old) = self.login.identity.clone() else {
             return Ok(());
@@ -167,21 +176,33 @@ impl Connection {
         if tenancy.users.is_none() {
             return Err(CloseReason::AuthViolation);
         }
-        let identity = tenancy
-            .reauthenticate(
-                &self.opts,
-                self.login.nonce.as_deref(),
-                self.peer.ip(),
-                self.login.tls_peer.as_deref(),
-                &old,
-            )
-            .map_err(|e| {
-                tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");
-                match e {
-                    AuthError::Revoked { .. } => CloseReason::AuthRevoked,
-                    _ => CloseReason::AuthViolation,
+        let relogin = match &self.login.auth_plugin {
+            Some(previous) => match tenancy.same_auth_plugin(previous) {
+                Some(same) => Ok((old.clone(), Some(same.clone()))),
+                None => {
+                    let remote = self.peer.to_string();
+                    tenancy
+                        .authenticate_with_plugins(&self.auth_request(&self.opts, &remote))
+                        .map(|(identity, plugin)| (identity, Some(plugin)))
                 }
-            })?;
+            },
+            None => tenancy
+                .reauthenticate(
+                    &self.opts,
+                    self.login.nonce.as_deref(),
+                    self.peer.ip(),
+                    self.login.tls_peer.as_deref(),
+                    &old,
+                )
+                .map(|identity| (identity, None)),
+        };
+        let (identity, auth_plugin) = relogin.map_err(|e| {
+            tracing::info!(cid = self.handle.id, error = %e, "login no longer valid after reload");
+            match e {
+                AuthError::Revoked { .. } => CloseReason::AuthRevoked,
+                _ => CloseReason::AuthViolation,
+            }
+        })?;
         let same_account = tenancy
             .accounts
             .get(&*identity.tenant)
@@ -201,6 +222,7 @@ impl Connection {
         self.set_permissions(&identity)?;
         self.login.expires = identity.expires.map(expiry_instant);
         self.login.identity = Some(identity);
+        self.login.auth_plugin = auth_plugin;
         self.refresh_subscriptions();
         Ok(())
     }

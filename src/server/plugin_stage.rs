@@ -189,12 +189,9 @@ impl Connection {
             return;
         };
         let mut hdr = b"NATS/1.0 403 ".to_vec();
-        hdr.extend(
-            reason
-                .bytes()
-                .filter(|b| !matches!(b, b'\r' | b'\n'))
-                .take(256),
-        );
+        // The reason is the plugin's text: no control byte of it reaches
+        // the status line.
+        hdr.extend(reason.bytes().filter(|&b| b >= 0x20 && b != 0x7f).take(256));
         hdr.extend_from_slice(b"\r\n\r\n");
         let sid = entry.sub.sid.clone();
         self.handle
@@ -204,3 +201,16 @@ impl Connection {
 
 /// Keeps `TransformBatch` reachable from the connection's field type.
 pub(super) type PendingTransforms = Option<Box<TransformBatch>>;
+
+#[cfg(test)]
+mod tests {
+    /// The prefix plugin output is checked against is the one the
+    /// response map hands out.
+    #[test]
+    fn plugins_may_not_use_the_response_maps_reply_subjects() {
+        assert_eq!(
+            crate::plugin::validate::BROKER_REPLY_PREFIX,
+            super::super::responses::RESPONSE_PREFIX
+        );
+    }
+}

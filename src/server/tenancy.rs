@@ -199,11 +199,12 @@ impl Tenancy {
 
     /// Asks the auth plugins, in order, about a client the tenant users did
     /// not recognise: the first grant wins; a denial, or a plugin failure
-    /// (auth plugins fail closed), passes to the next plugin.
+    /// (auth plugins fail closed), passes to the next plugin. Returns the
+    /// plugin that granted, so a reload can tell whether it changed.
     pub fn authenticate_with_plugins(
         &self,
         request: &AuthRequest<'_>,
-    ) -> Result<Identity, AuthError> {
+    ) -> Result<(Identity, Arc<AuthPlugin>), AuthError> {
         let mut refusal = AuthError::MissingCredentials;
         for plugin in &self.auth_plugins {
             let refused = |reason: String| AuthError::PluginRefused {
@@ -212,7 +213,7 @@ impl Tenancy {
             };
             match plugin.authenticate(request) {
                 Ok(grant) if self.accounts.contains_key(grant.tenant.as_str()) => {
-                    return Ok(Identity {
+                    let identity = Identity {
                         tenant: grant.tenant.into(),
                         user: grant.user.into(),
                         permissions: Some(grant.permissions),
@@ -220,7 +221,8 @@ impl Tenancy {
                         max_payload: None,
                         max_subscriptions: None,
                         checked_secret: None,
-                    });
+                    };
+                    return Ok((identity, plugin.clone()));
                 }
                 Ok(grant) => {
                     refusal = refused(format!("granted unknown tenant `{}`", grant.tenant));
@@ -235,6 +237,15 @@ impl Tenancy {
             }
         }
         Err(refusal)
+    }
+
+    /// The auth plugin of this tenancy that is `previous` unchanged (same
+    /// component, same configuration), if any: after a reload, the clients
+    /// `previous` let in stay without asking it again.
+    pub fn same_auth_plugin(&self, previous: &AuthPlugin) -> Option<&Arc<AuthPlugin>> {
+        self.auth_plugins
+            .iter()
+            .find(|p| p.name == previous.name && p.source == previous.source)
     }
 
     pub fn auth_required(&self) -> bool {

@@ -80,6 +80,14 @@ async fn an_endless_loop_times_out_and_fails_closed() {
     let s = stats(&server, "acme", "hostile_loop");
     assert_eq!(s.timeouts.load(Relaxed), 1);
     assert_eq!(s.failed_messages.load(Relaxed), 1);
+    // The budget counts CPU time: the loop ran at least its 20 ms of it
+    // (wall-clock time is never less) and was then stopped, however busy
+    // the machine (a generous bound).
+    let (_, seconds) = s.latency_histogram();
+    assert!(
+        (0.020..5.0).contains(&seconds),
+        "the looping call took {seconds} s"
+    );
 }
 
 #[tokio::test]

@@ -6,17 +6,31 @@
 //!   If the plugin's memory limit is smaller, building it traps instead;
 //! - `many-split`: splits each message into `count` messages (default
 //!   100,000; the contract allows 16);
-//! - `bad-index`: returns a verdict for an index past the batch.
+//! - `bad-index`: returns a verdict for an index past the batch;
+//! - `inject-subject`, `inject-reply`, `inject-header-name`,
+//!   `inject-header-value`: answers with protocol in a subject, a reply
+//!   subject, a header name or a header value (`\r\nPUB other.tenant
+//!   5\r\nhello`), trying to write commands of its own onto the wire;
+//! - `reserved-reply`: gives its message a reply subject in the broker's
+//!   own `_R_.` namespace (service-import responses).
 
 use std::sync::OnceLock;
 
 use switchyard_plugin::__private::transform::Verdict;
-use switchyard_plugin::{Action, Message, OutMessage, Registration, Transform, config};
+use switchyard_plugin::{Action, Header, Message, OutMessage, Registration, Transform, config};
+
+/// What the injecting modes append: a whole PUB to another tenant's subject.
+const INJECTION: &str = "\r\nPUB other.tenant 5\r\nhello";
 
 enum Mode {
     BigPayload(usize),
     ManySplit(usize),
     BadIndex,
+    InjectSubject,
+    InjectReply,
+    InjectHeaderName,
+    InjectHeaderValue,
+    ReservedReply,
 }
 
 static MODE: OnceLock<Mode> = OnceLock::new();
@@ -27,6 +41,11 @@ fn mode() -> &'static Mode {
             Mode::ManySplit(config::parse("count").ok().flatten().unwrap_or(100_000))
         }
         Some("bad-index") => Mode::BadIndex,
+        Some("inject-subject") => Mode::InjectSubject,
+        Some("inject-reply") => Mode::InjectReply,
+        Some("inject-header-name") => Mode::InjectHeaderName,
+        Some("inject-header-value") => Mode::InjectHeaderValue,
+        Some("reserved-reply") => Mode::ReservedReply,
         _ => Mode::BigPayload(config::parse("size_kib").ok().flatten().unwrap_or(9216) * 1024),
     })
 }
@@ -46,9 +65,30 @@ impl Transform for HostileOutput {
                     .map(|_| OutMessage::new(msg.subject(), Vec::new()))
                     .collect(),
             ),
+            Mode::InjectSubject => Action::subject(format!("{}{INJECTION}", msg.subject())),
+            Mode::InjectReply => with_reply(msg, format!("reply{INJECTION}")),
+            Mode::ReservedReply => with_reply(msg, "_R_.abcdef.ghijkl".into()),
+            Mode::InjectHeaderName => with_header(Header::new(format!("X-Evil{INJECTION}"), "v")),
+            Mode::InjectHeaderValue => with_header(Header::new("X-Evil", format!("v{INJECTION}"))),
             // Handled below, outside the per-message walk.
             Mode::BadIndex => Action::Pass,
         }
+    }
+}
+
+/// The message as published, with `reply` as its reply subject.
+fn with_reply(msg: &Message<'_>, reply: String) -> Action {
+    let mut out = OutMessage::new(msg.subject(), msg.payload().to_vec());
+    out.reply = Some(reply);
+    Action::Split(vec![out])
+}
+
+/// The message with `header` as its only header.
+fn with_header(header: Header) -> Action {
+    Action::Modify {
+        subject: None,
+        headers: Some(vec![header]),
+        payload: None,
     }
 }
 
