@@ -52,6 +52,17 @@ pub struct ServerConfig {
     pub ping_interval: Duration,
     /// Unanswered pings before the connection is closed as stale.
     pub ping_max: u32,
+    /// Logins whose credentials are being checked (or wait for a checking
+    /// thread) at once, server-wide. A CONNECT over it is refused with
+    /// `maximum connections exceeded` and closed; the client retries. The
+    /// default, 1024, is far more than the checking threads (half the
+    /// cores) finish within one `auth_timeout` when passwords are bcrypt,
+    /// and enough for a reconnect storm of JWT users (each check takes
+    /// well under a millisecond). nats-server has no such cap.
+    pub max_pending_logins: usize,
+    /// As `max_pending_logins`, from one client IP address; default 32, so
+    /// one address cannot fill the whole queue.
+    pub max_pending_logins_per_ip: usize,
     /// Time a client has to send CONNECT when authentication is required.
     #[serde(with = "duration::serde_str")]
     pub auth_timeout: Duration,
@@ -117,6 +128,8 @@ impl Default for ServerConfig {
             max_connections: 65536,
             ping_interval: Duration::from_secs(120),
             ping_max: 2,
+            max_pending_logins: 1024,
+            max_pending_logins_per_ip: 32,
             auth_timeout: Duration::from_secs(2),
             write_deadline: Duration::from_secs(10),
             authorization: None,
@@ -186,6 +199,12 @@ impl ServerConfig {
         }
         if self.max_control_line < 64 {
             errs.push("max_control_line: must be at least 64".to_string());
+        }
+        if self.max_pending_logins == 0 {
+            errs.push("max_pending_logins: must be greater than 0".to_string());
+        }
+        if self.max_pending_logins_per_ip == 0 {
+            errs.push("max_pending_logins_per_ip: must be greater than 0".to_string());
         }
         if self.ping_interval.is_zero() {
             errs.push("ping_interval: must be greater than 0".to_string());

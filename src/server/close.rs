@@ -22,6 +22,11 @@ pub enum CloseReason {
     StaleConnection,
     SlowConsumer,
     MaxConnections,
+    /// A CONNECT over `max_pending_logins` or `max_pending_logins_per_ip`
+    /// (see `login_gate`). nats-server has no such cap, so the client is
+    /// told its nearest error, `maximum connections exceeded`, which
+    /// clients take as "retry later" rather than as bad credentials.
+    TooManyLogins,
     MaxAccountConnections,
     /// The subscription limit leaves no room: 0 at login, or lowered by a
     /// reload below what the connection already holds.
@@ -47,7 +52,9 @@ impl CloseReason {
             CloseReason::BadClientProtocol => "invalid client protocol",
             CloseReason::NoRespondersNeedsHeaders => "no responders requires headers support",
             CloseReason::StaleConnection => "Stale Connection",
-            CloseReason::MaxConnections => "maximum connections exceeded",
+            CloseReason::MaxConnections | CloseReason::TooManyLogins => {
+                "maximum connections exceeded"
+            }
             CloseReason::MaxAccountConnections => "maximum account active connections exceeded",
             CloseReason::MaxSubscriptions => "maximum subscriptions exceeded",
             CloseReason::AuthExpired => "User Authentication Expired",
@@ -94,7 +101,9 @@ impl CloseReason {
             CloseReason::AuthTimeout => "Authentication Timeout",
             CloseReason::StaleConnection => "Stale Connection",
             CloseReason::SlowConsumer => "Slow Consumer (Pending Bytes)",
-            CloseReason::MaxConnections => "Maximum Connections Exceeded",
+            CloseReason::MaxConnections | CloseReason::TooManyLogins => {
+                "Maximum Connections Exceeded"
+            }
             CloseReason::MaxAccountConnections => "Maximum Account Connections Exceeded",
             CloseReason::MaxSubscriptions => "Maximum Subscriptions Exceeded",
             CloseReason::AuthExpired => "Authentication Expired",

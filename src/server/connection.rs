@@ -11,7 +11,7 @@ use super::close::CloseReason;
 use super::closed::ClosedClient;
 use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
-use super::login::LoginState;
+use super::login::{LoginStart, LoginState, PendingLogin};
 use super::plugin_stage::PendingTransforms;
 use super::responses::RESPONSE_PREFIX;
 use super::stats::{AuthFailure, LocalStats};
@@ -208,7 +208,16 @@ impl Connection {
                         return reason;
                     }
                 }
-                read = rd.read_buf(&mut self.read_buf) => match read {
+                checked = PendingLogin::finished(&mut self.login.pending), if self.login.pending.is_some() => {
+                    let pending = self.login.pending.take().expect("branch runs only when pending");
+                    if let Err(reason) = self
+                        .finish_pending_login(pending, checked)
+                        .and_then(|()| self.process())
+                    {
+                        return reason;
+                    }
+                }
+                read = rd.read_buf(&mut self.read_buf), if self.login.pending.is_none() => match read {
                     Ok(0) => return CloseReason::ClientClosed,
                     Ok(n) => {
                         if n == room && self.read_chunk < READ_CHUNK {
@@ -231,9 +240,14 @@ impl Connection {
     /// wakes the writers of every destination touched.
     fn process(&mut self) -> Result<(), CloseReason> {
         self.handle.counters.touch(SystemTime::now());
+        self.check_first_op()?;
         let mut buf = std::mem::take(&mut self.read_buf);
         let mut at = 0;
         let result = loop {
+            if self.login.pending.is_some() {
+                // The rest waits in the buffer until the login is checked.
+                break Ok(());
+            }
             match parse(&buf[at..], &self.limits) {
                 Ok(Some((op, used))) => {
                     at += used;
@@ -255,6 +269,22 @@ impl Connection {
         self.read_buf = buf;
         self.finish_batch();
         result
+    }
+
+    /// When authentication is required the first operation must be
+    /// CONNECT. Decided on the first byte, as nats-server's parser does, so
+    /// `PUB a 1000000` and its payload are refused before they are
+    /// buffered, not when the auth timeout fires.
+    fn check_first_op(&self) -> Result<(), CloseReason> {
+        let first = self.read_buf.first();
+        if !self.connected
+            && self.login.pending.is_none()
+            && first.is_some_and(|b| !b.eq_ignore_ascii_case(&b'C'))
+            && self.server.auth_required()
+        {
+            return Err(CloseReason::AuthViolation);
+        }
+        Ok(())
     }
 
     /// Pauses this publisher until its busiest destinations drain below
@@ -374,9 +404,20 @@ impl Connection {
         if opts.no_responders && !opts.headers {
             return Err(CloseReason::NoRespondersNeedsHeaders);
         }
-        if !self.connected {
-            self.login(&opts)?;
+        if !self.connected
+            && let LoginStart::Pending(pending) = self.start_login(&opts)?
+        {
+            // Accepted once the check ends (`finish_pending_login`).
+            self.login.pending = Some(pending);
+            return Ok(());
         }
+        self.accept_connect(opts);
+        Ok(())
+    }
+
+    /// Takes a CONNECT whose login (if any) succeeded: its options apply
+    /// from here on.
+    pub(super) fn accept_connect(&mut self, opts: ConnectOptions) {
         self.handle.set_headers(opts.headers);
         self.handle.set_async_info(opts.protocol >= 1);
         self.opts = opts;
@@ -396,7 +437,6 @@ impl Connection {
             self.emit_client_event(None);
         }
         self.ok();
-        Ok(())
     }
 
     fn on_pub(

@@ -11,13 +11,17 @@ use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
 use super::stats::AuthFailure;
+use super::tenancy::Tenancy;
 use crate::auth::verify_nonce_signature;
 use crate::auth::{AuthError, Identity, TlsPeer, new_nonce};
 use crate::plugin::AuthRequest;
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::SystemTime;
 
 /// What a connection knows about its login.
@@ -33,6 +37,9 @@ pub(super) struct LoginState {
     pub expires: Option<tokio::time::Instant>,
     /// Subscriptions allowed on this connection (account and user limits).
     pub max_subscriptions: Option<usize>,
+    /// A CONNECT whose credentials are being checked (boxed: most
+    /// connections hold none for most of their life).
+    pub pending: Option<Box<PendingLogin>>,
     started: SystemTime,
 }
 
@@ -54,14 +61,102 @@ impl LoginState {
             bound: false,
             expires: None,
             max_subscriptions: None,
+            pending: None,
             started: SystemTime::now(),
         }
     }
 }
 
+/// What a credentials check ends with: `None` if the check itself failed
+/// (it panicked).
+type Checked = Option<Result<Identity, AuthError>>;
+
+/// A CONNECT whose credentials are being checked on the login pool. The
+/// connection reads nothing more until the check ends.
+pub(super) struct PendingLogin {
+    pub opts: ConnectOptions,
+    tenancy: Arc<Tenancy>,
+    check: Pin<Box<dyn Future<Output = Checked> + Send>>,
+}
+
+impl PendingLogin {
+    /// Completes when the check does; `None` if it panicked.
+    pub fn finished(pending: &mut Option<Box<PendingLogin>>) -> impl Future<Output = Checked> + '_ {
+        std::future::poll_fn(move |cx| match pending {
+            Some(p) => p.check.as_mut().poll(cx),
+            None => Poll::Pending,
+        })
+    }
+}
+
+/// Whether a login finished at once or waits for its check.
+pub(super) enum LoginStart {
+    Done,
+    Pending(Box<PendingLogin>),
+}
+
+/// Everything a credentials check reads, owned, so it can run on a
+/// blocking thread.
+struct Credentials {
+    tenancy: Arc<Tenancy>,
+    opts: ConnectOptions,
+    nonce: Option<String>,
+    peer: SocketAddr,
+    tls_peer: Option<Arc<TlsPeer>>,
+}
+
+impl Credentials {
+    /// The tenant users, JWT or certificate first; auth plugins for a
+    /// client those do not know. Slow (bcrypt, ed25519, plugin calls):
+    /// runs on the login pool only.
+    fn check(&self) -> Result<Identity, AuthError> {
+        let tenancy = &self.tenancy;
+        tenancy
+            .authenticate(
+                &self.opts,
+                self.nonce.as_deref(),
+                self.peer.ip(),
+                self.tls_peer.as_deref(),
+            )
+            .or_else(|e| {
+                if e.is_unknown_client() && !tenancy.auth_plugins.is_empty() {
+                    let remote = self.peer.to_string();
+                    tenancy.authenticate_with_plugins(&self.auth_request(&remote))
+                } else {
+                    Err(e)
+                }
+            })
+    }
+
+    /// What an auth plugin is told about this client.
+    fn auth_request<'a>(&'a self, remote: &'a str) -> AuthRequest<'a> {
+        let opts = &self.opts;
+        let nkey_verified = match (&opts.nkey, &opts.sig, &self.nonce) {
+            (Some(nkey), Some(sig), Some(nonce)) => verify_nonce_signature(nkey, nonce, sig),
+            _ => false,
+        };
+        AuthRequest {
+            user: opts.user.as_deref(),
+            password: opts.pass.as_deref(),
+            token: opts.auth_token.as_deref(),
+            jwt: opts.jwt.as_deref(),
+            nkey: opts.nkey.as_deref(),
+            nkey_verified,
+            client_name: opts.name.as_deref(),
+            client_lang: opts.lang.as_deref(),
+            client_version: opts.version.as_deref(),
+            remote_addr: remote,
+            tls_peer: self.tls_peer.as_deref(),
+        }
+    }
+}
+
 impl Connection {
-    /// Checks the CONNECT credentials and binds the connection to its account.
-    pub(super) fn login(&mut self, opts: &ConnectOptions) -> Result<(), CloseReason> {
+    /// Starts checking the CONNECT credentials. The server-wide
+    /// authorization (constant-time compares) is checked here; tenant
+    /// users, JWTs and auth plugins on the login pool (see `login_gate`),
+    /// if the server and this address have room for one more login.
+    pub(super) fn start_login(&mut self, opts: &ConnectOptions) -> Result<LoginStart, CloseReason> {
         let tenancy = self.server.tenancy();
         if tenancy.users.is_none() {
             if !self.server.authorize(opts) {
@@ -69,28 +164,40 @@ impl Connection {
                 tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
                 return Err(CloseReason::AuthViolation);
             }
-            return Ok(());
+            return Ok(LoginStart::Done);
         }
-        let identity = tenancy
-            .authenticate(
-                opts,
-                self.login.nonce.as_deref(),
-                self.peer.ip(),
-                self.login.tls_peer.as_deref(),
-            )
-            .or_else(|e| {
-                if e.is_unknown_client() && !tenancy.auth_plugins.is_empty() {
-                    let remote = self.peer.to_string();
-                    tenancy.authenticate_with_plugins(&self.auth_request(opts, &remote))
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(|e| {
-                self.server.stats.auth_failed(AuthFailure::of(&e));
-                tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
-                CloseReason::AuthViolation
-            })?;
+        let ticket = self.server.logins.admit(self.peer.ip()).map_err(|busy| {
+            self.server.stats.auth_failed(AuthFailure::Busy);
+            tracing::warn!(cid = self.handle.id, peer = %self.peer, ?busy, "too many logins in progress; refused");
+            CloseReason::TooManyLogins
+        })?;
+        let credentials = Credentials {
+            tenancy: tenancy.clone(),
+            opts: opts.clone(),
+            nonce: self.login.nonce.clone(),
+            peer: self.peer,
+            tls_peer: self.login.tls_peer.clone(),
+        };
+        Ok(LoginStart::Pending(Box::new(PendingLogin {
+            opts: opts.clone(),
+            tenancy,
+            check: Box::pin(ticket.run(move || credentials.check())),
+        })))
+    }
+
+    /// Binds the connection to the account its checked credentials name
+    /// (`checked` is `None` when the check itself failed).
+    fn finish_login(&mut self, tenancy: &Tenancy, checked: Checked) -> Result<(), CloseReason> {
+        let Some(checked) = checked else {
+            tracing::error!(cid = self.handle.id, peer = %self.peer, "credentials check panicked; login refused");
+            self.server.stats.auth_failed(AuthFailure::Credentials);
+            return Err(CloseReason::AuthViolation);
+        };
+        let identity = checked.map_err(|e| {
+            self.server.stats.auth_failed(AuthFailure::of(&e));
+            tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
+            CloseReason::AuthViolation
+        })?;
         let Some(account) = tenancy.accounts.get(&*identity.tenant).cloned() else {
             return Err(CloseReason::AuthViolation);
         };
@@ -117,25 +224,15 @@ impl Connection {
         Ok(())
     }
 
-    /// What an auth plugin is told about this client.
-    fn auth_request<'a>(&'a self, opts: &'a ConnectOptions, remote: &'a str) -> AuthRequest<'a> {
-        let nkey_verified = match (&opts.nkey, &opts.sig, &self.login.nonce) {
-            (Some(nkey), Some(sig), Some(nonce)) => verify_nonce_signature(nkey, nonce, sig),
-            _ => false,
-        };
-        AuthRequest {
-            user: opts.user.as_deref(),
-            password: opts.pass.as_deref(),
-            token: opts.auth_token.as_deref(),
-            jwt: opts.jwt.as_deref(),
-            nkey: opts.nkey.as_deref(),
-            nkey_verified,
-            client_name: opts.name.as_deref(),
-            client_lang: opts.lang.as_deref(),
-            client_version: opts.version.as_deref(),
-            remote_addr: remote,
-            tls_peer: self.login.tls_peer.as_deref(),
-        }
+    /// Ends a pending login: binds on success, then accepts its CONNECT.
+    pub(super) fn finish_pending_login(
+        &mut self,
+        pending: Box<PendingLogin>,
+        checked: Checked,
+    ) -> Result<(), CloseReason> {
+        self.finish_login(&pending.tenancy, checked)?;
+        self.accept_connect(pending.opts);
+        Ok(())
     }
 
     /// The smallest of the server's, the account's and the user's limits

@@ -16,6 +16,7 @@ mod handle;
 mod lame_duck;
 mod listener;
 mod login;
+mod login_gate;
 mod observe;
 mod outbound;
 mod plugin_stage;
@@ -110,6 +111,9 @@ pub(crate) struct Shared {
     plugin_reporter: RwLock<Option<Arc<dyn crate::monitor::PluginReporter>>>,
     /// Set when `[tls]` is configured: every client must use TLS.
     tls: Option<ServerTls>,
+    /// Where credentials are checked, off the async workers, and how many
+    /// logins may wait for that.
+    logins: Arc<login_gate::LoginGate>,
 }
 
 impl Shared {
@@ -307,6 +311,11 @@ impl Server {
             ..ServerInfo::default()
         };
         let (shutdown, _) = watch::channel(false);
+        let logins = login_gate::LoginGate::new(
+            config.max_pending_logins,
+            config.max_pending_logins_per_ip,
+            login_gate::login_workers(),
+        );
         let shared = Arc::new(Shared {
             config,
             info,
@@ -328,6 +337,7 @@ impl Server {
             http_requests: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
             plugin_reporter: RwLock::new(None),
             tls,
+            logins,
         });
         let monitor = match shared.config.http_port {
             Some(port) => {
