@@ -124,16 +124,26 @@ impl Shared {
     /// Rebuilds the tenancy from the configured files and tells every
     /// connection to re-check its login. One reload at a time.
     fn reload_now(&self) -> Result<(), ServerError> {
+        self.reload_with(|previous| Ok(Tenancy::load(&self.config, previous, &self.plugins)?))
+    }
+
+    /// Installs the tenancy `next` builds from the one in force, holding
+    /// the reload lock throughout, so `next` may also write what it has
+    /// checked (a claims update stores its JWT) without another reload
+    /// interleaving. Everything is read and checked before anything is
+    /// swapped, so a bad file changes nothing.
+    fn reload_with<E: From<TlsError>>(
+        &self,
+        next: impl FnOnce(&Tenancy) -> Result<Tenancy, E>,
+    ) -> Result<(), E> {
         let _one_at_a_time = self.reloading.lock();
         let previous = self.tenancy();
-        // Everything is read before anything is swapped, so a bad file
-        // changes nothing.
         let acceptor = self
             .tls
             .as_ref()
             .map(ServerTls::prepare_reload)
             .transpose()?;
-        let next = Tenancy::load(&self.config, &previous, &self.plugins)?;
+        let next = next(&previous)?;
         let tenants = next.tenants.len();
         *self.tenancy.write() = Arc::new(next);
         *self.config_loaded.lock() = SystemTime::now();
