@@ -38,6 +38,9 @@ pub enum CloseReason {
     /// The TLS handshake failed (bad or missing client certificate, or a
     /// client that stalled mid-handshake).
     TlsHandshakeError,
+    /// The connection's task ended without closing it: it panicked (or was
+    /// dropped). See `cleanup`.
+    InternalError,
 }
 
 impl CloseReason {
@@ -70,7 +73,8 @@ impl CloseReason {
             | CloseReason::ServerShutdown
             | CloseReason::ReadError
             | CloseReason::WriteError
-            | CloseReason::TlsHandshakeError => return None,
+            | CloseReason::TlsHandshakeError
+            | CloseReason::InternalError => return None,
         })
     }
 
@@ -109,6 +113,7 @@ impl CloseReason {
             CloseReason::AuthExpired => "Authentication Expired",
             CloseReason::AuthRevoked => "Authentication Revoked",
             CloseReason::TlsRequired | CloseReason::TlsHandshakeError => "TLS Handshake Failure",
+            CloseReason::InternalError => "Internal Error",
         }
     }
 }

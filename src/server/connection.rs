@@ -96,6 +96,9 @@ pub(super) struct Connection {
     pub(super) login: LoginState,
     /// Messages waiting for a transform plugin (see `plugin_stage`).
     pub(super) transform_batch: PendingTransforms,
+    /// Set once `close` or `abandon` has cleaned up; otherwise dropping
+    /// the connection does (see `cleanup`).
+    pub(super) finished: bool,
 }
 
 impl Connection {
@@ -133,6 +136,7 @@ impl Connection {
             peer,
             login: LoginState::new(&server),
             server,
+            finished: false,
         }
     }
 
@@ -163,9 +167,10 @@ impl Connection {
 
     /// Ends a connection that never started serving (its TLS handshake
     /// failed): nothing to flush, nothing to announce.
-    pub(super) fn abandon(self, reason: CloseReason) {
+    pub(super) fn abandon(mut self, reason: CloseReason) {
         tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed before serving");
         self.server.forget(self.handle.id);
+        self.finished = true;
     }
 
     async fn read_loop<R: AsyncRead + Unpin>(&mut self, mut rd: R) -> CloseReason {
@@ -700,5 +705,6 @@ impl Connection {
             .closed
             .push(ClosedClient::of(&self.handle, subscriptions, reason));
         self.server.forget(self.handle.id);
+        self.finished = true;
     }
 }

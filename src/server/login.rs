@@ -43,13 +43,18 @@ pub(super) struct LoginState {
     started: SystemTime,
 }
 
-/// The monotonic instant at which unix time `exp` (seconds) is reached.
-fn expiry_instant(exp: i64) -> tokio::time::Instant {
+/// The monotonic instant at which unix time `exp` (seconds) is reached;
+/// `None` (no expiry timer) for an `exp` so far ahead that the clock
+/// cannot hold it. On Linux any `i64` fits; where the monotonic clock is
+/// narrower (macOS counts nanoseconds in a `u64`), a user JWT with `exp`
+/// near `i64::MAX` would overflow `now + left` and panic.
+fn expiry_instant(exp: i64) -> Option<tokio::time::Instant> {
     let now_unix = SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let left = (exp as f64 - now_unix).max(0.0);
-    tokio::time::Instant::now() + std::time::Duration::from_secs_f64(left)
+    let left = std::time::Duration::try_from_secs_f64(left).ok()?;
+    tokio::time::Instant::now().checked_add(left)
 }
 
 impl LoginState {
@@ -219,7 +224,7 @@ impl Connection {
         self.set_permissions(&identity)?;
         self.account = account;
         self.rules = rules;
-        self.login.expires = identity.expires.map(expiry_instant);
+        self.login.expires = identity.expires.and_then(expiry_instant);
         self.login.identity = Some(identity);
         Ok(())
     }
@@ -296,7 +301,7 @@ impl Connection {
             return Err(CloseReason::MaxSubscriptions);
         }
         self.set_permissions(&identity)?;
-        self.login.expires = identity.expires.map(expiry_instant);
+        self.login.expires = identity.expires.and_then(expiry_instant);
         self.login.identity = Some(identity);
         self.refresh_subscriptions();
         Ok(())

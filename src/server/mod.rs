@@ -6,6 +6,7 @@
 
 mod account;
 mod claims;
+mod cleanup;
 mod client_info;
 mod close;
 mod closed;
