@@ -1,8 +1,10 @@
-//! What a connection leaves behind when its task ends without `close`: a
-//! panic while it handled input (a bug, but one a hostile client may
-//! find), or the task being dropped.
+//! How a connection ends, and what it must not leave behind.
 //!
-//! `Connection`'s `Drop` is the guard: unless `close` (or `abandon`) ran
+//! `close` is the orderly end: every connection that stops serving for a
+//! reason it knows (see `CloseReason`) goes through it once. A task can
+//! also end without it: a panic while it handled input (a bug, but one a
+//! hostile client may find), or the task being dropped. `Connection`'s
+//! `Drop` is the guard for that: unless `close` (or `abandon`) ran
 //! to its end, it removes the connection's subscriptions and their import
 //! shadows, its place in its account's connection count, its entry among
 //! the live clients (monitoring), closes its outbound buffer so the writer
@@ -16,6 +18,63 @@
 use super::close::CloseReason;
 use super::closed::ClosedClient;
 use super::connection::Connection;
+use super::stats::AuthFailure;
+use std::sync::atomic::Ordering;
+
+impl Connection {
+    /// Ends the connection for `reason`: tells the client (the `-ERR`
+    /// text, if any), removes its subscriptions, announces the disconnect,
+    /// flushes (unless the writer is the problem), counts and records it.
+    pub(super) async fn close(mut self, reason: CloseReason, writer: tokio::task::JoinHandle<()>) {
+        self.finish_batch();
+        let subscriptions = self.subs.len();
+        for entry in std::mem::take(&mut self.subs).into_values() {
+            self.unindex(&entry);
+        }
+        if let Some(text) = reason.error_text() {
+            self.send_err(text);
+        }
+        if self.connected {
+            self.emit_client_event(Some(reason));
+        }
+        self.unbind();
+        match reason {
+            CloseReason::SlowConsumer | CloseReason::ClientClosed | CloseReason::ReadError => {
+                tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
+            }
+            _ => {
+                tracing::info!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
+            }
+        }
+        self.handle.outbound.close();
+        if reason.flushes() {
+            let deadline = self.server.config.write_deadline;
+            let abort = writer.abort_handle();
+            if tokio::time::timeout(deadline, writer).await.is_err() {
+                abort.abort();
+            }
+        } else {
+            writer.abort();
+        }
+        match reason {
+            CloseReason::SlowConsumer => {
+                self.account
+                    .traffic
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            CloseReason::AuthTimeout => self.server.stats.auth_failed(AuthFailure::Timeout),
+            _ => {}
+        }
+        // The buffer is closed: nothing more is counted for this connection.
+        self.account.traffic.retire(&self.handle);
+        self.server
+            .closed
+            .push(ClosedClient::of(&self.handle, subscriptions, reason));
+        self.server.forget(self.handle.id);
+        self.finished = true;
+    }
+}
 
 impl Drop for Connection {
     fn drop(&mut self) {

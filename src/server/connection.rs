@@ -6,15 +6,13 @@
 
 use super::account::{Account, AccountRules};
 use super::claims;
-use super::client_info::ClientMeta;
 use super::close::CloseReason;
-use super::closed::ClosedClient;
 use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
-use super::login::{LoginStart, LoginState, PendingLogin};
+use super::login::{LoginState, PendingLogin};
 use super::plugin_stage::PendingTransforms;
 use super::responses::RESPONSE_PREFIX;
-use super::stats::{AuthFailure, LocalStats};
+use super::stats::LocalStats;
 use super::sysreq;
 use super::{Shared, write_loop};
 use crate::protocol::{
@@ -309,7 +307,7 @@ impl Connection {
         self.stalled.clear();
     }
 
-    fn finish_batch(&mut self) {
+    pub(super) fn finish_batch(&mut self) {
         for dest in self.wake.drain(..) {
             dest.outbound.wake_writer();
         }
@@ -397,51 +395,6 @@ impl Connection {
             Op::Connect(_) => unreachable!("handled above"),
         }
         Ok(())
-    }
-
-    fn on_connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
-        let Some(opts) = ConnectOptions::from_json(json) else {
-            return Err(CloseReason::ProtocolViolation);
-        };
-        if !(0..=1).contains(&opts.protocol) {
-            return Err(CloseReason::BadClientProtocol);
-        }
-        if opts.no_responders && !opts.headers {
-            return Err(CloseReason::NoRespondersNeedsHeaders);
-        }
-        if !self.connected
-            && let LoginStart::Pending(pending) = self.start_login(&opts)?
-        {
-            // Accepted once the check ends (`finish_pending_login`).
-            self.login.pending = Some(pending);
-            return Ok(());
-        }
-        self.accept_connect(opts);
-        Ok(())
-    }
-
-    /// Takes a CONNECT whose login (if any) succeeded: its options apply
-    /// from here on.
-    pub(super) fn accept_connect(&mut self, opts: ConnectOptions) {
-        self.handle.set_headers(opts.headers);
-        self.handle.set_async_info(opts.protocol >= 1);
-        self.opts = opts;
-        self.handle.set_meta(ClientMeta {
-            name: self.opts.name.clone(),
-            lang: self.opts.lang.clone(),
-            version: self.opts.version.clone(),
-            account: self.account.name.clone(),
-            user: self.login.identity.as_ref().map(|i| i.user.to_string()),
-        });
-        if !self.connected {
-            self.connected = true;
-            self.account
-                .traffic
-                .total_connections
-                .fetch_add(1, Ordering::Relaxed);
-            self.emit_client_event(None);
-        }
-        self.ok();
     }
 
     fn on_pub(
@@ -633,7 +586,7 @@ impl Connection {
         Ok(())
     }
 
-    fn ok(&self) {
+    pub(super) fn ok(&self) {
         if self.opts.verbose {
             self.handle
                 .outbound
@@ -656,55 +609,5 @@ impl Connection {
             info.remote_account = Some(self.account.name.to_string());
         }
         info
-    }
-
-    async fn close(mut self, reason: CloseReason, writer: tokio::task::JoinHandle<()>) {
-        self.finish_batch();
-        let subscriptions = self.subs.len();
-        for entry in std::mem::take(&mut self.subs).into_values() {
-            self.unindex(&entry);
-        }
-        if let Some(text) = reason.error_text() {
-            self.send_err(text);
-        }
-        if self.connected {
-            self.emit_client_event(Some(reason));
-        }
-        self.unbind();
-        match reason {
-            CloseReason::SlowConsumer | CloseReason::ClientClosed | CloseReason::ReadError => {
-                tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
-            }
-            _ => {
-                tracing::info!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
-            }
-        }
-        self.handle.outbound.close();
-        if reason.flushes() {
-            let deadline = self.server.config.write_deadline;
-            let abort = writer.abort_handle();
-            if tokio::time::timeout(deadline, writer).await.is_err() {
-                abort.abort();
-            }
-        } else {
-            writer.abort();
-        }
-        match reason {
-            CloseReason::SlowConsumer => {
-                self.account
-                    .traffic
-                    .slow_consumers
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-            CloseReason::AuthTimeout => self.server.stats.auth_failed(AuthFailure::Timeout),
-            _ => {}
-        }
-        // The buffer is closed: nothing more is counted for this connection.
-        self.account.traffic.retire(&self.handle);
-        self.server
-            .closed
-            .push(ClosedClient::of(&self.handle, subscriptions, reason));
-        self.server.forget(self.handle.id);
-        self.finished = true;
     }
 }

@@ -4,6 +4,7 @@
 
 use super::Shared;
 use super::account::{AccountRules, GLOBAL_ACCOUNT};
+use super::client_info::ClientMeta;
 use super::close::CloseReason;
 use super::connection::{Connection, sub_violation};
 use super::deliver::publish_internal;
@@ -188,6 +189,53 @@ impl Connection {
             tenancy,
             check: Box::pin(ticket.run(move || credentials.check())),
         })))
+    }
+
+    /// A CONNECT: its options checked, then the login started (or, if
+    /// it is done at once or not needed, the CONNECT accepted).
+    pub(super) fn on_connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        let Some(opts) = ConnectOptions::from_json(json) else {
+            return Err(CloseReason::ProtocolViolation);
+        };
+        if !(0..=1).contains(&opts.protocol) {
+            return Err(CloseReason::BadClientProtocol);
+        }
+        if opts.no_responders && !opts.headers {
+            return Err(CloseReason::NoRespondersNeedsHeaders);
+        }
+        if !self.connected
+            && let LoginStart::Pending(pending) = self.start_login(&opts)?
+        {
+            // Accepted once the check ends (`finish_pending_login`).
+            self.login.pending = Some(pending);
+            return Ok(());
+        }
+        self.accept_connect(opts);
+        Ok(())
+    }
+
+    /// Takes a CONNECT whose login (if any) succeeded: its options apply
+    /// from here on.
+    pub(super) fn accept_connect(&mut self, opts: ConnectOptions) {
+        self.handle.set_headers(opts.headers);
+        self.handle.set_async_info(opts.protocol >= 1);
+        self.opts = opts;
+        self.handle.set_meta(ClientMeta {
+            name: self.opts.name.clone(),
+            lang: self.opts.lang.clone(),
+            version: self.opts.version.clone(),
+            account: self.account.name.clone(),
+            user: self.login.identity.as_ref().map(|i| i.user.to_string()),
+        });
+        if !self.connected {
+            self.connected = true;
+            self.account
+                .traffic
+                .total_connections
+                .fetch_add(1, Ordering::Relaxed);
+            self.emit_client_event(None);
+        }
+        self.ok();
     }
 
     /// Binds the connection to the account its checked credentials name
