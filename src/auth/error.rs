@@ -111,6 +111,20 @@ pub enum AuthConfigIssue {
         first_tenant: String,
         first_user: String,
     },
+    /// A bcrypt token cannot be looked up, only tried, so every hashed
+    /// token is one more bcrypt check for each unknown token a client
+    /// sends. nats-server has one server-wide token; Switchyard allows one
+    /// bcrypt-hashed token in the whole configuration (plain tokens are
+    /// indexed and cost nothing to miss).
+    #[error(
+        "tenant `{tenant}`: user {user}: a second bcrypt-hashed token (the first is user {first_user} of tenant `{first_tenant}`); at most one token may be hashed, use plain tokens or user/password for the others"
+    )]
+    SecondBcryptToken {
+        tenant: String,
+        user: String,
+        first_tenant: String,
+        first_user: String,
+    },
     #[error("tenant `{tenant}`: nkey `{nkey}` is already used in tenant `{first_tenant}`")]
     DuplicateNkey {
         tenant: String,

@@ -138,6 +138,37 @@ impl OperatorTrust {
         Some(self.operator.nats.system_account.as_str()).filter(|s| !s.is_empty())
     }
 
+    /// Where an account's JWT is stored: where it was read from, or
+    /// `D/accounts/<public key>/account.jwt` for a new account.
+    fn update_path(&self, account: &str) -> PathBuf {
+        match self.accounts.get(account) {
+            Some(existing) => existing.path.clone(),
+            None => OperatorStore::new(&self.dir).account_jwt_path(account),
+        }
+    }
+
+    /// Puts an updated account JWT (already verified) in place of the one
+    /// in this trust, in memory only: the result is checked as a whole
+    /// before [`OperatorTrust::store_update`] writes anything.
+    pub fn with_update(mut self, claims: AccountClaims, token: &str) -> OperatorTrust {
+        let key = claims.data.sub.clone();
+        let path = self.update_path(&key);
+        let name = self
+            .accounts
+            .get(&key)
+            .map_or_else(|| key.clone(), |a| a.name.clone());
+        self.accounts.insert(
+            key,
+            TrustedAccount {
+                name,
+                jwt: token.to_string(),
+                claims,
+                path,
+            },
+        );
+        self
+    }
+
     /// Stores an updated account JWT (already verified) where `load` reads
     /// it, replacing the file atomically.
     pub fn store_update(
@@ -145,11 +176,7 @@ impl OperatorTrust {
         claims: &AccountClaims,
         token: &str,
     ) -> Result<PathBuf, OperatorError> {
-        let store = OperatorStore::new(&self.dir);
-        let path = match self.accounts.get(&claims.data.sub) {
-            Some(existing) => existing.path.clone(),
-            None => store.account_jwt_path(&claims.data.sub),
-        };
+        let path = self.update_path(&claims.data.sub);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| OperatorError::Io {
                 path: parent.display().to_string(),

@@ -1,8 +1,18 @@
 //! Durations written as `"250ms"`, `"2s"`, `"2m"`, `"1h"` (or a bare number of seconds).
+//!
+//! Every duration is at most [`MAX_DURATION`]: larger ones do not fit a
+//! `Duration` (`"1e30s"`) or overflow `Instant::now() + d` wherever a
+//! timer is armed with them, which would panic at run time instead of
+//! failing the configuration.
 
 use std::time::Duration;
 
-/// Parses a duration such as `"500ms"` or `"2m"`.
+/// The longest duration any setting accepts: one year, far beyond any
+/// sensible timeout or interval and far from overflowing a clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses a duration such as `"500ms"` or `"2m"`; `None` for anything
+/// malformed, negative or over [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let split = s
@@ -17,7 +27,14 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "h" => value * 3600.0,
         _ => return None,
     };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    from_secs(secs)
+}
+
+/// `secs` as a duration, if it is a number from 0 to [`MAX_DURATION`].
+fn from_secs(secs: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
 }
 
 pub mod serde_str {
@@ -35,11 +52,14 @@ pub mod serde_str {
         match Raw::deserialize(d)? {
             Raw::Text(s) => super::parse_duration(&s).ok_or_else(|| {
                 serde::de::Error::custom(format!(
-                    "invalid duration `{s}` (use e.g. \"500ms\", \"2s\", \"2m\")"
+                    "invalid duration `{s}` (use e.g. \"500ms\", \"2s\", \"2m\"; at most 365 days)"
                 ))
             }),
-            Raw::Seconds(n) if n.is_finite() && n >= 0.0 => Ok(Duration::from_secs_f64(n)),
-            Raw::Seconds(n) => Err(serde::de::Error::custom(format!("invalid duration {n}"))),
+            Raw::Seconds(n) => super::from_secs(n).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "invalid duration {n} (seconds from 0 to 365 days)"
+                ))
+            }),
         }
     }
 }
@@ -65,5 +85,18 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
         assert_eq!(parse_duration("2 weeks"), None);
+    }
+
+    #[test]
+    fn out_of_range_is_refused_not_a_panic() {
+        assert_eq!(parse_duration("8760h"), Some(MAX_DURATION));
+        assert_eq!(parse_duration("8761h"), None);
+        // Past what a Duration holds (from_secs_f64 would panic).
+        assert_eq!(parse_duration("99999999999999999999999"), None);
+        assert_eq!(parse_duration("1e400"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(from_secs(f64::NAN), None);
+        assert_eq!(from_secs(f64::INFINITY), None);
+        assert_eq!(from_secs(1e30), None);
     }
 }

@@ -6,13 +6,18 @@ pub mod tenant;
 pub mod tenants;
 mod tls;
 
-pub use duration::parse_duration;
+pub use duration::{MAX_DURATION, parse_duration};
 pub use tls::TlsConfig;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use thiserror::Error;
+
+/// The longest control line a configuration may allow: far above
+/// nats-server's 4096 default, and far from overflowing the parser's
+/// arithmetic on it.
+const MAX_CONTROL_LINE: usize = 1024 * 1024;
 
 /// Problems loading or validating a configuration file.
 #[derive(Debug, Error)]
@@ -59,6 +64,17 @@ pub struct ServerConfig {
     pub ping_interval: Duration,
     /// Unanswered pings before the connection is closed as stale.
     pub ping_max: u32,
+    /// Logins whose credentials are being checked (or wait for a checking
+    /// thread) at once, server-wide. A CONNECT over it is refused with
+    /// `maximum connections exceeded` and closed; the client retries. The
+    /// default, 1024, is far more than the checking threads (half the
+    /// cores) finish within one `auth_timeout` when passwords are bcrypt,
+    /// and enough for a reconnect storm of JWT users (each check takes
+    /// well under a millisecond). nats-server has no such cap.
+    pub max_pending_logins: usize,
+    /// As `max_pending_logins`, from one client IP address; default 32, so
+    /// one address cannot fill the whole queue.
+    pub max_pending_logins_per_ip: usize,
     /// Time a client has to send CONNECT when authentication is required.
     #[serde(with = "duration::serde_str")]
     pub auth_timeout: Duration,
@@ -134,6 +150,8 @@ impl Default for ServerConfig {
             max_subject_tokens: DEFAULT_MAX_SUBJECT_TOKENS,
             ping_interval: Duration::from_secs(120),
             ping_max: 2,
+            max_pending_logins: 1024,
+            max_pending_logins_per_ip: 32,
             auth_timeout: Duration::from_secs(2),
             write_deadline: Duration::from_secs(10),
             authorization: None,
@@ -208,6 +226,33 @@ impl ServerConfig {
             errs.push(
                 "max_subject_length and max_subject_tokens: must be greater than 0".to_string(),
             );
+        }
+        if self.max_control_line > MAX_CONTROL_LINE {
+            errs.push("max_control_line: must be at most 1 MiB".to_string());
+        }
+        // Files are held to this while parsing; a config built in code is
+        // held to it here, before a timer armed with it overflows.
+        let durations = [
+            ("ping_interval", self.ping_interval),
+            ("auth_timeout", self.auth_timeout),
+            ("write_deadline", self.write_deadline),
+            ("lame_duck_duration", self.lame_duck_duration),
+            ("lame_duck_grace_period", self.lame_duck_grace_period),
+            (
+                "tls.timeout",
+                self.tls.as_ref().map_or(Duration::ZERO, |t| t.timeout),
+            ),
+        ];
+        for (key, value) in durations {
+            if value > MAX_DURATION {
+                errs.push(format!("{key}: must be at most 365 days"));
+            }
+        }
+        if self.max_pending_logins == 0 {
+            errs.push("max_pending_logins: must be greater than 0".to_string());
+        }
+        if self.max_pending_logins_per_ip == 0 {
+            errs.push("max_pending_logins_per_ip: must be greater than 0".to_string());
         }
         if self.ping_interval.is_zero() {
             errs.push("ping_interval: must be greater than 0".to_string());
@@ -287,6 +332,47 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(bad.validate().unwrap_err().len(), 1);
+    }
+
+    #[test]
+    fn out_of_range_values_are_errors_naming_the_key() {
+        let parse_err = |text: &str| {
+            toml::from_str::<ServerConfig>(text)
+                .unwrap_err()
+                .to_string()
+        };
+        for (text, key) in [
+            (
+                "ping_interval = \"99999999999999999999999\"",
+                "ping_interval",
+            ),
+            ("auth_timeout = 1e300", "auth_timeout"),
+            ("write_deadline = -1", "write_deadline"),
+            ("max_payload = -1", "max_payload"),
+            ("max_pending = 1e99", "max_pending"),
+            ("ping_max = 99999999999", "ping_max"),
+        ] {
+            let err = parse_err(text);
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let absurd = ServerConfig {
+            ping_interval: Duration::MAX,
+            lame_duck_duration: Duration::MAX,
+            max_control_line: usize::MAX,
+            max_pending: 0,
+            max_pending_logins: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            absurd.validate().unwrap_err(),
+            vec![
+                "max_pending: must be at least max_payload".to_string(),
+                "max_control_line: must be at most 1 MiB".to_string(),
+                "ping_interval: must be at most 365 days".to_string(),
+                "lame_duck_duration: must be at most 365 days".to_string(),
+                "max_pending_logins: must be greater than 0".to_string(),
+            ]
+        );
     }
 
     #[test]

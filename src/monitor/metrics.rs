@@ -118,7 +118,7 @@ pub fn render(observer: &Observer) -> String {
     out.family(
         "switchyard_auth_failures_total",
         "counter",
-        "Failed logins by reason (credentials, jwt, revoked, source, account_limit, timeout).",
+        "Failed logins by reason (credentials, jwt, revoked, source, account_limit, timeout, busy).",
     );
     for (reason, n) in observer.auth_failures() {
         out.sample("switchyard_auth_failures_total", &[("reason", reason)], n);

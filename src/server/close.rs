@@ -22,6 +22,11 @@ pub enum CloseReason {
     StaleConnection,
     SlowConsumer,
     MaxConnections,
+    /// A CONNECT over `max_pending_logins` or `max_pending_logins_per_ip`
+    /// (see `login_gate`). nats-server has no such cap, so the client is
+    /// told its nearest error, `maximum connections exceeded`, which
+    /// clients take as "retry later" rather than as bad credentials.
+    TooManyLogins,
     MaxAccountConnections,
     /// The subscription limit leaves no room: 0 at login, or lowered by a
     /// reload below what the connection already holds.
@@ -33,6 +38,9 @@ pub enum CloseReason {
     /// The TLS handshake failed (bad or missing client certificate, or a
     /// client that stalled mid-handshake).
     TlsHandshakeError,
+    /// The connection's task ended without closing it: it panicked (or was
+    /// dropped). See `cleanup`.
+    InternalError,
 }
 
 impl CloseReason {
@@ -47,7 +55,9 @@ impl CloseReason {
             CloseReason::BadClientProtocol => "invalid client protocol",
             CloseReason::NoRespondersNeedsHeaders => "no responders requires headers support",
             CloseReason::StaleConnection => "Stale Connection",
-            CloseReason::MaxConnections => "maximum connections exceeded",
+            CloseReason::MaxConnections | CloseReason::TooManyLogins => {
+                "maximum connections exceeded"
+            }
             CloseReason::MaxAccountConnections => "maximum account active connections exceeded",
             CloseReason::MaxSubscriptions => "maximum subscriptions exceeded",
             CloseReason::AuthExpired => "User Authentication Expired",
@@ -63,7 +73,8 @@ impl CloseReason {
             | CloseReason::ServerShutdown
             | CloseReason::ReadError
             | CloseReason::WriteError
-            | CloseReason::TlsHandshakeError => return None,
+            | CloseReason::TlsHandshakeError
+            | CloseReason::InternalError => return None,
         })
     }
 
@@ -94,12 +105,15 @@ impl CloseReason {
             CloseReason::AuthTimeout => "Authentication Timeout",
             CloseReason::StaleConnection => "Stale Connection",
             CloseReason::SlowConsumer => "Slow Consumer (Pending Bytes)",
-            CloseReason::MaxConnections => "Maximum Connections Exceeded",
+            CloseReason::MaxConnections | CloseReason::TooManyLogins => {
+                "Maximum Connections Exceeded"
+            }
             CloseReason::MaxAccountConnections => "Maximum Account Connections Exceeded",
             CloseReason::MaxSubscriptions => "Maximum Subscriptions Exceeded",
             CloseReason::AuthExpired => "Authentication Expired",
             CloseReason::AuthRevoked => "Authentication Revoked",
             CloseReason::TlsRequired | CloseReason::TlsHandshakeError => "TLS Handshake Failure",
+            CloseReason::InternalError => "Internal Error",
         }
     }
 }

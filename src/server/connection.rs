@@ -6,15 +6,13 @@
 
 use super::account::{Account, AccountRules, DEFAULT_MAX_SUBSCRIPTION_BYTES};
 use super::claims;
-use super::client_info::ClientMeta;
 use super::close::CloseReason;
-use super::closed::ClosedClient;
 use super::deliver::{Message, publish_internal};
 use super::handle::{ClientHandle, Subscription, Target};
-use super::login::LoginState;
+use super::login::{LoginState, PendingLogin};
 use super::plugin_stage::PendingTransforms;
 use super::responses::RESPONSE_PREFIX;
-use super::stats::{AuthFailure, LocalStats};
+use super::stats::LocalStats;
 use super::sysreq;
 use super::{Shared, write_loop};
 use crate::protocol::{
@@ -100,6 +98,9 @@ pub(super) struct Connection {
     pub(super) login: LoginState,
     /// Messages waiting for a transform plugin (see `plugin_stage`).
     pub(super) transform_batch: PendingTransforms,
+    /// Set once `close` or `abandon` has cleaned up; otherwise dropping
+    /// the connection does (see `cleanup`).
+    pub(super) finished: bool,
 }
 
 impl Connection {
@@ -137,6 +138,7 @@ impl Connection {
             peer,
             login: LoginState::new(&server),
             server,
+            finished: false,
         }
     }
 
@@ -167,9 +169,10 @@ impl Connection {
 
     /// Ends a connection that never started serving (its TLS handshake
     /// failed): nothing to flush, nothing to announce.
-    pub(super) fn abandon(self, reason: CloseReason) {
+    pub(super) fn abandon(mut self, reason: CloseReason) {
         tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed before serving");
         self.server.forget(self.handle.id);
+        self.finished = true;
     }
 
     async fn read_loop<R: AsyncRead + Unpin>(&mut self, mut rd: R) -> CloseReason {
@@ -212,7 +215,16 @@ impl Connection {
                         return reason;
                     }
                 }
-                read = rd.read_buf(&mut self.read_buf) => match read {
+                checked = PendingLogin::finished(&mut self.login.pending), if self.login.pending.is_some() => {
+                    let pending = self.login.pending.take().expect("branch runs only when pending");
+                    if let Err(reason) = self
+                        .finish_pending_login(pending, checked)
+                        .and_then(|()| self.process())
+                    {
+                        return reason;
+                    }
+                }
+                read = rd.read_buf(&mut self.read_buf), if self.login.pending.is_none() => match read {
                     Ok(0) => return CloseReason::ClientClosed,
                     Ok(n) => {
                         if n == room && self.read_chunk < READ_CHUNK {
@@ -235,9 +247,14 @@ impl Connection {
     /// wakes the writers of every destination touched.
     fn process(&mut self) -> Result<(), CloseReason> {
         self.handle.counters.touch(SystemTime::now());
+        self.check_first_op()?;
         let mut buf = std::mem::take(&mut self.read_buf);
         let mut at = 0;
         let result = loop {
+            if self.login.pending.is_some() {
+                // The rest waits in the buffer until the login is checked.
+                break Ok(());
+            }
             match parse(&buf[at..], &self.limits) {
                 Ok(Some((op, used))) => {
                     at += used;
@@ -261,6 +278,22 @@ impl Connection {
         result
     }
 
+    /// When authentication is required the first operation must be
+    /// CONNECT. Decided on the first byte, as nats-server's parser does, so
+    /// `PUB a 1000000` and its payload are refused before they are
+    /// buffered, not when the auth timeout fires.
+    fn check_first_op(&self) -> Result<(), CloseReason> {
+        let first = self.read_buf.first();
+        if !self.connected
+            && self.login.pending.is_none()
+            && first.is_some_and(|b| !b.eq_ignore_ascii_case(&b'C'))
+            && self.server.auth_required()
+        {
+            return Err(CloseReason::AuthViolation);
+        }
+        Ok(())
+    }
+
     /// Pauses this publisher until its busiest destinations drain below
     /// their high-water mark, for at most `STALL_MAX`. A reader that keeps
     /// up survives a burst; one that has stopped reading still overflows
@@ -278,7 +311,7 @@ impl Connection {
         self.stalled.clear();
     }
 
-    fn finish_batch(&mut self) {
+    pub(super) fn finish_batch(&mut self) {
         for dest in self.wake.drain(..) {
             dest.outbound.wake_writer();
         }
@@ -363,41 +396,6 @@ impl Connection {
             Op::Msg { .. } => return Err(CloseReason::UnknownOp),
             Op::Connect(_) => unreachable!("handled above"),
         }
-        Ok(())
-    }
-
-    fn on_connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
-        let Some(opts) = ConnectOptions::from_json(json) else {
-            return Err(CloseReason::ProtocolViolation);
-        };
-        if !(0..=1).contains(&opts.protocol) {
-            return Err(CloseReason::BadClientProtocol);
-        }
-        if opts.no_responders && !opts.headers {
-            return Err(CloseReason::NoRespondersNeedsHeaders);
-        }
-        if !self.connected {
-            self.login(&opts)?;
-        }
-        self.handle.set_headers(opts.headers);
-        self.handle.set_async_info(opts.protocol >= 1);
-        self.opts = opts;
-        self.handle.set_meta(ClientMeta {
-            name: self.opts.name.clone(),
-            lang: self.opts.lang.clone(),
-            version: self.opts.version.clone(),
-            account: self.account.name.clone(),
-            user: self.login.identity.as_ref().map(|i| i.user.to_string()),
-        });
-        if !self.connected {
-            self.connected = true;
-            self.account
-                .traffic
-                .total_connections
-                .fetch_add(1, Ordering::Relaxed);
-            self.emit_client_event(None);
-        }
-        self.ok();
         Ok(())
     }
 
@@ -633,7 +631,7 @@ impl Connection {
         Ok(())
     }
 
-    fn ok(&self) {
+    pub(super) fn ok(&self) {
         if self.opts.verbose {
             self.handle.control(|b| b.extend_from_slice(b"+OK\r\n"));
         }
@@ -654,58 +652,5 @@ impl Connection {
             info.remote_account = Some(self.account.name.to_string());
         }
         info
-    }
-
-    async fn close(mut self, reason: CloseReason, writer: tokio::task::JoinHandle<()>) {
-        self.finish_batch();
-        let subscriptions = self.subs.len();
-        for entry in std::mem::take(&mut self.subs).into_values() {
-            self.unindex(&entry);
-        }
-        if let Some(text) = reason.error_text() {
-            self.send_err(text);
-        }
-        if self.connected {
-            self.emit_client_event(Some(reason));
-        }
-        self.unbind();
-        match reason {
-            CloseReason::SlowConsumer | CloseReason::ClientClosed | CloseReason::ReadError => {
-                tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
-            }
-            _ => {
-                tracing::info!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
-            }
-        }
-        self.handle.outbound.close();
-        if reason.flushes() {
-            let deadline = self.server.config.write_deadline;
-            let abort = writer.abort_handle();
-            if tokio::time::timeout(deadline, writer).await.is_err() {
-                abort.abort();
-            }
-        } else {
-            writer.abort();
-        }
-        match reason {
-            CloseReason::SlowConsumer => {
-                self.server
-                    .stats
-                    .slow_consumers
-                    .fetch_add(1, Ordering::Relaxed);
-                self.account
-                    .traffic
-                    .slow_consumers
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-            CloseReason::AuthTimeout => self.server.stats.auth_failed(AuthFailure::Timeout),
-            _ => {}
-        }
-        // The buffer is closed: nothing more is counted for this connection.
-        self.account.traffic.retire(&self.handle);
-        self.server
-            .closed
-            .push(ClosedClient::of(&self.handle, subscriptions, reason));
-        self.server.forget(self.handle.id);
     }
 }

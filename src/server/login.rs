@@ -4,6 +4,7 @@
 
 use super::Shared;
 use super::account::{AccountRules, GLOBAL_ACCOUNT};
+use super::client_info::ClientMeta;
 use super::close::CloseReason;
 use super::connection::{Connection, sub_violation};
 use super::deliver::publish_internal;
@@ -11,13 +12,17 @@ use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
 use super::stats::AuthFailure;
+use super::tenancy::Tenancy;
 use crate::auth::verify_nonce_signature;
 use crate::auth::{AuthError, Identity, TlsPeer, new_nonce};
 use crate::plugin::{AuthPlugin, AuthRequest};
 use crate::protocol::ConnectOptions;
 use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::SystemTime;
 
 /// What a connection knows about its login.
@@ -25,26 +30,34 @@ pub(super) struct LoginState {
     /// Sent in INFO when some user logs in with an nkey.
     pub nonce: Option<String>,
     pub identity: Option<Identity>,
+    /// The auth plugin that let this client in, if one did.
+    pub auth_plugin: Option<Arc<AuthPlugin>>,
     /// The verified client certificate's identity (TLS with `verify`).
     pub tls_peer: Option<Arc<TlsPeer>>,
     /// Counted in its account's `connections`.
     bound: bool,
     /// When the login's credentials expire (a user JWT's `exp`).
     pub expires: Option<tokio::time::Instant>,
-    /// The auth plugin that let this client in, if one did.
-    pub auth_plugin: Option<Arc<AuthPlugin>>,
     /// Subscriptions allowed on this connection (account and user limits).
     pub max_subscriptions: Option<usize>,
+    /// A CONNECT whose credentials are being checked (boxed: most
+    /// connections hold none for most of their life).
+    pub pending: Option<Box<PendingLogin>>,
     started: SystemTime,
 }
 
-/// The monotonic instant at which unix time `exp` (seconds) is reached.
-fn expiry_instant(exp: i64) -> tokio::time::Instant {
+/// The monotonic instant at which unix time `exp` (seconds) is reached;
+/// `None` (no expiry timer) for an `exp` so far ahead that the clock
+/// cannot hold it. On Linux any `i64` fits; where the monotonic clock is
+/// narrower (macOS counts nanoseconds in a `u64`), a user JWT with `exp`
+/// near `i64::MAX` would overflow `now + left` and panic.
+fn expiry_instant(exp: i64) -> Option<tokio::time::Instant> {
     let now_unix = SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let left = (exp as f64 - now_unix).max(0.0);
-    tokio::time::Instant::now() + std::time::Duration::from_secs_f64(left)
+    let left = std::time::Duration::try_from_secs_f64(left).ok()?;
+    tokio::time::Instant::now().checked_add(left)
 }
 
 impl LoginState {
@@ -52,19 +65,112 @@ impl LoginState {
         LoginState {
             nonce: server.tenancy().nonce_required().then(new_nonce),
             identity: None,
+            auth_plugin: None,
             tls_peer: None,
             bound: false,
             expires: None,
-            auth_plugin: None,
             max_subscriptions: None,
+            pending: None,
             started: SystemTime::now(),
         }
     }
 }
 
+/// What a credentials check ends with: `None` if the check itself failed
+/// (it panicked).
+type Checked = Option<Result<(Identity, Option<Arc<AuthPlugin>>), AuthError>>;
+
+/// A CONNECT whose credentials are being checked on the login pool. The
+/// connection reads nothing more until the check ends.
+pub(super) struct PendingLogin {
+    pub opts: ConnectOptions,
+    tenancy: Arc<Tenancy>,
+    check: Pin<Box<dyn Future<Output = Checked> + Send>>,
+}
+
+impl PendingLogin {
+    /// Completes when the check does; `None` if it panicked.
+    pub fn finished(pending: &mut Option<Box<PendingLogin>>) -> impl Future<Output = Checked> + '_ {
+        std::future::poll_fn(move |cx| match pending {
+            Some(p) => p.check.as_mut().poll(cx),
+            None => Poll::Pending,
+        })
+    }
+}
+
+/// Whether a login finished at once or waits for its check.
+pub(super) enum LoginStart {
+    Done,
+    Pending(Box<PendingLogin>),
+}
+
+/// Everything a credentials check reads, owned, so it can run on a
+/// blocking thread.
+struct Credentials {
+    tenancy: Arc<Tenancy>,
+    opts: ConnectOptions,
+    nonce: Option<String>,
+    peer: SocketAddr,
+    tls_peer: Option<Arc<TlsPeer>>,
+}
+
+impl Credentials {
+    /// The tenant users, JWT or certificate first; auth plugins for a
+    /// client those do not know. Slow (bcrypt, ed25519, plugin calls):
+    /// runs on the login pool only.
+    /// Returns the identity and, when an auth plugin let the client in,
+    /// that plugin (a reload keeps the grant while it is unchanged).
+    fn check(&self) -> Result<(Identity, Option<Arc<AuthPlugin>>), AuthError> {
+        let tenancy = &self.tenancy;
+        tenancy
+            .authenticate(
+                &self.opts,
+                self.nonce.as_deref(),
+                self.peer.ip(),
+                self.tls_peer.as_deref(),
+            )
+            .map(|identity| (identity, None))
+            .or_else(|e| {
+                if e.is_unknown_client() && !tenancy.auth_plugins.is_empty() {
+                    let remote = self.peer.to_string();
+                    tenancy
+                        .authenticate_with_plugins(&self.auth_request(&remote))
+                        .map(|(identity, plugin)| (identity, Some(plugin)))
+                } else {
+                    Err(e)
+                }
+            })
+    }
+
+    /// What an auth plugin is told about this client.
+    fn auth_request<'a>(&'a self, remote: &'a str) -> AuthRequest<'a> {
+        let opts = &self.opts;
+        let nkey_verified = match (&opts.nkey, &opts.sig, &self.nonce) {
+            (Some(nkey), Some(sig), Some(nonce)) => verify_nonce_signature(nkey, nonce, sig),
+            _ => false,
+        };
+        AuthRequest {
+            user: opts.user.as_deref(),
+            password: opts.pass.as_deref(),
+            token: opts.auth_token.as_deref(),
+            jwt: opts.jwt.as_deref(),
+            nkey: opts.nkey.as_deref(),
+            nkey_verified,
+            client_name: opts.name.as_deref(),
+            client_lang: opts.lang.as_deref(),
+            client_version: opts.version.as_deref(),
+            remote_addr: remote,
+            tls_peer: self.tls_peer.as_deref(),
+        }
+    }
+}
+
 impl Connection {
-    /// Checks the CONNECT credentials and binds the connection to its account.
-    pub(super) fn login(&mut self, opts: &ConnectOptions) -> Result<(), CloseReason> {
+    /// Starts checking the CONNECT credentials. The server-wide
+    /// authorization (constant-time compares) is checked here; tenant
+    /// users, JWTs and auth plugins on the login pool (see `login_gate`),
+    /// if the server and this address have room for one more login.
+    pub(super) fn start_login(&mut self, opts: &ConnectOptions) -> Result<LoginStart, CloseReason> {
         let tenancy = self.server.tenancy();
         if tenancy.users.is_none() {
             if !self.server.authorize(opts) {
@@ -72,31 +178,87 @@ impl Connection {
                 tracing::info!(cid = self.handle.id, peer = %self.peer, "authorization failed");
                 return Err(CloseReason::AuthViolation);
             }
+            return Ok(LoginStart::Done);
+        }
+        let ticket = self.server.logins.admit(self.peer.ip()).map_err(|busy| {
+            self.server.stats.auth_failed(AuthFailure::Busy);
+            tracing::warn!(cid = self.handle.id, peer = %self.peer, ?busy, "too many logins in progress; refused");
+            CloseReason::TooManyLogins
+        })?;
+        let credentials = Credentials {
+            tenancy: tenancy.clone(),
+            opts: opts.clone(),
+            nonce: self.login.nonce.clone(),
+            peer: self.peer,
+            tls_peer: self.login.tls_peer.clone(),
+        };
+        Ok(LoginStart::Pending(Box::new(PendingLogin {
+            opts: opts.clone(),
+            tenancy,
+            check: Box::pin(ticket.run(move || credentials.check())),
+        })))
+    }
+
+    /// A CONNECT: its options checked, then the login started (or, if
+    /// it is done at once or not needed, the CONNECT accepted).
+    pub(super) fn on_connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        let Some(opts) = ConnectOptions::from_json(json) else {
+            return Err(CloseReason::ProtocolViolation);
+        };
+        if !(0..=1).contains(&opts.protocol) {
+            return Err(CloseReason::BadClientProtocol);
+        }
+        if opts.no_responders && !opts.headers {
+            return Err(CloseReason::NoRespondersNeedsHeaders);
+        }
+        if !self.connected
+            && let LoginStart::Pending(pending) = self.start_login(&opts)?
+        {
+            // Accepted once the check ends (`finish_pending_login`).
+            self.login.pending = Some(pending);
             return Ok(());
         }
-        let (identity, auth_plugin) = tenancy
-            .authenticate(
-                opts,
-                self.login.nonce.as_deref(),
-                self.peer.ip(),
-                self.login.tls_peer.as_deref(),
-            )
-            .map(|identity| (identity, None))
-            .or_else(|e| {
-                if e.is_unknown_client() && !tenancy.auth_plugins.is_empty() {
-                    let remote = self.peer.to_string();
-                    tenancy
-                        .authenticate_with_plugins(&self.auth_request(opts, &remote))
-                        .map(|(identity, plugin)| (identity, Some(plugin)))
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(|e| {
-                self.server.stats.auth_failed(AuthFailure::of(&e));
-                tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
-                CloseReason::AuthViolation
-            })?;
+        self.accept_connect(opts);
+        Ok(())
+    }
+
+    /// Takes a CONNECT whose login (if any) succeeded: its options apply
+    /// from here on.
+    pub(super) fn accept_connect(&mut self, opts: ConnectOptions) {
+        self.handle.set_headers(opts.headers);
+        self.handle.set_async_info(opts.protocol >= 1);
+        self.opts = opts;
+        self.handle.set_meta(ClientMeta {
+            name: self.opts.name.clone(),
+            lang: self.opts.lang.clone(),
+            version: self.opts.version.clone(),
+            account: self.account.name.clone(),
+            user: self.login.identity.as_ref().map(|i| i.user.to_string()),
+        });
+        if !self.connected {
+            self.connected = true;
+            self.account
+                .traffic
+                .total_connections
+                .fetch_add(1, Ordering::Relaxed);
+            self.emit_client_event(None);
+        }
+        self.ok();
+    }
+
+    /// Binds the connection to the account its checked credentials name
+    /// (`checked` is `None` when the check itself failed).
+    fn finish_login(&mut self, tenancy: &Tenancy, checked: Checked) -> Result<(), CloseReason> {
+        let Some(checked) = checked else {
+            tracing::error!(cid = self.handle.id, peer = %self.peer, "credentials check panicked; login refused");
+            self.server.stats.auth_failed(AuthFailure::Credentials);
+            return Err(CloseReason::AuthViolation);
+        };
+        let (identity, auth_plugin) = checked.map_err(|e| {
+            self.server.stats.auth_failed(AuthFailure::of(&e));
+            tracing::info!(cid = self.handle.id, peer = %self.peer, error = %e, "authorization failed");
+            CloseReason::AuthViolation
+        })?;
         let Some(account) = tenancy.accounts.get(&*identity.tenant).cloned() else {
             return Err(CloseReason::AuthViolation);
         };
@@ -118,31 +280,21 @@ impl Connection {
         self.set_permissions(&identity)?;
         self.account = account;
         self.rules = rules;
-        self.login.expires = identity.expires.map(expiry_instant);
+        self.login.expires = identity.expires.and_then(expiry_instant);
         self.login.identity = Some(identity);
         self.login.auth_plugin = auth_plugin;
         Ok(())
     }
 
-    /// What an auth plugin is told about this client.
-    fn auth_request<'a>(&'a self, opts: &'a ConnectOptions, remote: &'a str) -> AuthRequest<'a> {
-        let nkey_verified = match (&opts.nkey, &opts.sig, &self.login.nonce) {
-            (Some(nkey), Some(sig), Some(nonce)) => verify_nonce_signature(nkey, nonce, sig),
-            _ => false,
-        };
-        AuthRequest {
-            user: opts.user.as_deref(),
-            password: opts.pass.as_deref(),
-            token: opts.auth_token.as_deref(),
-            jwt: opts.jwt.as_deref(),
-            nkey: opts.nkey.as_deref(),
-            nkey_verified,
-            client_name: opts.name.as_deref(),
-            client_lang: opts.lang.as_deref(),
-            client_version: opts.version.as_deref(),
-            remote_addr: remote,
-            tls_peer: self.login.tls_peer.as_deref(),
-        }
+    /// Ends a pending login: binds on success, then accepts its CONNECT.
+    pub(super) fn finish_pending_login(
+        &mut self,
+        pending: Box<PendingLogin>,
+        checked: Checked,
+    ) -> Result<(), CloseReason> {
+        self.finish_login(&pending.tenancy, checked)?;
+        self.accept_connect(pending.opts);
+        Ok(())
     }
 
     /// The smallest of the server's, the account's and the user's limits
@@ -180,9 +332,16 @@ impl Connection {
             Some(previous) => match tenancy.same_auth_plugin(previous) {
                 Some(same) => Ok((old.clone(), Some(same.clone()))),
                 None => {
+                    let credentials = Credentials {
+                        tenancy: tenancy.clone(),
+                        opts: self.opts.clone(),
+                        nonce: self.login.nonce.clone(),
+                        peer: self.peer,
+                        tls_peer: self.login.tls_peer.clone(),
+                    };
                     let remote = self.peer.to_string();
                     tenancy
-                        .authenticate_with_plugins(&self.auth_request(&self.opts, &remote))
+                        .authenticate_with_plugins(&credentials.auth_request(&remote))
                         .map(|(identity, plugin)| (identity, Some(plugin)))
                 }
             },
@@ -220,7 +379,7 @@ impl Connection {
             return Err(CloseReason::MaxSubscriptions);
         }
         self.set_permissions(&identity)?;
-        self.login.expires = identity.expires.map(expiry_instant);
+        self.login.expires = identity.expires.and_then(expiry_instant);
         self.login.identity = Some(identity);
         self.login.auth_plugin = auth_plugin;
         self.refresh_subscriptions();

@@ -6,6 +6,7 @@
 
 mod account;
 mod claims;
+mod cleanup;
 mod client_info;
 mod close;
 mod closed;
@@ -16,6 +17,7 @@ mod handle;
 mod lame_duck;
 mod listener;
 mod login;
+mod login_gate;
 mod observe;
 mod outbound;
 mod plugin_stage;
@@ -110,6 +112,9 @@ pub(crate) struct Shared {
     plugin_reporter: RwLock<Option<Arc<dyn crate::monitor::PluginReporter>>>,
     /// Set when `[tls]` is configured: every client must use TLS.
     tls: Option<ServerTls>,
+    /// Where credentials are checked, off the async workers, and how many
+    /// logins may wait for that.
+    logins: Arc<login_gate::LoginGate>,
 }
 
 impl Shared {
@@ -120,16 +125,26 @@ impl Shared {
     /// Rebuilds the tenancy from the configured files and tells every
     /// connection to re-check its login. One reload at a time.
     fn reload_now(&self) -> Result<(), ServerError> {
+        self.reload_with(|previous| Ok(Tenancy::load(&self.config, previous, &self.plugins)?))
+    }
+
+    /// Installs the tenancy `next` builds from the one in force, holding
+    /// the reload lock throughout, so `next` may also write what it has
+    /// checked (a claims update stores its JWT) without another reload
+    /// interleaving. Everything is read and checked before anything is
+    /// swapped, so a bad file changes nothing.
+    fn reload_with<E: From<TlsError>>(
+        &self,
+        next: impl FnOnce(&Tenancy) -> Result<Tenancy, E>,
+    ) -> Result<(), E> {
         let _one_at_a_time = self.reloading.lock();
         let previous = self.tenancy();
-        // Everything is read before anything is swapped, so a bad file
-        // changes nothing.
         let acceptor = self
             .tls
             .as_ref()
             .map(ServerTls::prepare_reload)
             .transpose()?;
-        let next = Tenancy::load(&self.config, &previous, &self.plugins)?;
+        let next = next(&previous)?;
         let tenants = next.tenants.len();
         *self.tenancy.write() = Arc::new(next);
         *self.config_loaded.lock() = SystemTime::now();
@@ -307,6 +322,11 @@ impl Server {
             ..ServerInfo::default()
         };
         let (shutdown, _) = watch::channel(false);
+        let logins = login_gate::LoginGate::new(
+            config.max_pending_logins,
+            config.max_pending_logins_per_ip,
+            login_gate::login_workers(),
+        );
         let shared = Arc::new(Shared {
             config,
             info,
@@ -328,6 +348,7 @@ impl Server {
             http_requests: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
             plugin_reporter: RwLock::new(None),
             tls,
+            logins,
         });
         let monitor = match shared.config.http_port {
             Some(port) => {

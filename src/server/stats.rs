@@ -46,16 +46,20 @@ pub enum AuthFailure {
     AccountLimit,
     /// No CONNECT within `auth_timeout`.
     Timeout,
+    /// Refused unchecked: too many logins in progress (`max_pending_logins`
+    /// or `max_pending_logins_per_ip`).
+    Busy,
 }
 
 impl AuthFailure {
-    pub const ALL: [AuthFailure; 6] = [
+    pub const ALL: [AuthFailure; 7] = [
         AuthFailure::Credentials,
         AuthFailure::Jwt,
         AuthFailure::Revoked,
         AuthFailure::Source,
         AuthFailure::AccountLimit,
         AuthFailure::Timeout,
+        AuthFailure::Busy,
     ];
 
     pub fn label(self) -> &'static str {
@@ -66,6 +70,7 @@ impl AuthFailure {
             AuthFailure::Source => "source",
             AuthFailure::AccountLimit => "account_limit",
             AuthFailure::Timeout => "timeout",
+            AuthFailure::Busy => "busy",
         }
     }
 

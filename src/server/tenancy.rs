@@ -74,6 +74,18 @@ impl Tenancy {
         previous: &Tenancy,
         runtime: &RuntimeSlot,
     ) -> Result<Tenancy, TenancyError> {
+        Tenancy::load_with(config, previous, runtime, None)
+    }
+
+    /// As [`Tenancy::load`], with `operator` in place of what the operator
+    /// directory holds: a claims update is checked this way before its JWT
+    /// is written.
+    pub fn load_with(
+        config: &ServerConfig,
+        previous: &Tenancy,
+        runtime: &RuntimeSlot,
+        operator: Option<OperatorTrust>,
+    ) -> Result<Tenancy, TenancyError> {
         if config.tenants.is_none() && config.operator_dir.is_none() {
             return Ok(Tenancy::without_tenants());
         }
@@ -84,11 +96,12 @@ impl Tenancy {
             })?,
             None => Vec::new(),
         };
-        let operator = match &config.operator_dir {
-            Some(dir) => {
+        let operator = match (operator, &config.operator_dir) {
+            (Some(trust), _) => Some(trust),
+            (None, Some(dir)) => {
                 Some(OperatorTrust::load(dir).map_err(|e| TenancyError::Operator(e.to_string()))?)
             }
-            None => None,
+            (None, None) => None,
         };
         let mut activation_expiry = None;
         if let Some(trust) = &operator {

@@ -6,7 +6,7 @@ use crate::common;
 use common::operator::{Operator, creds_client, now, raw_login};
 use nkeys::KeyPair;
 use std::time::Duration;
-use switchyard::auth::jwt::{AccountClaims, encode};
+use switchyard::auth::jwt::{AccountClaims, Export, ExportType, encode, encode_at};
 
 #[tokio::test]
 async fn creds_user_publishes_and_subscribes() {
@@ -152,4 +152,61 @@ async fn claims_lookup_answers_with_the_account_jwt() {
     let app = creds_client(&server, &op.creds("app", &user, &jwt)).await;
     let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.LOOKUP", op.app.public_key());
     assert!(app.request(subject, "".into()).await.is_err());
+}
+
+/// Sends `token` as a claims update for APP and returns the JSON answer.
+async fn update_app(admin: &async_nats::Client, op: &Operator, token: String) -> serde_json::Value {
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", op.app.public_key());
+    let reply = admin.request(subject, token.into()).await.expect("answer");
+    serde_json::from_slice(&reply.payload).expect("json")
+}
+
+#[tokio::test]
+async fn claims_update_refuses_a_replayed_older_jwt_and_writes_nothing_unchecked() {
+    let op = Operator::new();
+    let server = common::start_with(op.config()).await;
+    let (admin, admin_jwt) = op.user(&op.sys, |u| u.data.name = "admin".into());
+    let admin = creds_client(&server, &op.creds("admin", &admin, &admin_jwt)).await;
+    let stored = op.dir.path().join("accounts/APP/account.jwt");
+    let in_force = std::fs::read_to_string(&stored).expect("account jwt");
+
+    // A JWT the operator really signed, an hour before the one in force:
+    // replaying it would undo whatever the later one changed.
+    let mut claims = AccountClaims::new(op.app.public_key());
+    claims.nats.limits.conn = 7;
+    let older = encode_at(&claims, &op.operator, now() - 3600).expect("jwt");
+    let answer = update_app(&admin, &op, older).await;
+    assert_eq!(answer["error"]["code"], 400, "{answer}");
+    let description = answer["error"]["description"].as_str().unwrap_or_default();
+    assert!(
+        description.starts_with("jwt update resulted in error - JWT issued at")
+            && description.contains("older than the one in force"),
+        "{answer}"
+    );
+    assert_eq!(std::fs::read_to_string(&stored).expect("read"), in_force);
+
+    // Signed and newer, but the tenancy it makes is invalid (an export of
+    // an invalid subject): refused before anything is written.
+    let mut claims = AccountClaims::new(op.app.public_key());
+    claims.nats.exports = vec![Export {
+        subject: "orders..eu".into(),
+        kind: Some(ExportType::Stream),
+        ..Default::default()
+    }];
+    let invalid = encode(&claims, &op.operator).expect("jwt");
+    let answer = update_app(&admin, &op, invalid).await;
+    assert_eq!(answer["error"]["code"], 400, "{answer}");
+    assert!(
+        answer["error"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("`orders..eu` is not a valid subject")),
+        "{answer}"
+    );
+    assert_eq!(std::fs::read_to_string(&stored).expect("read"), in_force);
+
+    // A newer valid one is stored and applied.
+    let newer = op.account_jwt(&op.app, |a| a.nats.limits.conn = 7);
+    let answer = update_app(&admin, &op, newer.clone()).await;
+    assert_eq!(answer["data"]["code"], 200, "{answer}");
+    assert_eq!(std::fs::read_to_string(&stored).expect("read"), newer);
 }

@@ -317,3 +317,61 @@ async fn shutdown_delivers_queued_messages_before_closing() {
         "delivered bytes differ from what was published"
     );
 }
+
+/// Durations that overflow the clock when a timer is armed with them
+/// (`Instant::now() + ping_interval` panicked in the connection's task on
+/// the first connection) are configuration errors naming the key, and the
+/// server does not start.
+#[tokio::test]
+async fn absurd_durations_are_config_errors_naming_the_key() {
+    let huge = Duration::from_secs(u64::MAX / 2);
+    let cases: [(&str, ServerConfig); 4] = [
+        (
+            "ping_interval",
+            ServerConfig {
+                ping_interval: huge,
+                ..Default::default()
+            },
+        ),
+        (
+            "auth_timeout",
+            ServerConfig {
+                auth_timeout: huge,
+                ..token_config()
+            },
+        ),
+        (
+            "write_deadline",
+            ServerConfig {
+                write_deadline: huge,
+                ..Default::default()
+            },
+        ),
+        (
+            "lame_duck_duration",
+            ServerConfig {
+                lame_duck_duration: huge,
+                ..Default::default()
+            },
+        ),
+    ];
+    for (key, config) in cases {
+        match common::try_start_with(config).await {
+            Ok(_) => panic!("{key}: the server started"),
+            Err(e) => assert!(
+                e.to_string()
+                    .contains(&format!("{key}: must be at most 365 days")),
+                "{key}: {e}"
+            ),
+        }
+    }
+    // The same value written in a file is refused while parsing.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("switchyard.toml");
+    std::fs::write(&path, "ping_interval = \"99999999999999999999999s\"\n").expect("write");
+    let err = ServerConfig::load(&path).expect_err("refused").to_string();
+    assert!(
+        err.contains("ping_interval") && err.contains("invalid duration"),
+        "{err}"
+    );
+}

@@ -53,6 +53,8 @@ struct Builder<'a> {
     tokens: FxHashMap<&'a str, (&'a str, String)>,
     /// Public key to tenant, to report duplicates.
     nkeys: FxHashMap<&'a str, &'a str>,
+    /// The (tenant, user label) of the one bcrypt-hashed token allowed.
+    bcrypt_token: Option<(&'a str, String)>,
     /// Whether a user name alone is a valid entry (certificate login).
     certificate_users: bool,
 }
@@ -72,6 +74,7 @@ impl Default for Builder<'_> {
             names: FxHashMap::default(),
             tokens: FxHashMap::default(),
             nkeys: FxHashMap::default(),
+            bcrypt_token: None,
             certificate_users: false,
         }
     }
@@ -124,7 +127,18 @@ impl<'a> Builder<'a> {
                 self.dir.passwords.insert(user.into(), user_entry);
             }
             Credential::Token(token) => {
-                if !is_bcrypt(token) {
+                if is_bcrypt(token) {
+                    if let Some((first_tenant, first_user)) = &self.bcrypt_token {
+                        self.issues.push(AuthConfigIssue::SecondBcryptToken {
+                            tenant: tenant.name.clone(),
+                            user: label.clone(),
+                            first_tenant: (*first_tenant).into(),
+                            first_user: first_user.clone(),
+                        });
+                    } else {
+                        self.bcrypt_token = Some((&tenant.name, label.clone()));
+                    }
+                } else {
                     if let Some((first_tenant, first_user)) = self.tokens.get(token) {
                         self.issues.push(AuthConfigIssue::DuplicateToken {
                             tenant: tenant.name.clone(),

@@ -433,3 +433,30 @@ fn reauthentication_rechecks_only_changed_secrets() {
         .expect("the new password is checked and accepted");
     assert_ne!(again.checked_secret, identity.checked_secret);
 }
+
+#[test]
+fn a_second_bcrypt_token_is_refused_so_a_miss_costs_one_check() {
+    let a = tenant(&format!(
+        "name = \"a\"\nusers = [ {{ token = \"{}\" }}, {{ token = \"plain\" }} ]",
+        bcrypt_of("first")
+    ));
+    let b = tenant(&format!(
+        "name = \"b\"\nusers = [ {{ user = \"ci\", token = \"{}\" }} ]",
+        bcrypt_of("second")
+    ));
+    let issues = UserDirectory::new(&[a.clone(), b], None)
+        .expect_err("two hashed tokens")
+        .issues;
+    assert_eq!(
+        issues,
+        vec![AuthConfigIssue::SecondBcryptToken {
+            tenant: "b".into(),
+            user: "`ci`".into(),
+            first_tenant: "a".into(),
+            first_user: "#1".into(),
+        }]
+    );
+    // One hashed token beside plain ones is fine.
+    let dir = UserDirectory::new(&[a], None).expect("one hashed token");
+    assert!(dir.authenticate(&with_token("first"), None).is_ok());
+}

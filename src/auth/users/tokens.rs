@@ -4,8 +4,10 @@
 //! byte by byte, stopping at the first difference. Here the map is keyed by
 //! a digest under a per-process random key (SipHash via `RandomState`), so
 //! an attacker cannot aim at a bucket, and the candidates are compared in
-//! constant time. bcrypt-hashed tokens cannot be indexed at all: they are
-//! tried one by one, after the plain lookup misses.
+//! constant time. A bcrypt-hashed token cannot be indexed at all: it is
+//! tried after the plain lookup misses. The directory admits at most one
+//! (see `AuthConfigIssue::SecondBcryptToken`), so an unknown token costs
+//! at most one bcrypt check, never one per configured hash.
 
 use crate::auth::password::{constant_time_eq, is_bcrypt, verify_secret};
 use rustc_hash::FxHashMap;
@@ -17,7 +19,8 @@ pub(super) struct TokenIndex {
     /// Digest to the plain tokens with that digest (one, but for a 2^-64
     /// collision) and their identity index.
     plain: FxHashMap<u64, Vec<(Box<str>, usize)>>,
-    /// bcrypt hashes and their identity index.
+    /// bcrypt hashes and their identity index; at most one once the
+    /// directory is validated.
     hashed: Vec<(Box<str>, usize)>,
 }
 
