@@ -16,34 +16,41 @@
 //! one without traps with `Trap::Interrupt`, which the pool reports as a
 //! timeout. A guest that loops is therefore stopped once it has burnt its
 //! budget, within a tick of CPU time; a descheduled one is extended as
-//! often as the ticker fires, at the price of one clock read per tick.
+//! often as the ticker fires, at the price of one clock read per tick, up
+//! to a wall-clock backstop of a hundred budgets (at least a second).
 
 use std::time::Duration;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::ticker::EPOCH_TICK;
 
+/// However little CPU time a call uses, it is stopped once this many of
+/// its budgets of wall-clock time have passed (and never before
+/// `MIN_WALL_CLOCK`): a guest that found a way to wait without running
+/// (a host call that blocks) must not hold a broker thread for ever, while
+/// a thread merely descheduled on a busy machine is never kept off a CPU
+/// for anything like this long.
+pub const WALL_CLOCK_FACTOR: u32 = 100;
+pub const MIN_WALL_CLOCK: Duration = Duration::from_secs(1);
+
 /// The budget of the call a store is running, and where it started on the
 /// thread's CPU clock. Lives in the store's data, so the epoch callback can
 /// reach it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct CpuBudget {
     start: Duration,
     budget: Duration,
-    /// How often the deadline was extended for a call that still had
-    /// budget: each is a tick of wall-clock time the thread did not spend
-    /// running this call.
+    /// Ticks of deadline given to the call so far: the epoch has advanced
+    /// at least about this many times since it began, each tick at least
+    /// `EPOCH_TICK` of wall-clock time, so no clock read is needed for the
+    /// wall-clock backstop.
+    granted: u64,
+    /// The backstop, in ticks.
+    wall_limit: u64,
+    /// How often the current call's deadline was extended because it still
+    /// had budget: each is at least a tick of wall-clock time the thread
+    /// did not spend running it.
     pub extensions: u64,
-}
-
-impl Default for CpuBudget {
-    fn default() -> Self {
-        CpuBudget {
-            start: Duration::ZERO,
-            budget: Duration::ZERO,
-            extensions: 0,
-        }
-    }
 }
 
 impl CpuBudget {
@@ -53,17 +60,24 @@ impl CpuBudget {
     pub fn begin(&mut self, budget: Duration) -> u64 {
         self.start = thread_cpu_time();
         self.budget = budget;
-        ticks(budget)
+        self.granted = ticks(budget);
+        self.wall_limit = ticks(budget.saturating_mul(WALL_CLOCK_FACTOR).max(MIN_WALL_CLOCK));
+        self.extensions = 0;
+        self.granted
     }
 
     /// What the epoch callback decides once the thread has used `now`
-    /// (its CPU clock) : more ticks while the budget lasts, else a trap.
+    /// (its CPU clock): more ticks while the budget lasts and the
+    /// wall-clock backstop is not reached, else a trap.
     pub fn on_deadline(&mut self, now: Duration) -> UpdateDeadline {
         let used = now.saturating_sub(self.start);
+        let wall_left = self.wall_limit.saturating_sub(self.granted);
         match self.budget.checked_sub(used) {
-            Some(left) if !left.is_zero() => {
+            Some(left) if !left.is_zero() && wall_left > 0 => {
+                let more = ticks(left).min(wall_left);
+                self.granted += more;
                 self.extensions += 1;
-                UpdateDeadline::Continue(ticks(left))
+                UpdateDeadline::Continue(more)
             }
             _ => UpdateDeadline::Interrupt,
         }
@@ -125,11 +139,9 @@ mod tests {
     #[test]
     fn the_deadline_is_extended_while_cpu_budget_is_left() {
         let budget = Duration::from_millis(10);
-        let mut b = CpuBudget {
-            start: Duration::from_secs(5),
-            budget,
-            extensions: 0,
-        };
+        let mut b = CpuBudget::default();
+        b.begin(budget);
+        b.start = Duration::from_secs(5);
         // 10 ms of wall-clock time passed, but the thread ran for 1 ms.
         let update = b.on_deadline(Duration::from_secs(5) + Duration::from_millis(1));
         assert!(matches!(update, UpdateDeadline::Continue(9)));
@@ -141,6 +153,25 @@ mod tests {
             assert!(matches!(update, UpdateDeadline::Interrupt));
         }
         assert_eq!(b.extensions, 2);
+    }
+
+    /// A call that waits without running is stopped after 100 budgets (at
+    /// least 1 s) of wall-clock time, in ticks granted.
+    #[test]
+    fn a_call_that_never_runs_hits_the_wall_clock_backstop() {
+        for (budget, limit) in [(10u64, 1000u64), (100, 10_000)] {
+            let mut b = CpuBudget::default();
+            let mut granted = b.begin(Duration::from_millis(budget));
+            let idle = b.start;
+            loop {
+                match b.on_deadline(idle) {
+                    UpdateDeadline::Continue(n) => granted += n,
+                    UpdateDeadline::Interrupt => break,
+                    _ => unreachable!("sync calls only"),
+                }
+            }
+            assert_eq!(granted, limit, "{budget} ms");
+        }
     }
 
     #[test]
