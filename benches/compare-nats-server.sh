@@ -13,6 +13,7 @@
 #   REQS=MSGS/100     request/reply round trips
 #   BENCH_TIMEOUT=30  seconds without progress before a run counts as failed
 #   SWITCHYARD_VENV=.venv  virtualenv (relative to the repo root) holding nats-server
+#   SWITCHYARD_BIN=path    measure this switchyard binary instead of building one
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,11 +49,17 @@ if [[ ! -x "$NATS_SERVER" ]]; then
 fi
 PY="$VENV/bin/python"
 
-# 2. switchyard, optimised.
-log "building switchyard (release)"
-cargo build --release --quiet || die "cargo build --release failed"
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/switchyard"
-[[ -x "$BIN" ]] || die "$BIN not found after the build"
+# 2. switchyard, optimised (or SWITCHYARD_BIN, e.g. an earlier commit's
+#    build for a before/after comparison).
+if [[ -n "${SWITCHYARD_BIN:-}" ]]; then
+  BIN="$SWITCHYARD_BIN"
+  [[ -x "$BIN" ]] || die "SWITCHYARD_BIN=$BIN is not an executable"
+else
+  log "building switchyard (release)"
+  cargo build --release --quiet || die "cargo build --release failed"
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/switchyard"
+  [[ -x "$BIN" ]] || die "$BIN not found after the build"
+fi
 
 # 3. Both servers on free ports; stopped whatever way this script ends.
 WORK="$(mktemp -d)"

@@ -48,7 +48,14 @@ find_nats_server() {
 }
 
 # Builds the release binary and sets BIN to it. Run from the root.
+# SWITCHYARD_BIN=path skips the build and measures that binary instead
+# (e.g. an earlier commit's build, for before/after comparisons).
 build_switchyard() {
+  if [[ -n "${SWITCHYARD_BIN:-}" ]]; then
+    [[ -x "$SWITCHYARD_BIN" ]] || die "SWITCHYARD_BIN=$SWITCHYARD_BIN is not an executable"
+    BIN="$SWITCHYARD_BIN"
+    return
+  fi
   echo "building switchyard (release)" >&2
   cargo build --release --quiet || die "cargo build --release failed"
   BIN="$PWD/target/release/switchyard"
