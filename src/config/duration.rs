@@ -17,7 +17,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "h" => value * 3600.0,
         _ => return None,
     };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    // `try_`: a number of seconds beyond `Duration::MAX` is a config
+    // error, not a panic.
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 pub mod serde_str {
@@ -38,8 +40,8 @@ pub mod serde_str {
                     "invalid duration `{s}` (use e.g. \"500ms\", \"2s\", \"2m\")"
                 ))
             }),
-            Raw::Seconds(n) if n.is_finite() && n >= 0.0 => Ok(Duration::from_secs_f64(n)),
-            Raw::Seconds(n) => Err(serde::de::Error::custom(format!("invalid duration {n}"))),
+            Raw::Seconds(n) => Duration::try_from_secs_f64(n)
+                .map_err(|_| serde::de::Error::custom(format!("invalid duration {n}"))),
         }
     }
 }
@@ -65,5 +67,28 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
         assert_eq!(parse_duration("2 weeks"), None);
+    }
+
+    /// Found by the `server_config` fuzz target: more seconds than a
+    /// `Duration` holds panicked in `Duration::from_secs_f64`.
+    #[test]
+    fn out_of_range_is_an_error_not_a_panic() {
+        assert_eq!(parse_duration("99999999999999999999"), None);
+        assert_eq!(parse_duration("99999999999999999999h"), None);
+        #[derive(serde::Deserialize)]
+        struct Config {
+            #[serde(with = "serde_str")]
+            d: Duration,
+        }
+        let parse = |text| toml::from_str::<Config>(text).map(|c| c.d);
+        assert_eq!(parse("d = 2.5").ok(), Some(Duration::from_millis(2500)));
+        for text in [
+            "d = 1e20",
+            "d = \"99999999999999999999m\"",
+            "d = nan",
+            "d = -1.0",
+        ] {
+            assert!(parse(text).is_err(), "{text}");
+        }
     }
 }
