@@ -2,6 +2,12 @@
 
 use std::time::Duration;
 
+/// The longest duration a configuration may give: Go's `time.Duration`
+/// maximum (`i64::MAX` nanoseconds, about 292 years), as nats-server's
+/// configuration has. A longer one would overflow the clock when a timer is
+/// set (`Instant::now() + d` panics), and is a typo anyway.
+pub const MAX_DURATION: Duration = Duration::from_nanos(i64::MAX as u64);
+
 /// Parses a duration such as `"500ms"` or `"2m"`.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
@@ -17,9 +23,15 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "h" => value * 3600.0,
         _ => return None,
     };
-    // `try_`: a number of seconds beyond `Duration::MAX` is a config
-    // error, not a panic.
-    Duration::try_from_secs_f64(secs).ok()
+    seconds(secs)
+}
+
+/// `secs` as a duration, if it is one a configuration may give (see
+/// [`MAX_DURATION`]); `None` for negative, NaN or too long, never a panic.
+fn seconds(secs: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
 }
 
 pub mod serde_str {
@@ -40,8 +52,8 @@ pub mod serde_str {
                     "invalid duration `{s}` (use e.g. \"500ms\", \"2s\", \"2m\")"
                 ))
             }),
-            Raw::Seconds(n) => Duration::try_from_secs_f64(n)
-                .map_err(|_| serde::de::Error::custom(format!("invalid duration {n}"))),
+            Raw::Seconds(n) => super::seconds(n)
+                .ok_or_else(|| serde::de::Error::custom(format!("invalid duration {n}"))),
         }
     }
 }
@@ -67,6 +79,19 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
         assert_eq!(parse_duration("2 weeks"), None);
+    }
+
+    /// Found while fixing the one below: a duration that fits a `Duration`
+    /// but not the clock (a tenant's `response_threshold` or
+    /// `allow_responses.ttl` of 1e19 seconds) panicked at
+    /// `Instant::now() + d` on the message path.
+    #[test]
+    fn longer_than_go_durations_is_an_error() {
+        assert!(parse_duration("2562047h").is_some());
+        assert_eq!(parse_duration("2562048h"), None);
+        assert_eq!(parse_duration("9999999999999999999"), None);
+        let longest = parse_duration("9223372036").unwrap();
+        assert!(std::time::Instant::now().checked_add(longest).is_some());
     }
 
     /// Found by the `server_config` fuzz target: more seconds than a
