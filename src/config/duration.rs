@@ -99,4 +99,28 @@ mod tests {
         assert_eq!(from_secs(f64::INFINITY), None);
         assert_eq!(from_secs(1e30), None);
     }
+
+    /// Found by the `server_config` fuzz target: more seconds than a
+    /// `Duration` holds panicked in `Duration::from_secs_f64`; a duration
+    /// that fits a `Duration` but not the clock (a tenant's
+    /// `response_threshold` of 1e19 seconds) panicked at `Instant::now() + d`.
+    #[test]
+    fn out_of_range_in_a_file_is_an_error_not_a_panic() {
+        #[derive(serde::Deserialize)]
+        struct Config {
+            #[serde(with = "serde_str")]
+            d: Duration,
+        }
+        let parse = |text| toml::from_str::<Config>(text).map(|c| c.d);
+        assert_eq!(parse("d = 2.5").ok(), Some(Duration::from_millis(2500)));
+        for text in [
+            "d = 1e20",
+            "d = 1e19",
+            "d = \"99999999999999999999m\"",
+            "d = nan",
+            "d = -1.0",
+        ] {
+            assert!(parse(text).is_err(), "{text}");
+        }
+    }
 }

@@ -173,12 +173,20 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// Reads and validates a TOML file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: shown.clone(),
+            path: path.display().to_string(),
             source,
         })?;
-        let mut config: ServerConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        Self::from_toml(&text, path)
+    }
+
+    /// Parses and validates the text of the TOML file at `path`, which
+    /// names the file in errors and is the base of its relative paths.
+    /// What [`ServerConfig::load`] does once it has read the file; public
+    /// so that the fuzz targets parse exactly what the server parses.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let mut config: ServerConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: shown.clone(),
             message: e.to_string(),
         })?;

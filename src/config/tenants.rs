@@ -18,7 +18,7 @@ mod users;
 mod tests;
 
 pub use links::subject_subset;
-pub use load::load_dir;
+pub use load::{load_dir, parse_tenant};
 
 use super::tenant::TenantFile;
 use crate::subject::{is_valid_literal_subject, is_valid_subject};

@@ -69,16 +69,25 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, TenantFile)>, Vec<ConfigIssu
 fn parse_file(path: &Path) -> Result<TenantFile, ConfigIssue> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigIssue::new(path, "", format!("cannot read: {e}")))?;
-    toml::from_str(&text).map_err(|e| {
+    parse_tenant(path, &text)
+}
+
+/// Parses the text of the tenant file at `path` (which names it in the
+/// issue). What [`load_dir`] does with each file it reads, before plugin
+/// paths are resolved and before the rules across files are checked
+/// ([`super::validate`]); public so that the fuzz targets parse exactly
+/// what the server parses.
+pub fn parse_tenant(path: &Path, text: &str) -> Result<TenantFile, ConfigIssue> {
+    toml::from_str(text).map_err(|e| {
         // toml's Display draws the line with a caret over several lines;
         // an issue is one line, so keep the message and add the position.
         let message = e.message().trim_end();
         match e.span() {
             Some(span) => {
-                let (line, column) = line_column(&text, span.start);
+                let (line, column) = line_column(text, span.start);
                 ConfigIssue::new(
                     path,
-                    key_path_at(&text, span.start),
+                    key_path_at(text, span.start),
                     format!("{message} (line {line}, column {column})"),
                 )
             }
