@@ -102,7 +102,10 @@ pub fn pool<W: World>(
         store.limiter(|state| &mut state.memory);
         super::budget::arm(&mut store, |state| &mut state.budget);
         // Instantiation runs the guest's start-up code: bound it too.
-        let ticks = store.data_mut().budget.begin(INSTANTIATE_BUDGET);
+        let ticks = store
+            .data_mut()
+            .budget
+            .begin(INSTANTIATE_BUDGET, std::time::Instant::now());
         store.set_epoch_deadline(ticks);
         let bindings = W::instantiate(&pre, &mut store)?;
         Ok(Instance { store, bindings })

@@ -96,9 +96,9 @@ impl<B> PluginPool<B> {
                 self.failed(CallError::Trap)
             })?,
         };
-        let ticks = instance.store.data_mut().budget.begin(self.timeout);
-        instance.store.set_epoch_deadline(ticks);
         let start = Instant::now();
+        let ticks = instance.store.data_mut().budget.begin(self.timeout, start);
+        instance.store.set_epoch_deadline(ticks);
         let result = f(&instance.bindings, &mut instance.store);
         self.stats.record_call(messages, start.elapsed());
         match result {
