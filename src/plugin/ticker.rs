@@ -117,7 +117,10 @@ mod tests {
         // on a loaded machine the ticks themselves come late).
         let start = Instant::now();
         while !ticker.state.sleeping.load(SeqCst) {
-            assert!(start.elapsed() < Duration::from_secs(10), "idle ticker sleeps");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "idle ticker sleeps"
+            );
             std::thread::sleep(EPOCH_TICK * 10);
         }
         let guard = ticker.enter();

@@ -50,6 +50,16 @@ pub struct Outbound {
 /// pinning memory on an idle connection.
 const KEEP_SPARE: usize = 1024 * 1024;
 
+impl State {
+    /// Frees what a closed connection's queue holds at once, rather than
+    /// when its last handle goes: a cut-off slow consumer's buffer is
+    /// `max_pending` bytes.
+    fn release(&mut self) {
+        self.buf = BytesMut::new();
+        self.spare = BytesMut::new();
+    }
+}
+
 impl Outbound {
     pub fn new(max_pending: usize) -> Self {
         Outbound {
@@ -88,7 +98,7 @@ impl Outbound {
         }
         if st.buf.len() + len > self.max_pending {
             st.closed = true;
-            st.buf.clear();
+            st.release();
             drop(st);
             self.writer.notify_one();
             return Push::SlowConsumer;
@@ -118,7 +128,7 @@ impl Outbound {
         encode(&mut st.buf);
         if st.buf.len() > self.max_pending {
             st.closed = true;
-            st.buf.clear();
+            st.release();
             drop(st);
             self.writer.notify_one();
             return Push::SlowConsumer;
