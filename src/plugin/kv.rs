@@ -37,6 +37,13 @@ impl Entry {
     }
 }
 
+/// When an entry set at `now` with `ttl` expires. A TTL past what the
+/// clock holds (a plugin may ask for `u64::MAX` ms) means never, not a
+/// panic in the host.
+fn expiry(now: Instant, ttl: Option<Duration>) -> Option<Instant> {
+    ttl.and_then(|t| now.checked_add(t))
+}
+
 #[derive(Default)]
 pub struct TenantKv {
     entries: Mutex<FxHashMap<String, Entry>>,
@@ -64,7 +71,7 @@ impl TenantKv {
             key,
             Entry {
                 value,
-                expires: ttl.map(|t| now + t),
+                expires: expiry(now, ttl),
             },
         );
         Ok(())
@@ -96,7 +103,7 @@ impl TenantKv {
             key,
             Entry {
                 value: delta.to_le_bytes().to_vec(),
-                expires: ttl.map(|t| now + t),
+                expires: expiry(now, ttl),
             },
         );
         Ok(delta)
@@ -142,6 +149,18 @@ fn make_room(
 
 #[cfg(test)]
 mod tests {
+
+    /// A plugin's TTL of `u64::MAX` milliseconds used to panic the calling
+    /// connection's task at `Instant::now() + ttl`.
+    #[test]
+    fn a_ttl_past_the_clock_never_expires() {
+        let kv = TenantKv::default();
+        let forever = Some(Duration::from_millis(u64::MAX));
+        kv.set("k".into(), b"v".to_vec(), forever).expect("set");
+        assert_eq!(kv.get("k").as_deref(), Some(&b"v"[..]));
+        assert_eq!(kv.increment("n".into(), 2, forever), Ok(2));
+    }
+
     use super::*;
 
     #[test]
