@@ -236,13 +236,12 @@ impl Sender<'_> {
     }
 
     fn deliver(&mut self, sub: &Arc<Subscription>, msg: &Message<'_>) -> bool {
-        if self.service_request && sub.shadow.is_some() {
-            return false;
-        }
         match &sub.target {
             Target::Service(import) => self.deliver_service(import, msg),
             Target::Client(dest) => match &sub.shadow {
                 None => self.deliver_client(sub, dest, msg),
+                // A stream importer's shadow: never for a service request.
+                Some(_) if self.service_request => false,
                 Some(shadow) => match &shadow.import.transform {
                     Some(plugin) if plugin.registered.matches(msg.subject) => {
                         let crossed = self.crossing(plugin, msg);

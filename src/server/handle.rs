@@ -192,8 +192,8 @@ struct ReplyPermits {
     open: LinkedHashMap<Bytes, (u32, Instant), rustc_hash::FxBuildHasher>,
 }
 
-/// Open reply permits a connection keeps (nats-server's default for
-/// `allow_responses` tracking); past it the oldest permit is dropped.
+/// Open reply permits a connection keeps; past it the oldest permit is
+/// dropped.
 pub const MAX_OPEN_REPLIES: usize = 10_000;
 
 impl ReplyPermits {
