@@ -12,6 +12,31 @@ use tokio::net::TcpSocket;
 
 const MAX_PENDING: usize = 256 * 1024;
 
+/// A raw connection logged in as `user` (password `pw`) with one
+/// subscription to `subject` (sid 1), synchronised on its PONG.
+async fn subscribed(server: &switchyard::Server, user: &str, subject: &str) -> Raw {
+    let mut raw = Raw::connect(server).await;
+    let login = format!(
+        "CONNECT {{\"user\":\"{user}\",\"pass\":\"pw\",\"verbose\":false}}\r\nSUB {subject} 1\r\nPING\r\n"
+    );
+    let (answer, _) = raw.exchange(login.as_bytes()).await;
+    assert_eq!(answer, "PONG\r\n", "{user} logs in and subscribes");
+    raw
+}
+
+/// Sends `input` (which ends in PING) and returns everything answered up
+/// to the PONG.
+async fn until_pong(raw: &mut Raw, input: &[u8]) -> String {
+    raw.send(input).await;
+    let mut answer = String::new();
+    while !answer.ends_with("PONG\r\n") {
+        let (more, closed) = raw.read_for(Duration::from_secs(5)).await;
+        assert!(!closed && !more.is_empty(), "no PONG: {answer}");
+        answer.push_str(&String::from_utf8_lossy(&more));
+    }
+    answer
+}
+
 /// Connects with a small receive buffer, so the kernel holds little of what
 /// the broker sends and the broker's own queue fills quickly.
 async fn small_window(server: &switchyard::Server) -> tokio::net::TcpStream {
@@ -108,16 +133,8 @@ async fn reply_permits_of_a_silent_responder_stay_capped() {
     const REQUESTS: usize = 40_000;
     let dir = TenantDir::new(&[("svc", RESPONDER)]);
     let server = common::start_with(dir.config()).await;
-    let mut responder = Raw::connect(&server).await;
-    let (answer, _) = responder
-        .exchange(b"CONNECT {\"user\":\"responder\",\"pass\":\"pw\",\"verbose\":false}\r\nSUB work 1\r\nPING\r\n")
-        .await;
-    assert_eq!(answer, "PONG\r\n");
-    let mut requester = Raw::connect(&server).await;
-    let (answer, _) = requester
-        .exchange(b"CONNECT {\"user\":\"requester\",\"pass\":\"pw\",\"verbose\":false}\r\nSUB inbox.> 1\r\nPING\r\n")
-        .await;
-    assert_eq!(answer, "PONG\r\n");
+    let mut responder = subscribed(&server, "responder", "work").await;
+    let mut requester = subscribed(&server, "requester", "inbox.>").await;
 
     let mut requests = Vec::new();
     for i in 0..REQUESTS {
@@ -173,11 +190,7 @@ async fn pending_responses_of_a_silent_service_stay_capped() {
     const CAP: usize = 50_000;
     let dir = TenantDir::new(&[("svc", EXPORTER), ("client", IMPORTER)]);
     let server = common::start_with(dir.config()).await;
-    let mut service = Raw::connect(&server).await;
-    let (answer, _) = service
-        .exchange(b"CONNECT {\"user\":\"service\",\"pass\":\"pw\",\"verbose\":false}\r\nSUB work 1\r\nPING\r\n")
-        .await;
-    assert_eq!(answer, "PONG\r\n");
+    let mut service = subscribed(&server, "service", "work").await;
     // The service reads (so it is no slow consumer) but never answers.
     let drain = tokio::spawn(async move {
         loop {
@@ -194,13 +207,7 @@ async fn pending_responses_of_a_silent_service_stay_capped() {
         requests.extend_from_slice(format!("PUB work inbox.{i} 0\r\n\r\n").as_bytes());
     }
     requests.extend_from_slice(b"PING\r\n");
-    let (answer, _) = client.exchange(&requests).await;
-    let mut answer = answer;
-    while !answer.contains("PONG") {
-        let (more, closed) = client.read_for(Duration::from_secs(5)).await;
-        assert!(!closed, "client closed");
-        answer.push_str(&String::from_utf8_lossy(&more));
-    }
+    until_pong(&mut client, &requests).await;
     assert_eq!(server.pending_responses("svc"), CAP);
     drain.abort();
 }
@@ -218,13 +225,7 @@ async fn subjects_past_the_token_limit_are_refused() {
         subs.extend_from_slice(format!("SUB {long}.{sid} {sid}\r\n").as_bytes());
     }
     subs.extend_from_slice(b"PING\r\n");
-    raw.send(&subs).await;
-    let mut answer = String::new();
-    while !answer.ends_with("PONG\r\n") {
-        let (more, closed) = raw.read_for(Duration::from_secs(5)).await;
-        assert!(!closed && !more.is_empty(), "no PONG: {answer}");
-        answer.push_str(&String::from_utf8_lossy(&more));
-    }
+    let answer = until_pong(&mut raw, &subs).await;
     assert_eq!(answer.matches("-ERR 'Invalid Subject'\r\n").count(), 500);
     assert_eq!(server.subscriptions(), 0);
 
@@ -277,11 +278,7 @@ password = "pw"
     assert_eq!(server.subscriptions(), accepted);
 
     // Another tenant is not charged for `small`'s subscriptions.
-    let mut other = Raw::connect(&server).await;
-    let (answer, _) = other
-        .exchange(b"CONNECT {\"user\":\"other\",\"pass\":\"pw\",\"verbose\":false}\r\nSUB orders.eu.1 1\r\nPING\r\n")
-        .await;
-    assert_eq!(answer, "PONG\r\n");
+    let _other = subscribed(&server, "other", "orders.eu.1").await;
     assert_eq!(server.subscriptions(), accepted + 1);
 
     // Freed budget is reusable (by a subject of the same size).
