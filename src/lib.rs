@@ -16,10 +16,13 @@
 pub mod auth;
 pub mod bench;
 pub mod cli;
+pub mod client;
 pub mod config;
+pub mod login;
 pub mod monitor;
 pub mod plugin;
 pub mod protocol;
+pub mod route;
 pub mod server;
 pub mod subject;
 pub mod tenant;

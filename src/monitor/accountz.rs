@@ -4,8 +4,8 @@
 
 use super::plugins::PluginSummary;
 use super::time::rfc3339;
+use super::{AccountSnapshot, Observer};
 use super::{RequestError, to_json};
-use crate::server::{AccountSnapshot, Observer};
 use serde::Serialize;
 use std::time::SystemTime;
 
@@ -68,7 +68,7 @@ pub struct Export {
     pub response_type: Option<&'static str>,
 }
 
-pub fn build(observer: &Observer, acc: Option<&str>) -> Result<Accountz, RequestError> {
+pub fn build(observer: &dyn Observer, acc: Option<&str>) -> Result<Accountz, RequestError> {
     let accounts = observer.accounts();
     let mut out = Accountz {
         server_id: observer.summary().server_id,
@@ -84,17 +84,14 @@ pub fn build(observer: &Observer, acc: Option<&str>) -> Result<Accountz, Request
                 .into_iter()
                 .find(|a| *a.name == *name)
                 .ok_or_else(|| RequestError::UnknownAccount(name.to_string()))?;
-            let plugins = observer
-                .plugin_reporter()
-                .map(|r| r.tenant_plugins(name))
-                .unwrap_or_default();
+            let plugins = observer.tenant_plugins(name);
             out.account_detail = Some(detail(a, plugins));
         }
     }
     Ok(out)
 }
 
-pub fn render(observer: &Observer, acc: Option<&str>) -> Result<Vec<u8>, RequestError> {
+pub fn render(observer: &dyn Observer, acc: Option<&str>) -> Result<Vec<u8>, RequestError> {
     build(observer, acc).map(|a| to_json(&a))
 }
 

@@ -4,8 +4,8 @@
 
 use super::query::{Query, bad};
 use super::time::{go_duration, rfc3339, since, uptime};
+use super::{ConnSnapshot, Observer};
 use super::{RequestError, to_json};
-use crate::server::{ConnSnapshot, Observer};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::time::SystemTime;
@@ -181,7 +181,7 @@ pub struct ConnInfo {
     pub subscriptions_list: Vec<String>,
 }
 
-pub fn build(observer: &Observer, opts: &Options) -> Result<Connz, RequestError> {
+pub fn build(observer: &dyn Observer, opts: &Options) -> Result<Connz, RequestError> {
     let sort = SortBy::parse(&opts.sort)?;
     if let Some(acc) = &opts.acc
         && !observer.has_account(acc)
@@ -225,7 +225,7 @@ pub fn build(observer: &Observer, opts: &Options) -> Result<Connz, RequestError>
     })
 }
 
-pub fn render(observer: &Observer, opts: &Options) -> Result<Vec<u8>, RequestError> {
+pub fn render(observer: &dyn Observer, opts: &Options) -> Result<Vec<u8>, RequestError> {
     build(observer, opts).map(|c| to_json(&c))
 }
 

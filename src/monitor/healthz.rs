@@ -2,8 +2,8 @@
 //! cluster or storage whose state could make it otherwise yet; lame-duck
 //! mode, which stops accepting, does.
 
+use super::Observer;
 use super::to_json;
-use crate::server::Observer;
 use serde::Serialize;
 
 /// What nats-server reports once its client listener is closed (its
@@ -23,7 +23,7 @@ impl Health {
     }
 }
 
-pub fn build(observer: &Observer) -> Health {
+pub fn build(observer: &dyn Observer) -> Health {
     if observer.in_lame_duck() {
         Health {
             status: "error",
@@ -38,7 +38,7 @@ pub fn build(observer: &Observer) -> Health {
 }
 
 /// The body, and whether it is healthy (HTTP 200) or not (503).
-pub fn render(observer: &Observer) -> (Vec<u8>, bool) {
+pub fn render(observer: &dyn Observer) -> (Vec<u8>, bool) {
     let health = build(observer);
     (to_json(&health), health.is_ok())
 }

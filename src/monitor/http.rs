@@ -5,9 +5,9 @@
 //! holding resources. A full HTTP stack (hyper) would add a dependency tree
 //! for features these read-only endpoints do not need.
 
+use super::Observer;
 use super::query::Query;
 use super::{MonitorError, RequestError, accountz, connz, healthz, metrics, subsz, varz};
-use crate::server::Observer;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +87,7 @@ impl MonitorListener {
     }
 
     /// Serves requests until `shutdown` changes.
-    pub fn serve(self, observer: Observer, shutdown: watch::Receiver<bool>) {
+    pub fn serve(self, observer: Arc<dyn Observer>, shutdown: watch::Receiver<bool>) {
         tracing::info!(addr = %self.addr, "monitoring endpoints listening");
         tokio::spawn(accept_loop(self.listener, observer, shutdown));
     }
@@ -95,7 +95,7 @@ impl MonitorListener {
 
 async fn accept_loop(
     listener: TcpListener,
-    observer: Observer,
+    observer: Arc<dyn Observer>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONCURRENT));
@@ -117,13 +117,13 @@ async fn accept_loop(
         };
         let observer = observer.clone();
         tokio::spawn(async move {
-            handle(stream, &observer).await;
+            handle(stream, &*observer).await;
             drop(slot);
         });
     }
 }
 
-async fn handle(mut stream: TcpStream, observer: &Observer) {
+async fn handle(mut stream: TcpStream, observer: &dyn Observer) {
     let head = match tokio::time::timeout(READ_DEADLINE, read_head(&mut stream)).await {
         Ok(Ok(Some(head))) => head,
         Ok(Ok(None)) => {
@@ -199,7 +199,7 @@ fn parse_request_line(head: &[u8]) -> Result<Request, Response> {
 
 /// Routes a request to its endpoint. Paths match with or without a
 /// trailing slash, as nats-server's do.
-pub fn respond(req: &Request, observer: &Observer) -> Response {
+pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
     let path = match req.path.trim_end_matches('/') {
         "" => "/",
         p => p,

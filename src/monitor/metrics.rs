@@ -2,15 +2,15 @@
 //! traffic, connections, subscriptions and slow consumers (label
 //! `tenant`), failed logins by reason, and the plugin host's counters.
 
+use super::Observer;
 use super::plugins::{LATENCY_BUCKETS, PluginMetrics};
 use super::time::since;
-use crate::server::Observer;
 use std::fmt::Write;
 use std::time::SystemTime;
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-pub fn render(observer: &Observer) -> String {
+pub fn render(observer: &dyn Observer) -> String {
     let mut out = Exposition::default();
     let summary = observer.summary();
     let stats = observer.stats();
@@ -57,7 +57,7 @@ pub fn render(observer: &Observer) -> String {
         stats.total_connections,
     );
 
-    type Field = fn(&crate::server::AccountSnapshot) -> u64;
+    type Field = fn(&super::AccountSnapshot) -> u64;
     let per_tenant: [(&str, &str, &str, Field); 8] = [
         (
             "switchyard_connections",
@@ -124,10 +124,7 @@ pub fn render(observer: &Observer) -> String {
         out.sample("switchyard_auth_failures_total", &[("reason", reason)], n);
     }
 
-    let plugins = observer
-        .plugin_reporter()
-        .map(|r| r.metrics())
-        .unwrap_or_default();
+    let plugins = observer.plugin_metrics();
     plugin_metrics(&mut out, &plugins);
     out.text
 }

@@ -2,27 +2,37 @@
 //! `/accountz`, `/healthz`, `/metrics`) and the same data for system-account
 //! clients over NATS (`$SYS.REQ.SERVER.PING.<KIND>`).
 //!
-//! This module only reads: every answer is built from the snapshots
-//! `server::Observer` gathers on request, with nats-server's JSON field
+//! This module only reads: every answer is built from the snapshots an
+//! `Observer` (the server implements it) gathers on request, with nats-server's JSON field
 //! names wherever the concept is the same, so existing NATS tooling reads
 //! them. The counters themselves are kept by the server, per connection and
 //! per read batch, never per message.
+//!
+//! May use: `subject`, `tenant`, `client`, `plugin`, `config`. The server
+//! uses this module, never the other way round.
 
 mod accountz;
 mod connz;
 mod healthz;
 mod http;
 mod metrics;
+mod observer;
 pub mod plugins;
 mod query;
 mod subsz;
 mod sys;
+mod sysreq;
 mod time;
 mod varz;
 
 pub use http::{MonitorListener, bind};
-pub use plugins::{PluginMetrics, PluginReporter, PluginSummary};
+pub use observer::{
+    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
+    ServerSummary, StatsSnapshot, SubSnapshot,
+};
+pub use plugins::{PluginMetrics, PluginSummary};
 pub use sys::answer_system_request;
+pub use sysreq::{PREFIX as SYSTEM_REQUEST_PREFIX, SystemRequest, server_request};
 
 use thiserror::Error;
 

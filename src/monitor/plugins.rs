@@ -1,22 +1,9 @@
-//! The hook through which the WebAssembly plugin host reports to
-//! monitoring. The host implements `PluginReporter` and registers it with
-//! `Server::set_plugin_reporter`; `/accountz?acc=NAME` then lists the
-//! tenant's plugins and `/metrics` exports their counters and call latency.
-//! Until one is registered both are empty.
+//! What monitoring shows of plugins: `/accountz?acc=NAME` lists a
+//! tenant's plugins and `/metrics` exports their counters and call
+//! latency (through `Observer::tenant_plugins` and `plugin_metrics`).
 
 use serde::Serialize;
 use std::time::Duration;
-
-/// What the plugin host tells monitoring. Called on monitoring requests
-/// only, never on the message path; implementations should return quickly
-/// (copy out counters, take no long locks).
-pub trait PluginReporter: Send + Sync {
-    /// The plugins attached to `tenant`, for `/accountz?acc=tenant`.
-    fn tenant_plugins(&self, tenant: &str) -> Vec<PluginSummary>;
-
-    /// Counters of every loaded plugin, for `/metrics`.
-    fn metrics(&self) -> Vec<PluginMetrics>;
-}
 
 /// One plugin as `/accountz` shows it.
 #[derive(Debug, Clone, Serialize)]

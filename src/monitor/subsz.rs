@@ -6,10 +6,10 @@
 //! its own match cache, so `num_cache` is the sum of those caches and
 //! `num_matches` counts trie walks plus cache hits.
 
+use super::Observer;
 use super::query::{Query, bad};
 use super::time::rfc3339;
 use super::{RequestError, to_json};
-use crate::server::Observer;
 use crate::subject::{is_valid_literal_subject, matches};
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
@@ -68,7 +68,7 @@ pub struct SubDetail {
     pub cid: u64,
 }
 
-pub fn build(observer: &Observer, opts: &Options) -> Result<Subsz, RequestError> {
+pub fn build(observer: &dyn Observer, opts: &Options) -> Result<Subsz, RequestError> {
     if let Some(test) = &opts.test
         && !is_valid_literal_subject(test.as_bytes())
     {
@@ -136,7 +136,7 @@ pub fn build(observer: &Observer, opts: &Options) -> Result<Subsz, RequestError>
     })
 }
 
-pub fn render(observer: &Observer, opts: &Options) -> Result<Vec<u8>, RequestError> {
+pub fn render(observer: &dyn Observer, opts: &Options) -> Result<Vec<u8>, RequestError> {
     build(observer, opts).map(|s| to_json(&s))
 }
 

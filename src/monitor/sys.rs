@@ -4,8 +4,9 @@
 //! A request payload may carry the endpoint's options as JSON, with
 //! nats-server's names (e.g. `{"sort":"msgs_to","limit":5}` for CONNZ).
 
+use super::Observer;
+use super::sysreq::SystemRequest;
 use super::{RequestError, accountz, connz, healthz, subsz, varz};
-use crate::server::{Observer, SystemRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::SystemTime;
@@ -45,7 +46,11 @@ struct AccountzOptions {
 }
 
 /// The JSON answer to a monitoring request from a system-account client.
-pub fn answer_system_request(observer: &Observer, kind: SystemRequest, payload: &[u8]) -> Vec<u8> {
+pub fn answer_system_request(
+    observer: &dyn Observer,
+    kind: SystemRequest,
+    payload: &[u8],
+) -> Vec<u8> {
     match kind {
         SystemRequest::Varz => envelope(observer, Ok(varz::build(observer))),
         SystemRequest::Healthz => envelope(observer, Ok(healthz::build(observer))),
@@ -73,7 +78,7 @@ fn options<T: DeserializeOwned + Default>(payload: &[u8]) -> Result<T, RequestEr
     serde_json::from_slice(payload).map_err(|e| RequestError::BadOptions(e.to_string()))
 }
 
-fn envelope<T: Serialize>(observer: &Observer, result: Result<T, RequestError>) -> Vec<u8> {
+fn envelope<T: Serialize>(observer: &dyn Observer, result: Result<T, RequestError>) -> Vec<u8> {
     let s = observer.summary();
     let server = ServerRef {
         name: s.server_name,

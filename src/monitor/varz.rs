@@ -1,9 +1,9 @@
 //! `/varz`: server identity, configured limits and running totals, with
 //! nats-server's field names.
 
+use super::Observer;
 use super::time::{rfc3339, since, uptime};
 use super::to_json;
-use crate::server::Observer;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -60,7 +60,7 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-pub fn build(observer: &Observer) -> Varz {
+pub fn build(observer: &dyn Observer) -> Varz {
     let s = observer.summary();
     let stats = observer.stats();
     let now = SystemTime::now();
@@ -106,7 +106,7 @@ pub fn build(observer: &Observer) -> Varz {
     }
 }
 
-pub fn render(observer: &Observer) -> Vec<u8> {
+pub fn render(observer: &dyn Observer) -> Vec<u8> {
     to_json(&build(observer))
 }
 

@@ -5,12 +5,44 @@
 use super::connect::ServerInfo;
 use bytes::{BufMut, BytesMut};
 
-/// The status line a requester receives when nothing subscribed to its request.
-pub const NO_RESPONDERS_STATUS: &[u8] = b"NATS/1.0 503\r\n";
-
 fn put_size(buf: &mut BytesMut, n: usize) {
     let mut fmt = itoa::Buffer::new();
     buf.put_slice(fmt.format(n).as_bytes());
+}
+
+/// Appends a header-only status message (`HMSG` with `NATS/1.0 <code>
+/// [description]` and no payload), the way the server answers a request
+/// itself: 503 when nothing subscribed to it, 403 when a plugin refused it.
+/// `subject`, when given, goes in a `Nats-Subject` header. Control bytes of
+/// `description` (a plugin's text) never reach the status line.
+pub fn encode_status(
+    buf: &mut BytesMut,
+    reply: &[u8],
+    sid: &[u8],
+    code: u16,
+    description: &str,
+    subject: Option<&[u8]>,
+) {
+    let mut hdr = BytesMut::with_capacity(48 + description.len() + subject.map_or(0, <[u8]>::len));
+    hdr.put_slice(b"NATS/1.0 ");
+    put_size(&mut hdr, usize::from(code));
+    if !description.is_empty() {
+        hdr.put_u8(b' ');
+        hdr.extend(
+            description
+                .bytes()
+                .filter(|&b| b >= 0x20 && b != 0x7f)
+                .take(256),
+        );
+    }
+    hdr.put_slice(b"\r\n");
+    if let Some(subject) = subject {
+        hdr.put_slice(b"Nats-Subject: ");
+        hdr.put_slice(subject);
+        hdr.put_slice(b"\r\n");
+    }
+    hdr.put_slice(b"\r\n");
+    encode_hmsg(buf, reply, sid, None, &hdr, b"");
 }
 
 /// Appends `MSG <subject> <sid> [reply] <#bytes>\r\n<payload>\r\n`.

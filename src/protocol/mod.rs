@@ -13,7 +13,7 @@ mod parser;
 
 pub use connect::{ConnectOptions, ServerInfo};
 pub use encode::{
-    NO_RESPONDERS_STATUS, encode_err, encode_hmsg, encode_hpub, encode_info, encode_msg, encode_pub,
+    encode_err, encode_hmsg, encode_hpub, encode_info, encode_msg, encode_pub, encode_status,
 };
 pub use error::ParseError;
 pub use parser::{Limits, Op, parse};

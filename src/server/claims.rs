@@ -10,9 +10,9 @@
 //! answers it: the account JWT itself as the payload, or an empty payload
 //! when the account is unknown.
 
-use super::tenancy::Tenancy;
 use super::{Shared, TlsError};
 use crate::auth::operator::OperatorTrust;
+use crate::tenant::tenancy::Tenancy;
 use serde_json::json;
 
 const PREFIX: &str = "$SYS.REQ.ACCOUNT.";

@@ -15,10 +15,11 @@
 //! task and the broker goes on serving everyone else. It does not publish
 //! a disconnect event: after a panic, running less code is safer.
 
-use super::close::CloseReason;
 use super::closed::ClosedClient;
 use super::connection::Connection;
-use super::stats::AuthFailure;
+use super::subs::unindex;
+use crate::client::CloseReason;
+use crate::login::AuthFailure;
 use std::sync::atomic::Ordering;
 
 impl Connection {
@@ -29,15 +30,15 @@ impl Connection {
         self.finish_batch();
         let subscriptions = self.subs.len();
         for entry in std::mem::take(&mut self.subs).into_values() {
-            self.unindex(&entry);
+            unindex(&self.session.account, &entry);
         }
         if let Some(text) = reason.error_text() {
             self.send_err(text);
         }
-        if self.connected {
+        if self.phase.connected {
             self.emit_client_event(Some(reason));
         }
-        self.unbind();
+        self.session.unbind();
         match reason {
             CloseReason::SlowConsumer | CloseReason::ClientClosed | CloseReason::ReadError => {
                 tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed")
@@ -63,7 +64,8 @@ impl Connection {
                     .stats
                     .slow_consumers
                     .fetch_add(1, Ordering::Relaxed);
-                self.account
+                self.session
+                    .account
                     .traffic
                     .slow_consumers
                     .fetch_add(1, Ordering::Relaxed);
@@ -72,27 +74,27 @@ impl Connection {
             _ => {}
         }
         // The buffer is closed: nothing more is counted for this connection.
-        self.account.traffic.retire(&self.handle);
+        self.session.account.traffic.retire(&self.handle);
         self.server
             .closed
             .push(ClosedClient::of(&self.handle, subscriptions, reason));
         self.server.forget(self.handle.id);
-        self.finished = true;
+        self.phase.finished = true;
     }
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        if self.finished {
+        if self.phase.finished {
             return;
         }
         let subscriptions = self.subs.len();
         for entry in std::mem::take(&mut self.subs).into_values() {
-            self.unindex(&entry);
+            unindex(&self.session.account, &entry);
         }
-        self.unbind();
+        self.session.unbind();
         self.handle.outbound.close();
-        self.account.traffic.retire(&self.handle);
+        self.session.account.traffic.retire(&self.handle);
         self.server.closed.push(ClosedClient::of(
             &self.handle,
             subscriptions,
@@ -110,8 +112,8 @@ impl Drop for Connection {
 
 #[cfg(test)]
 mod tests {
-    use super::super::handle::ClientHandle;
     use super::*;
+    use crate::client::ClientHandle;
     use crate::{Server, ServerConfig};
     use std::sync::Arc;
     use std::sync::atomic::Ordering;

@@ -5,10 +5,10 @@
 //! not copied), so closing a connection costs one short lock and no
 //! allocation once the ring is full.
 
-use super::account::Traffic;
-use super::client_info::ClientMeta;
-use super::close::CloseReason;
-use super::handle::ClientHandle;
+use crate::client::ClientHandle;
+use crate::client::ClientMeta;
+use crate::client::CloseReason;
+use crate::tenant::Traffic;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -75,7 +75,7 @@ impl ClosedClients {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::handle::ClientHandle;
+    use crate::client::ClientHandle;
 
     #[test]
     fn keeps_only_the_most_recent() {

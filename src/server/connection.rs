@@ -1,29 +1,24 @@
-//! One client connection: the read loop that parses and acts on operations,
-//! and the write loop that drains the outbound buffer to the socket.
+//! One client connection's read side: the loop that reads, parses and
+//! acts on operations. Login is `crate::login`, delivery `crate::route`
+//! (through `outlet`), the write side `writer`, the end `cleanup`.
 //!
 //! All state of the read side lives in `Connection`, never in locals held
 //! across an `.await`, so every branch of the `select!` is cancellation safe.
 
-use super::account::{Account, AccountRules, DEFAULT_MAX_SUBSCRIPTION_BYTES};
-use super::claims;
-use super::close::CloseReason;
-use super::deliver::{Message, publish_internal};
-use super::handle::{ClientHandle, Subscription, Target};
-use super::login::{LoginState, PendingLogin};
-use super::plugin_stage::PendingTransforms;
-use super::responses::RESPONSE_PREFIX;
-use super::stats::LocalStats;
-use super::sysreq;
-use super::{Shared, write_loop};
+use super::login::LoginState;
+use super::outlet::Outlet;
+use super::subs::{SubEntry, Subscriptions, shadows_for, unindex};
+use super::{Shared, claims, writer};
+use crate::client::{ClientHandle, CloseReason};
+use crate::login::{PendingLogin, Session};
+use crate::plugin::PublisherInfo;
 use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
 };
-use crate::subject::{
-    MatchCache, footprint, is_valid_literal_subject, is_valid_subject, subjects_overlap,
-};
-use crate::tenant::permissions::{CompiledPermissions, PublishCheckCache};
+use crate::route::{DeliveryCtx, Message, PluginStage, Publisher, publish_internal};
+use crate::subject::{footprint, is_valid_literal_subject, is_valid_subject};
+use crate::tenant::{DEFAULT_MAX_SUBSCRIPTION_BYTES, RESPONSE_PREFIX, Subscription, Target};
 use bytes::{Buf, Bytes, BytesMut};
-use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -56,90 +51,86 @@ pub(super) fn sub_violation(subject: &[u8], queue: Option<&[u8]>) -> String {
     }
 }
 
-/// A client's subscription and its copies in exporters' indexes.
-pub(super) struct SubEntry {
-    pub(super) sub: Arc<Subscription>,
-    pub(super) shadows: Vec<Arc<Subscription>>,
-    /// Bytes charged to the account's subscription memory for it.
-    pub(super) charged: usize,
+/// The read buffer and how the parser reads it.
+struct Reader {
+    buf: BytesMut,
+    /// How much room a read is given: grows from [`FIRST_READ_CHUNK`] to
+    /// [`READ_CHUNK`] when reads fill it.
+    chunk: usize,
+    limits: Limits,
+}
+
+/// Server PINGs without an answer, and when the oldest left (to measure
+/// the round trip).
+#[derive(Default)]
+struct Pinger {
+    out: u32,
+    sent: Option<Instant>,
+}
+
+/// Where a connection is in its life.
+#[derive(Default)]
+pub(super) struct Phase {
+    /// CONNECT accepted (and its login, if any, succeeded).
+    pub(super) connected: bool,
+    /// The INFO with `connect_info` went out after the first PING.
+    sent_connect_info: bool,
+    /// `close` or `abandon` has cleaned up; otherwise dropping the
+    /// connection does (see `cleanup`).
+    pub(super) finished: bool,
 }
 
 pub(super) struct Connection {
     pub(super) handle: Arc<ClientHandle>,
     pub(super) server: Arc<Shared>,
-    pub(super) account: Arc<Account>,
-    pub(super) opts: ConnectOptions,
-    pub(super) connected: bool,
-    pub(super) limits: Limits,
-    /// The account's rules as of binding or the last reload.
-    pub(super) rules: Arc<AccountRules>,
-    /// `None`: unrestricted.
-    pub(super) perms: Option<Arc<CompiledPermissions>>,
-    pub(super) pub_cache: PublishCheckCache,
-    pub(super) subs: FxHashMap<Bytes, SubEntry>,
-    pub(super) cache: MatchCache<Arc<Subscription>>,
-    /// Destinations this batch made non-empty; woken once at batch end.
-    pub(super) wake: Vec<Arc<ClientHandle>>,
-    /// Destinations above their high-water mark; this connection pauses
-    /// reading for a moment so they can catch up.
-    pub(super) stalled: Vec<Arc<ClientHandle>>,
-    /// Scratch for export transforms during one delivery (see `deliver`).
-    pub(super) crossed: super::deliver::Crossed,
-    pub(super) stats: LocalStats,
-    pings_out: u32,
-    /// When the oldest unanswered server PING left, to measure the round trip.
-    ping_sent: Option<Instant>,
-    sent_connect_info: bool,
-    read_buf: BytesMut,
-    /// How much room a read is given: grows from [`FIRST_READ_CHUNK`] to
-    /// [`READ_CHUNK`] when reads fill it.
-    read_chunk: usize,
     pub(super) peer: SocketAddr,
+    pub(super) phase: Phase,
+    pub(super) opts: ConnectOptions,
+    /// The credentials check in progress and what it reads.
     pub(super) login: LoginState,
-    /// Messages waiting for a transform plugin (see `plugin_stage`).
-    pub(super) transform_batch: PendingTransforms,
-    /// Set once `close` or `abandon` has cleaned up; otherwise dropping
-    /// the connection does (see `cleanup`).
-    pub(super) finished: bool,
+    /// The tenant account and the rules this connection is bound to.
+    pub(super) session: Session,
+    pub(super) subs: Subscriptions,
+    /// Messages waiting for a transform plugin.
+    pub(super) plugins: PluginStage,
+    pub(super) delivery: DeliveryCtx,
+    reader: Reader,
+    pinger: Pinger,
 }
 
 impl Connection {
     /// A connection that has not read or written anything yet; `setup`
     /// decides how its socket is wrapped before `serve` runs it.
     pub(super) fn new(peer: SocketAddr, server: Arc<Shared>, handle: Arc<ClientHandle>) -> Self {
-        let account = server.global.clone();
-        let rules = account.rules();
+        let max_payload = server.config.max_payload;
         Connection {
-            transform_batch: None,
-            rules,
-            perms: None,
-            pub_cache: PublishCheckCache::new(),
-            limits: Limits {
-                max_control_line: server.config.max_control_line,
-                max_payload: server.config.max_payload,
+            session: Session::unbound(server.global.clone(), max_payload),
+            plugins: PluginStage::default(),
+            delivery: DeliveryCtx::new(Some(handle.clone()), max_payload),
+            reader: Reader {
+                buf: BytesMut::with_capacity(FIRST_READ_CHUNK),
+                chunk: FIRST_READ_CHUNK,
+                limits: Limits {
+                    max_control_line: server.config.max_control_line,
+                    max_payload,
+                },
             },
             // Before CONNECT nats-server applies the defaults (verbose,
             // pedantic and echo on).
             opts: ConnectOptions::from_json(b"{}").unwrap_or_default(),
             handle,
-            account,
-            connected: false,
-            subs: FxHashMap::default(),
-            cache: MatchCache::default(),
-            wake: Vec::new(),
-            stalled: Vec::new(),
-            crossed: Vec::new(),
-            stats: LocalStats::default(),
-            pings_out: 0,
-            ping_sent: None,
-            sent_connect_info: false,
-            read_buf: BytesMut::with_capacity(FIRST_READ_CHUNK),
-            read_chunk: FIRST_READ_CHUNK,
+            phase: Phase::default(),
+            subs: Subscriptions::default(),
+            pinger: Pinger::default(),
             peer,
             login: LoginState::new(&server),
             server,
-            finished: false,
         }
+    }
+
+    /// The payload limit the parser enforces (the session's, once bound).
+    pub(super) fn reader_limits(&mut self, max_payload: usize) {
+        self.reader.limits.max_payload = max_payload;
     }
 
     /// The INFO line this connection is greeted with.
@@ -162,7 +153,11 @@ impl Connection {
             let info = self.info(false);
             self.handle.control(|b| encode_info(b, &info));
         }
-        let writer = tokio::spawn(write_loop(wr, self.handle.clone(), self.server.clone()));
+        let writer = tokio::spawn(writer::write_loop(
+            wr,
+            self.handle.clone(),
+            self.server.config.write_deadline,
+        ));
         let reason = self.read_loop(rd).await;
         self.close(reason, writer).await;
     }
@@ -172,7 +167,7 @@ impl Connection {
     pub(super) fn abandon(mut self, reason: CloseReason) {
         tracing::debug!(cid = self.handle.id, peer = %self.peer, ?reason, "connection closed before serving");
         self.server.forget(self.handle.id);
-        self.finished = true;
+        self.phase.finished = true;
     }
 
     async fn read_loop<R: AsyncRead + Unpin>(&mut self, mut rd: R) -> CloseReason {
@@ -189,16 +184,17 @@ impl Connection {
         let mut armed: Option<Instant> = None;
         let handle = self.handle.clone();
         loop {
-            if self.login.expires != armed {
-                armed = self.login.expires;
+            if self.session.expires != armed {
+                armed = self.session.expires;
                 if let Some(at) = armed {
                     expiry.as_mut().reset(at);
                 }
             }
-            if self.read_buf.capacity() - self.read_buf.len() < self.read_chunk / 4 {
-                self.read_buf.reserve(self.read_chunk);
+            let reader = &mut self.reader;
+            if reader.buf.capacity() - reader.buf.len() < reader.chunk / 4 {
+                reader.buf.reserve(reader.chunk);
             }
-            let room = self.read_buf.capacity() - self.read_buf.len();
+            let room = reader.buf.capacity() - reader.buf.len();
             tokio::select! {
                 biased;
                 _ = handle.killed() => return handle.kill_reason(),
@@ -208,7 +204,7 @@ impl Connection {
                     }
                 }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
-                _ = &mut auth_deadline, if auth_required && !self.connected => return CloseReason::AuthTimeout,
+                _ = &mut auth_deadline, if auth_required && !self.phase.connected => return CloseReason::AuthTimeout,
                 _ = &mut expiry, if armed.is_some() => return CloseReason::AuthExpired,
                 _ = ping.tick() => {
                     if let Err(reason) = self.on_ping_timer() {
@@ -224,16 +220,16 @@ impl Connection {
                         return reason;
                     }
                 }
-                read = rd.read_buf(&mut self.read_buf), if self.login.pending.is_none() => match read {
+                read = rd.read_buf(&mut self.reader.buf), if self.login.pending.is_none() => match read {
                     Ok(0) => return CloseReason::ClientClosed,
                     Ok(n) => {
-                        if n == room && self.read_chunk < READ_CHUNK {
-                            self.read_chunk = (self.read_chunk * 4).min(READ_CHUNK);
+                        if n == room && self.reader.chunk < READ_CHUNK {
+                            self.reader.chunk = (self.reader.chunk * 4).min(READ_CHUNK);
                         }
                         if let Err(reason) = self.process() {
                             return reason;
                         }
-                        if !self.stalled.is_empty() {
+                        if !self.delivery.stalled.is_empty() {
                             self.stall().await;
                         }
                     }
@@ -248,14 +244,14 @@ impl Connection {
     fn process(&mut self) -> Result<(), CloseReason> {
         self.handle.counters.touch(SystemTime::now());
         self.check_first_op()?;
-        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut buf = std::mem::take(&mut self.reader.buf);
         let mut at = 0;
         let result = loop {
             if self.login.pending.is_some() {
                 // The rest waits in the buffer until the login is checked.
                 break Ok(());
             }
-            match parse(&buf[at..], &self.limits) {
+            match parse(&buf[at..], &self.reader.limits) {
                 Ok(Some((op, used))) => {
                     at += used;
                     if let Err(reason) = self.on_op(op) {
@@ -273,7 +269,7 @@ impl Connection {
         };
         self.flush_transforms();
         buf.advance(at);
-        self.read_buf = buf;
+        self.reader.buf = buf;
         self.finish_batch();
         result
     }
@@ -283,8 +279,8 @@ impl Connection {
     /// `PUB a 1000000` and its payload are refused before they are
     /// buffered, not when the auth timeout fires.
     fn check_first_op(&self) -> Result<(), CloseReason> {
-        let first = self.read_buf.first();
-        if !self.connected
+        let first = self.reader.buf.first();
+        if !self.phase.connected
             && self.login.pending.is_none()
             && first.is_some_and(|b| !b.eq_ignore_ascii_case(&b'C'))
             && self.server.auth_required()
@@ -300,7 +296,7 @@ impl Connection {
     /// and is cut off, so the pause is always bounded.
     async fn stall(&mut self) {
         let deadline = Instant::now() + STALL_MAX;
-        for dest in self.stalled.drain(..) {
+        for dest in self.delivery.stalled.drain(..) {
             if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
                 .await
                 .is_err()
@@ -308,25 +304,22 @@ impl Connection {
                 break;
             }
         }
-        self.stalled.clear();
+        self.delivery.stalled.clear();
     }
 
     pub(super) fn finish_batch(&mut self) {
-        for dest in self.wake.drain(..) {
-            dest.outbound.wake_writer();
-        }
+        self.delivery.wake_all();
         // Monitoring counters: a few uncontended atomics per batch, never
         // per message.
         let counters = &self.handle.counters;
-        if self.stats.in_msgs > 0 {
-            counters
-                .in_msgs
-                .fetch_add(self.stats.in_msgs, Ordering::Relaxed);
+        let stats = &self.delivery.stats;
+        if stats.in_msgs > 0 {
+            counters.in_msgs.fetch_add(stats.in_msgs, Ordering::Relaxed);
             counters
                 .in_bytes
-                .fetch_add(self.stats.in_bytes, Ordering::Relaxed);
+                .fetch_add(stats.in_bytes, Ordering::Relaxed);
         }
-        let hits = self.cache.take_hits();
+        let hits = self.delivery.cache.take_hits();
         if hits > 0 {
             self.server
                 .stats
@@ -335,8 +328,8 @@ impl Connection {
         }
         counters
             .cache_entries
-            .store(self.cache.len(), Ordering::Relaxed);
-        self.stats.publish(&self.server.stats);
+            .store(self.delivery.cache.len(), Ordering::Relaxed);
+        self.server.stats.absorb(&mut self.delivery.stats);
         if self.handle.expired_subs.swap(0, Ordering::AcqRel) > 0 {
             let expired: Vec<Bytes> = self
                 .subs
@@ -346,7 +339,7 @@ impl Connection {
                 .collect();
             for sid in expired {
                 if let Some(entry) = self.subs.remove(&sid) {
-                    self.unindex(&entry);
+                    unindex(&self.session.account, &entry);
                 }
             }
         }
@@ -356,7 +349,7 @@ impl Connection {
         if let Op::Connect(json) = op {
             return self.on_connect(json);
         }
-        if !self.connected && self.server.auth_required() {
+        if !self.phase.connected && self.server.auth_required() {
             return Err(CloseReason::AuthViolation);
         }
         if !matches!(op, Op::Pub { .. }) {
@@ -366,15 +359,16 @@ impl Connection {
         match op {
             Op::Ping => {
                 self.handle.control(|b| b.extend_from_slice(b"PONG\r\n"));
-                if self.connected && self.opts.protocol >= 1 && !self.sent_connect_info {
-                    self.sent_connect_info = true;
+                if self.phase.connected && self.opts.protocol >= 1 && !self.phase.sent_connect_info
+                {
+                    self.phase.sent_connect_info = true;
                     let info = self.info(true);
                     self.handle.control(|b| encode_info(b, &info));
                 }
             }
             Op::Pong => {
-                self.pings_out = 0;
-                if let Some(sent) = self.ping_sent.take() {
+                self.pinger.out = 0;
+                if let Some(sent) = self.pinger.sent.take() {
                     self.handle.counters.set_rtt(sent.elapsed());
                 }
                 self.handle.counters.finish_rtt_ping();
@@ -421,13 +415,14 @@ impl Connection {
             return Ok(());
         }
         self.ok();
-        self.stats.in_msgs += 1;
-        self.stats.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
+        self.delivery.stats.in_msgs += 1;
+        self.delivery.stats.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
         // Mappings first: permissions apply to the mapped subject.
-        let mapped = if self.rules.mappings.is_empty() {
+        let rules = &self.session.rules;
+        let mapped = if rules.mappings.is_empty() {
             None
         } else {
-            self.rules.mappings.map(subject)
+            rules.mappings.map(subject)
         };
         let subject = mapped.as_deref().unwrap_or(subject);
         if !self.may_publish(subject) {
@@ -437,12 +432,13 @@ impl Connection {
             ));
             return Ok(());
         }
-        if subject.starts_with(sysreq::PREFIX)
+        if subject.starts_with(crate::monitor::SYSTEM_REQUEST_PREFIX)
             && self.is_system_account()
             && let Some(answer) = self.answer_system_request(subject, payload)
         {
             if let Some(reply) = reply {
-                publish_internal(&self.server, &self.account, reply, &answer);
+                let mut stats = publish_internal(&self.session.account, reply, &answer);
+                self.server.stats.absorb(&mut stats);
             }
             return Ok(());
         }
@@ -455,30 +451,67 @@ impl Connection {
         Ok(())
     }
 
+    /// Hands a permitted message to the plugin stage, which delivers it.
+    fn publish(&mut self, msg: Message<'_>) {
+        let (stage, from, mut outlet) = self.publish_parts();
+        stage.publish(&from, msg, &mut outlet);
+    }
+
+    /// Delivers what waits for a transform.
+    pub(super) fn flush_transforms(&mut self) {
+        if self.plugins.is_pending() {
+            let (stage, from, mut outlet) = self.publish_parts();
+            stage.flush(&from, &mut outlet);
+        }
+    }
+
+    /// The plugin stage, who publishes, and where delivery writes: three
+    /// disjoint borrows of the connection.
+    fn publish_parts(&mut self) -> (&mut PluginStage, Publisher<'_>, Outlet<'_>) {
+        let from = Publisher {
+            plugins: self.session.rules.plugins.as_ref(),
+            info: PublisherInfo {
+                user: self.session.user().unwrap_or(""),
+                client_id: self.handle.id,
+                client_name: self.opts.name.as_deref(),
+            },
+            max_payload: self.session.max_payload,
+        };
+        let outlet = Outlet {
+            account: &self.session.account,
+            ctx: &mut self.delivery,
+            handle: &self.handle,
+            subs: &self.subs,
+            opts: &self.opts,
+        };
+        (&mut self.plugins, from, outlet)
+    }
+
     /// Requests the server answers itself for system-account clients:
     /// account claims updates and monitoring (`$SYS.REQ.SERVER.*`).
     fn answer_system_request(&self, subject: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
         if let Some(request) = claims::request(subject) {
             return claims::answer(&self.server, request, payload);
         }
-        let kind = sysreq::server_request(subject, &self.server.info.server_id)?;
+        let kind = crate::monitor::server_request(subject, &self.server.info.server_id)?;
         Some(crate::monitor::answer_system_request(
-            &super::Observer::new(self.server.clone()),
+            &super::observe::ServerView::new(self.server.clone()),
             kind,
             payload,
         ))
     }
 
     fn is_system_account(&self) -> bool {
-        Arc::ptr_eq(&self.account, &self.server.tenancy().system)
+        Arc::ptr_eq(&self.session.account, &self.server.tenancy().system)
     }
 
     /// Publish permissions, with replies allowed by `allow_responses`.
     fn may_publish(&mut self, subject: &[u8]) -> bool {
-        match &self.perms {
+        let session = &mut self.session;
+        match &session.perms {
             None => true,
             Some(p) => {
-                p.can_publish_cached(&mut self.pub_cache, subject)
+                p.can_publish_cached(&mut session.publish_cache, subject)
                     || self.handle.take_reply_permit(subject)
             }
         }
@@ -492,7 +525,7 @@ impl Connection {
             self.send_err("Invalid Subject");
             return;
         }
-        if let Some(p) = &self.perms
+        if let Some(p) = &self.session.perms
             && !p.can_subscribe(subject, queue)
         {
             self.send_err(&sub_violation(subject, queue));
@@ -504,7 +537,7 @@ impl Connection {
             return;
         }
         if self
-            .login
+            .session
             .max_subscriptions
             .is_some_and(|max| self.subs.len() >= max)
         {
@@ -513,12 +546,14 @@ impl Connection {
         }
         let charge = footprint(subject, queue);
         let budget = self
+            .session
             .rules
             .max_subscription_bytes
             .unwrap_or(DEFAULT_MAX_SUBSCRIPTION_BYTES);
         // Checked, then charged: connections racing at the edge may
         // overshoot by one subscription each, never more.
-        if self.account.subscription_bytes.load(Ordering::Relaxed) + charge > budget {
+        let account = &self.session.account;
+        if account.subscription_bytes.load(Ordering::Relaxed) + charge > budget {
             tracing::debug!(
                 cid = self.handle.id,
                 budget,
@@ -535,16 +570,14 @@ impl Connection {
             Bytes::copy_from_slice(subject),
             queue.clone(),
         ));
-        if let Some(p) = &self.perms {
+        if let Some(p) = &self.session.perms {
             let filter = p.sub_needs_delivery_filter(subject);
             sub.needs_filter.store(filter, Ordering::Relaxed);
         }
-        self.account
-            .index
-            .insert(subject, queue.as_ref(), sub.clone());
-        let shadows = self.shadows_for(&sub);
+        account.index.insert(subject, queue.as_ref(), sub.clone());
+        let shadows = shadows_for(account, &self.session.rules, &sub);
         let charged = charge * (1 + shadows.len());
-        self.account
+        account
             .subscription_bytes
             .fetch_add(charged, Ordering::Relaxed);
         self.subs.insert(
@@ -566,30 +599,6 @@ impl Connection {
             && memchr::memchr_iter(b'.', subject).count() < cfg.max_subject_tokens
     }
 
-    /// Places copies of `sub` in the exporters' indexes for every stream
-    /// import it overlaps.
-    pub(super) fn shadows_for(&self, sub: &Arc<Subscription>) -> Vec<Arc<Subscription>> {
-        let mut shadows = Vec::new();
-        for import in &self.rules.stream_imports {
-            if !subjects_overlap(&sub.subject, &import.local) {
-                continue;
-            }
-            let filter = import.exporter_filter(&sub.subject);
-            let shadow = Arc::new(Subscription::shadow(
-                sub,
-                import.clone(),
-                filter,
-                &self.account.name,
-            ));
-            import
-                .exporter
-                .index
-                .insert(&shadow.subject, shadow.queue.as_ref(), shadow.clone());
-            shadows.push(shadow);
-        }
-        shadows
-    }
-
     fn on_unsub(&mut self, sid: &[u8], max: Option<u64>) {
         let remove_now = match (self.subs.get(sid), max) {
             (Some(entry), Some(max)) if max > 0 => entry.sub.set_max(max),
@@ -597,35 +606,18 @@ impl Connection {
             (None, _) => false,
         };
         if remove_now && let Some(entry) = self.subs.remove(sid) {
-            self.unindex(&entry);
+            unindex(&self.session.account, &entry);
         }
         self.ok();
     }
 
-    pub(super) fn unindex(&self, entry: &SubEntry) {
-        // Saturating: a subscription made before CONNECT bound the
-        // connection to its tenant was charged to the account it had then.
-        let _ = self.account.subscription_bytes.fetch_update(
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-            |v| Some(v.saturating_sub(entry.charged)),
-        );
-        let sub = &entry.sub;
-        self.account
-            .index
-            .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
-        for shadow in &entry.shadows {
-            shadow.remove_shadow();
-        }
-    }
-
     fn on_ping_timer(&mut self) -> Result<(), CloseReason> {
-        if self.pings_out + 1 > self.server.config.ping_max {
+        if self.pinger.out + 1 > self.server.config.ping_max {
             return Err(CloseReason::StaleConnection);
         }
-        self.pings_out += 1;
-        if self.ping_sent.is_none() {
-            self.ping_sent = Some(Instant::now());
+        self.pinger.out += 1;
+        if self.pinger.sent.is_none() {
+            self.pinger.sent = Some(Instant::now());
         }
         self.handle.control(|b| b.extend_from_slice(b"PING\r\n"));
         Ok(())
@@ -649,7 +641,7 @@ impl Connection {
         info.auth_required |= info.nonce.is_some();
         if connect_info {
             info.connect_info = true;
-            info.remote_account = Some(self.account.name.to_string());
+            info.remote_account = Some(self.session.account.name.to_string());
         }
         info
     }

@@ -6,8 +6,8 @@
 //! reconnect elsewhere at once.
 
 use super::Server;
-use super::close::CloseReason;
-use super::handle::ClientHandle;
+use crate::client::ClientHandle;
+use crate::client::CloseReason;
 use crate::protocol::encode_info;
 use bytes::BytesMut;
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 //! one task per connection.
 
 use super::Shared;
-use super::close::CloseReason;
-use super::handle::ClientHandle;
 use super::setup;
+use crate::client::ClientHandle;
+use crate::client::CloseReason;
 use crate::protocol::{encode_err, encode_info};
 use bytes::BytesMut;
 use std::sync::Arc;

@@ -4,61 +4,49 @@
 //! `Server::start` binds, spawns the accept loop and returns a handle that
 //! reports the bound address and stops the server gracefully.
 
-mod account;
+mod announce;
 mod claims;
 mod cleanup;
-mod client_info;
-mod close;
 mod closed;
 mod connection;
-mod deliver;
 mod events;
-mod handle;
 mod lame_duck;
 mod listener;
 mod login;
-mod login_gate;
 mod observe;
-mod outbound;
-mod plugin_stage;
-mod registry;
-mod responses;
+mod outlet;
 mod setup;
 mod stats;
-mod sysreq;
-mod tenancy;
+mod subs;
 mod tls;
+mod writer;
 
-pub use account::Traffic;
-pub use close::CloseReason;
+pub use crate::client::CloseReason;
+pub use crate::tenant::Traffic;
 pub use events::rfc3339;
-pub use observe::{
-    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
-    ServerSummary, SubSnapshot,
-};
+pub use observe::ServerView;
 pub use stats::StatsSnapshot;
-pub use sysreq::SystemRequest;
 pub use tls::TlsError;
 
 use crate::auth::constant_time_eq;
+use crate::client::ClientHandle;
 use crate::config::ServerConfig;
 use crate::config::tenant::PluginKind;
+use crate::login::LoginGate;
 use crate::plugin::PluginStats;
 use crate::plugin::engine::RuntimeSlot;
 use crate::protocol::{ConnectOptions, ServerInfo};
-use account::{Account, GLOBAL_ACCOUNT};
+use crate::tenant::{Account, GLOBAL_ACCOUNT};
+use crate::tenant::{Tenancy, TenancyError};
 use dashmap::DashMap;
-use handle::ClientHandle;
 use parking_lot::RwLock;
 use stats::ServerStats;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
-use tenancy::{Tenancy, TenancyError};
 use thiserror::Error;
 use tls::ServerTls;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -108,13 +96,11 @@ pub(crate) struct Shared {
     http_port: parking_lot::Mutex<u16>,
     /// Monitoring requests served, by endpoint path (known paths only).
     http_requests: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
-    /// The plugin host's report to monitoring, once it registers one.
-    plugin_reporter: RwLock<Option<Arc<dyn crate::monitor::PluginReporter>>>,
     /// Set when `[tls]` is configured: every client must use TLS.
     tls: Option<ServerTls>,
     /// Where credentials are checked, off the async workers, and how many
     /// logins may wait for that.
-    logins: Arc<login_gate::LoginGate>,
+    logins: Arc<LoginGate>,
 }
 
 impl Shared {
@@ -322,10 +308,10 @@ impl Server {
             ..ServerInfo::default()
         };
         let (shutdown, _) = watch::channel(false);
-        let logins = login_gate::LoginGate::new(
+        let logins = LoginGate::new(
             config.max_pending_logins,
             config.max_pending_logins_per_ip,
-            login_gate::login_workers(),
+            crate::login::login_workers(),
         );
         let shared = Arc::new(Shared {
             config,
@@ -346,7 +332,6 @@ impl Server {
             config_loaded: parking_lot::Mutex::new(SystemTime::now()),
             http_port: parking_lot::Mutex::new(0),
             http_requests: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
-            plugin_reporter: RwLock::new(None),
             tls,
             logins,
         });
@@ -369,7 +354,10 @@ impl Server {
         let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
         let http_addr = monitor.map(|m| {
             let addr = m.local_addr();
-            m.serve(Observer::new(shared.clone()), shared.shutdown.subscribe());
+            m.serve(
+                Arc::new(ServerView::new(shared.clone())),
+                shared.shutdown.subscribe(),
+            );
             addr
         });
         Ok(Server {
@@ -399,15 +387,9 @@ impl Server {
         self.http_addr
     }
 
-    /// Lets the plugin host report its plugins and their counters to
-    /// `/accountz` and `/metrics`; replaces an earlier reporter.
-    pub fn set_plugin_reporter(&self, reporter: Arc<dyn crate::monitor::PluginReporter>) {
-        *self.shared.plugin_reporter.write() = Some(reporter);
-    }
-
     /// A read-only view for monitoring.
-    pub fn observer(&self) -> Observer {
-        Observer::new(self.shared.clone())
+    pub fn observer(&self) -> Arc<dyn crate::monitor::Observer> {
+        Arc::new(ServerView::new(self.shared.clone()))
     }
 
     pub fn stats(&self) -> StatsSnapshot {
@@ -534,7 +516,7 @@ async fn expire_activations(server: Arc<Shared>) {
         let Some(expiry) = server.tenancy().activation_expiry else {
             continue;
         };
-        if expiry > tenancy::unix_now() || attempted == Some(expiry) {
+        if expiry > crate::tenant::tenancy::unix_now() || attempted == Some(expiry) {
             continue;
         }
         attempted = Some(expiry);
@@ -545,33 +527,4 @@ async fn expire_activations(server: Arc<Shared>) {
             Err(e) => tracing::warn!(error = %e, "reload task failed"),
         }
     }
-}
-
-/// Drains a connection's outbound buffer to its socket. A write that takes
-/// longer than `write_deadline` marks the client a slow consumer.
-async fn write_loop<W: AsyncWrite + Unpin>(
-    mut wr: W,
-    handle: Arc<ClientHandle>,
-    server: Arc<Shared>,
-) {
-    let deadline = server.config.write_deadline;
-    while let Some(batch) = handle.outbound.next_batch().await {
-        match tokio::time::timeout(deadline, wr.write_all(&batch)).await {
-            Ok(Ok(())) => handle.outbound.recycle(batch),
-            Ok(Err(_)) => {
-                handle.kill(CloseReason::WriteError);
-                return;
-            }
-            Err(_) => {
-                if handle.kill(CloseReason::SlowConsumer) {
-                    tracing::warn!(
-                        cid = handle.id,
-                        "slow consumer: write deadline exceeded, closing"
-                    );
-                }
-                return;
-            }
-        }
-    }
-    let _ = wr.shutdown().await;
 }

@@ -1,138 +1,72 @@
-//! A read-only view of the running broker for monitoring (`crate::monitor`):
-//! plain snapshots of connections, tenants and subscriptions. Everything
-//! here is gathered on request, off the message path.
+//! The server's side of monitoring: `ServerView` implements
+//! `crate::monitor::Observer`, gathering plain snapshots of connections,
+//! tenants, subscriptions and plugins on request, off the message path.
 
 use super::Shared;
-use super::account::{Account, AccountTraffic, GLOBAL_ACCOUNT, Traffic};
-use super::handle::{ClientHandle, Subscription, Target};
-use super::stats::StatsSnapshot;
+use crate::client::ClientHandle;
 use crate::config::tenant::{ResponseType, TenantFile};
-use crate::subject::IndexStats;
+use crate::monitor::plugins::LatencyHistogram;
+use crate::monitor::{
+    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
+    PluginMetrics, PluginSummary, ServerSummary, StatsSnapshot, SubSnapshot,
+};
+use crate::tenant::{Account, AccountTraffic, Subscription, Target, Traffic};
 use rustc_hash::FxHashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-/// A handle monitoring keeps on the broker; cheap to clone.
+/// The server as monitoring sees it; cheap to clone.
 #[derive(Clone)]
-pub struct Observer {
+pub struct ServerView {
     shared: Arc<Shared>,
 }
 
-/// Identity and configured limits of the server.
-#[derive(Debug, Clone)]
-pub struct ServerSummary {
-    pub server_id: String,
-    pub server_name: String,
-    pub version: String,
-    pub proto: i32,
-    pub host: String,
-    pub port: u16,
-    pub max_connections: usize,
-    pub ping_interval: Duration,
-    pub ping_max: u32,
-    pub auth_timeout: Duration,
-    pub write_deadline: Duration,
-    pub max_control_line: usize,
-    pub max_payload: usize,
-    pub max_pending: usize,
-    pub auth_required: bool,
-    pub tls_required: bool,
-    pub http_host: String,
-    pub http_port: u16,
-    pub start: SystemTime,
-    pub config_load_time: SystemTime,
-    pub system_account: String,
-}
-
-/// One live client connection.
-#[derive(Debug, Clone)]
-pub struct ConnSnapshot {
-    pub cid: u64,
-    pub peer: SocketAddr,
-    pub start: SystemTime,
-    pub last_activity: SystemTime,
-    pub rtt: Option<Duration>,
-    pub pending_bytes: usize,
-    pub traffic: Traffic,
-    pub subscriptions: usize,
-    /// Subjects of its subscriptions, when asked for.
-    pub subjects: Vec<String>,
-    pub name: Option<String>,
-    pub lang: Option<String>,
-    pub version: Option<String>,
-    pub account: Arc<str>,
-    pub user: Option<String>,
-    /// When it closed, for a closed connection.
-    pub stop: Option<SystemTime>,
-    /// Why it closed, in nats-server's words, for a closed connection.
-    pub reason: Option<&'static str>,
-}
-
-/// One client subscription.
-#[derive(Debug, Clone)]
-pub struct SubSnapshot {
-    pub account: Arc<str>,
-    pub subject: String,
-    pub queue: Option<String>,
-    pub sid: String,
-    pub cid: u64,
-}
-
-/// One tenant (account).
-#[derive(Debug, Clone)]
-pub struct AccountSnapshot {
-    pub name: Arc<str>,
-    pub is_system: bool,
-    pub connections: usize,
-    pub total_connections: u64,
-    /// Client subscriptions (not import entries).
-    pub subscriptions: usize,
-    pub traffic: Traffic,
-    pub slow_consumers: u64,
-    pub max_connections: Option<usize>,
-    pub max_subscriptions: Option<usize>,
-    pub max_payload: Option<usize>,
-    pub mappings: usize,
-    pub imports: Vec<ImportSummary>,
-    pub exports: Vec<ExportSummary>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ImportSummary {
-    /// `stream` or `service`.
-    pub kind: &'static str,
-    pub account: String,
-    pub subject: String,
-    pub local_subject: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct ExportSummary {
-    pub kind: &'static str,
-    pub subject: String,
-    /// Tenants allowed to import; empty means all.
-    pub accounts: Vec<String>,
-    pub response_type: Option<&'static str>,
-}
-
-/// Subscription index totals over every account.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct IndexTotals {
-    /// Client subscriptions.
-    pub subscriptions: usize,
-    pub index: IndexStats,
-    /// Subjects held in connections' match caches.
-    pub cached: usize,
-}
-
-impl Observer {
-    pub(super) fn new(shared: Arc<Shared>) -> Observer {
-        Observer { shared }
+impl ServerView {
+    pub(super) fn new(shared: Arc<Shared>) -> ServerView {
+        ServerView { shared }
     }
 
-    pub fn summary(&self) -> ServerSummary {
+    fn clients(&self) -> Vec<Arc<ClientHandle>> {
+        self.shared
+            .clients
+            .iter()
+            .map(|c| c.value().clone())
+            .collect()
+    }
+
+    /// The accounts monitoring reports: the tenants, or `$G` without tenants.
+    fn all_accounts(&self) -> Vec<Arc<Account>> {
+        let tenancy = self.shared.tenancy();
+        let mut out: Vec<Arc<Account>> = if tenancy.users.is_none() {
+            vec![self.shared.global.clone()]
+        } else {
+            tenancy.accounts.values().cloned().collect()
+        };
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// Client subscriptions of every account (shadows and service-import
+    /// entries left out).
+    fn client_subs(&self) -> Vec<(Arc<str>, Arc<Subscription>)> {
+        let tenancy = self.shared.tenancy();
+        let mut accounts: Vec<&Arc<Account>> = tenancy.accounts.values().collect();
+        accounts.push(&self.shared.global);
+        let mut out = Vec::new();
+        for account in accounts {
+            for sub in account.index.values() {
+                if sub.shadow.is_none() && matches!(sub.target, Target::Client(_)) {
+                    out.push((account.name.clone(), sub));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Observer for ServerView {
+    fn summary(&self) -> ServerSummary {
         let s = &self.shared;
         let c = &s.config;
         ServerSummary {
@@ -160,11 +94,11 @@ impl Observer {
         }
     }
 
-    pub fn stats(&self) -> StatsSnapshot {
+    fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
     }
 
-    pub fn auth_failures(&self) -> Vec<(&'static str, u64)> {
+    fn auth_failures(&self) -> Vec<(&'static str, u64)> {
         self.shared
             .stats
             .auth_failures()
@@ -174,12 +108,12 @@ impl Observer {
     }
 
     /// A sequence number for system-account answers, shared with events.
-    pub fn next_seq(&self) -> u64 {
+    fn next_seq(&self) -> u64 {
         self.shared.next_event_seq()
     }
 
     /// Counts a monitoring request to `path` (a known endpoint).
-    pub fn count_http_request(&self, path: &str) {
+    fn count_http_request(&self, path: &str) {
         *self
             .shared
             .http_requests
@@ -188,57 +122,20 @@ impl Observer {
             .or_default() += 1;
     }
 
-    pub fn http_requests(&self) -> std::collections::BTreeMap<String, u64> {
+    fn http_requests(&self) -> std::collections::BTreeMap<String, u64> {
         self.shared.http_requests.lock().clone()
     }
 
-    pub fn connection_count(&self) -> usize {
+    fn connection_count(&self) -> usize {
         self.shared.clients.len()
     }
 
-    fn clients(&self) -> Vec<Arc<ClientHandle>> {
-        self.shared
-            .clients
-            .iter()
-            .map(|c| c.value().clone())
-            .collect()
-    }
-
-    /// The accounts monitoring reports: the tenants, or `$G` without tenants.
-    fn all_accounts(&self) -> Vec<Arc<Account>> {
-        let tenancy = self.shared.tenancy();
-        let mut out: Vec<Arc<Account>> = if tenancy.users.is_none() {
-            vec![self.shared.global.clone()]
-        } else {
-            tenancy.accounts.values().cloned().collect()
-        };
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        out
-    }
-
     /// Whether `name` is a reported tenant; cheap, for validating filters.
-    pub fn has_account(&self, name: &str) -> bool {
+    fn has_account(&self, name: &str) -> bool {
         self.all_accounts().iter().any(|a| *a.name == *name)
     }
 
-    /// Client subscriptions of every account (shadows and service-import
-    /// entries left out).
-    fn client_subs(&self) -> Vec<(Arc<str>, Arc<Subscription>)> {
-        let tenancy = self.shared.tenancy();
-        let mut accounts: Vec<&Arc<Account>> = tenancy.accounts.values().collect();
-        accounts.push(&self.shared.global);
-        let mut out = Vec::new();
-        for account in accounts {
-            for sub in account.index.values() {
-                if sub.shadow.is_none() && matches!(sub.target, Target::Client(_)) {
-                    out.push((account.name.clone(), sub));
-                }
-            }
-        }
-        out
-    }
-
-    pub fn subscriptions(&self) -> Vec<SubSnapshot> {
+    fn subscriptions(&self) -> Vec<SubSnapshot> {
         let mut out: Vec<SubSnapshot> = self
             .client_subs()
             .into_iter()
@@ -262,7 +159,7 @@ impl Observer {
         out
     }
 
-    pub fn index_totals(&self) -> IndexTotals {
+    fn index_totals(&self) -> IndexTotals {
         let tenancy = self.shared.tenancy();
         let mut totals = IndexTotals {
             subscriptions: self.client_subs().len(),
@@ -283,7 +180,7 @@ impl Observer {
     }
 
     /// Live connections, in cid order; `with_subjects` fills `subjects`.
-    pub fn connections(&self, with_subjects: bool) -> Vec<ConnSnapshot> {
+    fn connections(&self, with_subjects: bool) -> Vec<ConnSnapshot> {
         let mut subs: FxHashMap<u64, Vec<String>> = FxHashMap::default();
         for (_, sub) in self.client_subs() {
             if let Target::Client(c) = &sub.target {
@@ -339,7 +236,7 @@ impl Observer {
     }
 
     /// The most recently closed connections (see `closed`), by cid.
-    pub fn closed_connections(&self) -> Vec<ConnSnapshot> {
+    fn closed_connections(&self) -> Vec<ConnSnapshot> {
         let mut out: Vec<ConnSnapshot> = self
             .shared
             .closed
@@ -370,7 +267,7 @@ impl Observer {
 
     /// Every reported tenant with its totals. Traffic is exact: each
     /// account's `retired` lock is held while its live connections are added.
-    pub fn accounts(&self) -> Vec<AccountSnapshot> {
+    fn accounts(&self) -> Vec<AccountSnapshot> {
         let accounts = self.all_accounts();
         let tenancy = self.shared.tenancy();
         let mut subs: FxHashMap<Arc<str>, usize> = FxHashMap::default();
@@ -422,25 +319,48 @@ impl Observer {
             .collect()
     }
 
-    /// The registered reporter, else one over the plugins loaded now.
-    pub fn plugin_reporter(&self) -> Option<Arc<dyn crate::monitor::PluginReporter>> {
-        if let Some(reporter) = self.shared.plugin_reporter.read().clone() {
-            return Some(reporter);
-        }
-        Some(Arc::new(LoadedPlugins(super::loaded_plugins(&self.shared))))
+    fn tenant_plugins(&self, tenant: &str) -> Vec<PluginSummary> {
+        super::loaded_plugins(&self.shared)
+            .iter()
+            .filter(|p| p.tenant.as_deref() == Some(tenant))
+            .map(|p| PluginSummary {
+                name: p.name.clone(),
+                kind: crate::plugin::check::kind_name(p.kind).to_string(),
+                subjects: p.subjects.clone(),
+                failure_policy: Some(p.failure_policy.clone()),
+                calls: p.stats.calls.load(Ordering::Relaxed),
+                errors: p.stats.errors.load(Ordering::Relaxed),
+            })
+            .collect()
     }
 
-    /// Whether any tenant is configured (else everyone shares `$G`).
-    pub fn has_tenants(&self) -> bool {
-        self.shared.tenancy().users.is_some()
-    }
-
-    pub fn global_account_name(&self) -> &'static str {
-        GLOBAL_ACCOUNT
+    fn plugin_metrics(&self) -> Vec<PluginMetrics> {
+        super::loaded_plugins(&self.shared)
+            .iter()
+            .map(|p| {
+                let (cumulative, sum) = p.stats.latency_histogram();
+                let mut latency = LatencyHistogram::default();
+                for (slot, value) in latency.counts.iter_mut().zip(&cumulative) {
+                    *slot = *value;
+                }
+                latency.count = cumulative.last().copied().unwrap_or(0);
+                latency.sum = Duration::from_secs_f64(sum);
+                PluginMetrics {
+                    tenant: p.tenant.clone().unwrap_or_default(),
+                    plugin: p.name.clone(),
+                    calls: p.stats.calls.load(Ordering::Relaxed),
+                    errors: p.stats.errors.load(Ordering::Relaxed),
+                    traps: p.stats.traps.load(Ordering::Relaxed)
+                        + p.stats.memory_exhausted.load(Ordering::Relaxed),
+                    timeouts: p.stats.timeouts.load(Ordering::Relaxed),
+                    latency,
+                }
+            })
+            .collect()
     }
 
     /// Whether lame-duck mode has stopped the server accepting clients.
-    pub fn in_lame_duck(&self) -> bool {
+    fn in_lame_duck(&self) -> bool {
         self.shared
             .lame_duck
             .load(std::sync::atomic::Ordering::Acquire)
@@ -495,49 +415,4 @@ fn exports_of(t: &TenantFile) -> Vec<ExportSummary> {
         });
     }
     out
-}
-
-/// The plugins loaded at one moment, as monitoring reports them.
-struct LoadedPlugins(Vec<super::PluginInfo>);
-
-impl crate::monitor::PluginReporter for LoadedPlugins {
-    fn tenant_plugins(&self, tenant: &str) -> Vec<crate::monitor::PluginSummary> {
-        self.0
-            .iter()
-            .filter(|p| p.tenant.as_deref() == Some(tenant))
-            .map(|p| crate::monitor::PluginSummary {
-                name: p.name.clone(),
-                kind: crate::plugin::check::kind_name(p.kind).to_string(),
-                subjects: p.subjects.clone(),
-                failure_policy: Some(p.failure_policy.clone()),
-                calls: p.stats.calls.load(Ordering::Relaxed),
-                errors: p.stats.errors.load(Ordering::Relaxed),
-            })
-            .collect()
-    }
-
-    fn metrics(&self) -> Vec<crate::monitor::PluginMetrics> {
-        self.0
-            .iter()
-            .map(|p| {
-                let (cumulative, sum) = p.stats.latency_histogram();
-                let mut latency = crate::monitor::plugins::LatencyHistogram::default();
-                for (slot, value) in latency.counts.iter_mut().zip(&cumulative) {
-                    *slot = *value;
-                }
-                latency.count = cumulative.last().copied().unwrap_or(0);
-                latency.sum = Duration::from_secs_f64(sum);
-                crate::monitor::PluginMetrics {
-                    tenant: p.tenant.clone().unwrap_or_default(),
-                    plugin: p.name.clone(),
-                    calls: p.stats.calls.load(Ordering::Relaxed),
-                    errors: p.stats.errors.load(Ordering::Relaxed),
-                    traps: p.stats.traps.load(Ordering::Relaxed)
-                        + p.stats.memory_exhausted.load(Ordering::Relaxed),
-                    timeouts: p.stats.timeouts.load(Ordering::Relaxed),
-                    latency,
-                }
-            })
-            .collect()
-    }
 }

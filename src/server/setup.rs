@@ -4,10 +4,10 @@
 //! never holds up the accept loop.
 
 use super::Shared;
-use super::close::CloseReason;
 use super::connection::Connection;
-use super::handle::ClientHandle;
 use super::tls::{Refused, handshake, peer_identity};
+use crate::client::ClientHandle;
+use crate::client::CloseReason;
 use crate::protocol::encode_err;
 use bytes::BytesMut;
 use std::net::SocketAddr;

@@ -1,7 +1,9 @@
 //! Server-wide counters. Connections count locally and add their totals once
 //! per read batch, so the hot path does no shared atomic per message.
 
-use crate::auth::AuthError;
+use crate::login::AuthFailure;
+pub use crate::monitor::StatsSnapshot;
+use crate::route::BatchStats;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Default)]
@@ -17,79 +19,6 @@ pub struct ServerStats {
     /// Most deliveries one published message has made.
     pub max_fanout: AtomicU64,
     auth_failures: [AtomicU64; AuthFailure::ALL.len()],
-}
-
-/// A plain snapshot of `ServerStats`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StatsSnapshot {
-    pub in_msgs: u64,
-    pub in_bytes: u64,
-    pub out_msgs: u64,
-    pub out_bytes: u64,
-    pub slow_consumers: u64,
-    pub total_connections: u64,
-    pub cache_hits: u64,
-    pub max_fanout: u64,
-}
-
-/// Why a login failed, coarsely: the label of the auth-failure metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthFailure {
-    /// Unknown user, wrong password, token, nkey or signature, or none given.
-    Credentials,
-    /// A user JWT that is malformed, expired, or not issued by a known account.
-    Jwt,
-    Revoked,
-    /// The user may not connect from the client's address.
-    Source,
-    /// The tenant's connection limit was reached.
-    AccountLimit,
-    /// No CONNECT within `auth_timeout`.
-    Timeout,
-    /// Refused unchecked: too many logins in progress (`max_pending_logins`
-    /// or `max_pending_logins_per_ip`).
-    Busy,
-}
-
-impl AuthFailure {
-    pub const ALL: [AuthFailure; 7] = [
-        AuthFailure::Credentials,
-        AuthFailure::Jwt,
-        AuthFailure::Revoked,
-        AuthFailure::Source,
-        AuthFailure::AccountLimit,
-        AuthFailure::Timeout,
-        AuthFailure::Busy,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AuthFailure::Credentials => "credentials",
-            AuthFailure::Jwt => "jwt",
-            AuthFailure::Revoked => "revoked",
-            AuthFailure::Source => "source",
-            AuthFailure::AccountLimit => "account_limit",
-            AuthFailure::Timeout => "timeout",
-            AuthFailure::Busy => "busy",
-        }
-    }
-
-    pub fn of(e: &AuthError) -> AuthFailure {
-        match e {
-            AuthError::BadJwt { .. }
-            | AuthError::UnknownAccount { .. }
-            | AuthError::NotIssuedByAccount { .. }
-            | AuthError::BearerNotAllowed { .. }
-            | AuthError::NoOperator => AuthFailure::Jwt,
-            AuthError::Revoked { .. } => AuthFailure::Revoked,
-            AuthError::SourceNotAllowed { .. } => AuthFailure::Source,
-            _ => AuthFailure::Credentials,
-        }
-    }
-
-    fn slot(self) -> usize {
-        self as usize
-    }
 }
 
 impl ServerStats {
@@ -120,30 +49,22 @@ impl ServerStats {
     }
 }
 
-/// Counts accumulated by one connection during one read batch.
-#[derive(Debug, Default)]
-pub struct LocalStats {
-    pub in_msgs: u64,
-    pub in_bytes: u64,
-    pub out_msgs: u64,
-    pub out_bytes: u64,
-    pub max_fanout: u64,
-}
-
-impl LocalStats {
-    pub fn publish(&mut self, to: &ServerStats) {
-        if self.in_msgs == 0 && self.out_msgs == 0 {
+impl ServerStats {
+    /// Adds one publisher's batch counts, and resets them.
+    pub fn absorb(&self, batch: &mut BatchStats) {
+        if batch.is_empty() {
             return;
         }
-        to.in_msgs.fetch_add(self.in_msgs, Ordering::Relaxed);
-        to.in_bytes.fetch_add(self.in_bytes, Ordering::Relaxed);
-        to.out_msgs.fetch_add(self.out_msgs, Ordering::Relaxed);
-        to.out_bytes.fetch_add(self.out_bytes, Ordering::Relaxed);
+        self.in_msgs.fetch_add(batch.in_msgs, Ordering::Relaxed);
+        self.in_bytes.fetch_add(batch.in_bytes, Ordering::Relaxed);
+        self.out_msgs.fetch_add(batch.out_msgs, Ordering::Relaxed);
+        self.out_bytes.fetch_add(batch.out_bytes, Ordering::Relaxed);
         // A plain load first: the maximum rarely changes, and a load keeps
         // the cache line shared between publishers.
-        if self.max_fanout > to.max_fanout.load(Ordering::Relaxed) {
-            to.max_fanout.fetch_max(self.max_fanout, Ordering::Relaxed);
+        if batch.max_fanout > self.max_fanout.load(Ordering::Relaxed) {
+            self.max_fanout
+                .fetch_max(batch.max_fanout, Ordering::Relaxed);
         }
-        *self = LocalStats::default();
+        *batch = BatchStats::default();
     }
 }

@@ -11,13 +11,14 @@
 
 mod filters;
 
+use crate::client::DeliveryFilter;
+pub use crate::client::ResponsePermission;
 use crate::config::tenant::{AllowResponses, Permissions, SubjectRules};
 use crate::subject::{is_valid_subject, subjects_overlap, tokens};
 use filters::{FilterSet, QueueEntry, QueueRules, has_wildcard, queue_matches};
 use rustc_hash::FxHashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 use thiserror::Error;
 
 /// Why a permission entry was refused.
@@ -47,22 +48,6 @@ impl fmt::Display for ListName {
             ListName::SubscribeDeny => "subscribe deny",
         })
     }
-}
-
-/// How many responses a responder may publish to a reply subject it
-/// received, and for how long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResponsePermission {
-    pub max: u32,
-    pub ttl: Duration,
-}
-
-impl ResponsePermission {
-    /// nats-server's `DEFAULT_ALLOW_RESPONSE_MAX_MSGS` and `..._EXPIRATION`.
-    pub const DEFAULT: ResponsePermission = ResponsePermission {
-        max: 1,
-        ttl: Duration::from_secs(120),
-    };
 }
 
 /// Tells caches which compilation they hold answers for.
@@ -103,6 +88,12 @@ struct SubscribeRules {
     /// `None` when the allow list is empty: everything not denied.
     allow: Option<QueueRules>,
     deny: QueueRules,
+}
+
+impl DeliveryFilter for CompiledPermissions {
+    fn deliverable(&self, subject: &[u8]) -> bool {
+        CompiledPermissions::deliverable(self, subject)
+    }
 }
 
 impl CompiledPermissions {

@@ -2,6 +2,7 @@ use super::*;
 use crate::config::tenant::ResponseLimits;
 use crate::subject::matches;
 use proptest::prelude::*;
+use std::time::Duration;
 
 fn rules(allow: &[&str], deny: &[&str]) -> Option<SubjectRules> {
     Some(SubjectRules {

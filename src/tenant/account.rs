@@ -1,17 +1,20 @@
 //! Runtime accounts (tenants): each owns one subscription index, which is
 //! the isolation boundary, plus the rules a reload may replace (limits,
 //! imports). Messages cross accounts only through imports.
+//!
+//! The account, its imports and the subscriptions its index holds refer to
+//! one another (an import names its exporter's account; a shadow
+//! subscription names its import), so they live in one file.
 
-use super::handle::ClientHandle;
-use super::handle::{Subscription, Target};
-use super::responses::ResponseMap;
+use super::responses::{ResponseMap, ResponseTerms};
+use crate::client::ClientHandle;
 use crate::config::tenant::ResponseType;
 use crate::plugin::{TenantPlugins, TransformPlugin};
 use crate::subject::{MappingTable, SubjectRewrite, SubscriptionIndex};
 use bytes::Bytes;
 use parking_lot::RwLock;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// nats-server's name for the account of a server without accounts.
@@ -26,7 +29,7 @@ pub struct Account {
     /// Open connections bound to this account.
     pub connections: AtomicUsize,
     /// Replies owed to requesters of this account's exported services.
-    pub responses: ResponseMap,
+    pub responses: ResponseMap<Arc<Account>>,
     pub traffic: AccountTraffic,
     /// What the account's live subscriptions are charged, in bytes (see
     /// `subject::footprint`), against `AccountRules::max_subscription_bytes`.
@@ -141,6 +144,17 @@ pub struct ServiceImport {
     pub transform: Option<Arc<TransformPlugin>>,
 }
 
+impl ServiceImport {
+    /// What a response to a request that crossed this import is owed.
+    pub fn response_terms(&self) -> ResponseTerms<'_> {
+        ResponseTerms {
+            response_type: self.response_type,
+            threshold: self.threshold,
+            transform: self.transform.as_ref(),
+        }
+    }
+}
+
 impl StreamImport {
     /// The filter to place in the exporter's index for an importer's
     /// subscription to `filter` (which overlaps `local`): narrowed when the
@@ -215,5 +229,134 @@ impl AccountRules {
             max_payload,
             ..AccountRules::default()
         }
+    }
+}
+
+/// Where a matched subscription sends a message.
+pub enum Target {
+    /// A client connection's subscription.
+    Client(Arc<ClientHandle>),
+    /// A service import: the message continues into the exporting account.
+    Service(Arc<ServiceImport>),
+}
+
+/// One entry of a subscription index: a client's SUB, a stream-import
+/// shadow of one in another account, or a service import.
+pub struct Subscription {
+    pub target: Target,
+    pub sid: Bytes,
+    pub subject: Bytes,
+    pub queue: Option<Bytes>,
+    /// Set on the copy of a subscription placed in an exporter's index for
+    /// a stream import.
+    pub shadow: Option<Shadow>,
+    /// Set when the subscription overlaps a subscribe deny entry, so each
+    /// delivery checks the subscriber's permissions.
+    pub needs_filter: AtomicBool,
+    /// Auto-unsubscribe limit; 0 means none.
+    max: AtomicU64,
+    delivered: AtomicU64,
+}
+
+/// How a stream-import shadow maps messages back to its subscriber.
+pub struct Shadow {
+    pub import: Arc<StreamImport>,
+    /// The subscription the client made, in its own namespace; it also
+    /// holds the auto-unsubscribe count.
+    pub origin: Arc<Subscription>,
+}
+
+/// Whether a delivery may go ahead, and whether it was the last one allowed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admit {
+    Yes,
+    Last,
+    No,
+}
+
+impl Subscription {
+    pub fn new(target: Target, sid: Bytes, subject: Bytes, queue: Option<Bytes>) -> Self {
+        Subscription {
+            target,
+            sid,
+            subject,
+            queue,
+            shadow: None,
+            needs_filter: AtomicBool::new(false),
+            max: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+        }
+    }
+
+    /// A copy of `origin` for the exporter's index, on the exporter's
+    /// `filter`. Its queue group is keyed by the importing account too, so
+    /// it never joins the exporter's own group of the same name (queue
+    /// names cannot contain spaces, so the key cannot collide).
+    pub fn shadow(
+        origin: &Arc<Subscription>,
+        import: Arc<StreamImport>,
+        filter: Bytes,
+        importer: &str,
+    ) -> Self {
+        let target = match &origin.target {
+            Target::Client(c) => Target::Client(c.clone()),
+            Target::Service(s) => Target::Service(s.clone()),
+        };
+        Subscription {
+            target,
+            sid: origin.sid.clone(),
+            subject: filter,
+            queue: origin
+                .queue
+                .as_ref()
+                .map(|q| Bytes::from([&q[..], b" ", importer.as_bytes()].concat())),
+            shadow: Some(Shadow {
+                import,
+                origin: origin.clone(),
+            }),
+            needs_filter: AtomicBool::new(origin.needs_filter.load(Ordering::Relaxed)),
+            max: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+        }
+    }
+
+    /// Removes a stream-import shadow from the exporter's index it lives in
+    /// (nothing for other subscriptions).
+    pub fn remove_shadow(self: &Arc<Self>) {
+        if let Some(sh) = &self.shadow {
+            sh.import
+                .exporter
+                .index
+                .remove(&self.subject, self.queue.as_ref(), |s| Arc::ptr_eq(s, self));
+        }
+    }
+
+    /// Claims one delivery against the auto-unsubscribe limit (a shadow
+    /// counts against its origin).
+    pub fn admit(&self) -> Admit {
+        if let Some(shadow) = &self.shadow {
+            return shadow.origin.admit();
+        }
+        let max = self.max.load(Ordering::Relaxed);
+        if max == 0 {
+            return Admit::Yes;
+        }
+        let n = self.delivered.fetch_add(1, Ordering::AcqRel) + 1;
+        match n.cmp(&max) {
+            std::cmp::Ordering::Less => Admit::Yes,
+            std::cmp::Ordering::Equal => Admit::Last,
+            std::cmp::Ordering::Greater => Admit::No,
+        }
+    }
+
+    /// Sets the auto-unsubscribe limit; true if it is already reached.
+    pub fn set_max(&self, max: u64) -> bool {
+        self.max.store(max, Ordering::Release);
+        self.delivered.load(Ordering::Acquire) >= max
+    }
+
+    pub fn is_expired(&self) -> bool {
+        let max = self.max.load(Ordering::Relaxed);
+        max != 0 && self.delivered.load(Ordering::Relaxed) >= max
     }
 }

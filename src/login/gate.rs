@@ -26,13 +26,13 @@ use std::sync::mpsc;
 /// Threads that check credentials: half the cores, at least one, so that
 /// on the 2-core machines we run on one core is always left to the async
 /// workers however many logins are queued.
-pub(super) fn login_workers() -> usize {
+pub fn login_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 /// Why a login was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Busy {
+pub enum Busy {
     /// `max_pending_logins` are in progress on the server.
     Server,
     /// `max_pending_logins_per_ip` are in progress from this address.
@@ -49,7 +49,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// The pool and the counts of logins in progress; one per server. The
 /// pool's threads end when the gate is dropped.
-pub(super) struct LoginGate {
+pub struct LoginGate {
     jobs: mpsc::Sender<Job>,
     max_pending: usize,
     max_per_ip: usize,
@@ -57,7 +57,7 @@ pub(super) struct LoginGate {
 }
 
 impl LoginGate {
-    pub(super) fn new(max_pending: usize, max_per_ip: usize, workers: usize) -> Arc<LoginGate> {
+    pub fn new(max_pending: usize, max_per_ip: usize, workers: usize) -> Arc<LoginGate> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..workers.max(1) {
@@ -78,7 +78,7 @@ impl LoginGate {
     }
 
     /// Admits one login from `ip`, counted until the ticket is dropped.
-    pub(super) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<LoginTicket, Busy> {
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<LoginTicket, Busy> {
         let mut counts = self.counts.lock();
         if counts.total >= self.max_pending {
             return Err(Busy::Server);
@@ -116,7 +116,7 @@ fn check_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
 
 /// One admitted login. Dropping it (the check finished, or the connection
 /// gave up before it started) frees its place.
-pub(super) struct LoginTicket {
+pub struct LoginTicket {
     gate: Arc<LoginGate>,
     ip: IpAddr,
 }
@@ -127,7 +127,7 @@ impl LoginTicket {
     /// stops waiting (a running check cannot be interrupted, so it goes on
     /// counting); a check whose caller stopped waiting before it started
     /// is skipped.
-    pub(super) async fn run<T, F>(self, check: F) -> Option<T>
+    pub async fn run<T, F>(self, check: F) -> Option<T>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,

@@ -1,24 +1,23 @@
-//! Fan-out of one published message to the subscriptions it matched, and
-//! across accounts through imports.
+//! Fan-out of one message to the subscriptions it matches in an account,
+//! and across accounts through imports.
 //!
-//! This is the hot path: the match comes from the connection's own cache,
+//! This is the hot path: the match comes from the publisher's own cache,
 //! every destination is written under its own lock only, and writers are
-//! woken once per batch (see `Connection::finish_batch`). Imports cost
-//! nothing unless a message actually matches one.
+//! woken once per batch (the caller drains `DeliveryCtx::wake`). Imports
+//! cost nothing unless a message actually matches one. Nothing here knows
+//! what kind of connection published: a client, the server itself, and
+//! (next) leaf and route connections all deliver through `deliver`.
 
-use super::Shared;
-use super::account::{Account, ServiceImport};
-use super::close::CloseReason;
-use super::connection::Connection;
-use super::handle::{Admit, ClientHandle, Shadow, Subscription, Target};
-use super::outbound::Push;
-use super::responses::{Forward, RESPONSE_PREFIX};
-use super::stats::LocalStats;
+use super::message::Message;
+use super::stats::BatchStats;
+use crate::client::{ClientHandle, CloseReason, Push};
 use crate::plugin::TransformPlugin;
 use crate::plugin::transform::{OutMessage, Produced};
-use crate::protocol::{NO_RESPONDERS_STATUS, encode_hmsg, encode_msg};
-use crate::subject::{MatchResult, matches};
-use bytes::{BufMut, BytesMut};
+use crate::protocol::{encode_hmsg, encode_msg};
+use crate::subject::{MatchCache, MatchResult, matches};
+use crate::tenant::{
+    Account, Admit, Forward, RESPONSE_PREFIX, ServiceImport, Shadow, Subscription, Target,
+};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -26,191 +25,235 @@ use std::sync::atomic::Ordering;
 /// configuration rejects cycles, and this bounds the depth regardless.
 const MAX_IMPORT_DEPTH: u8 = 8;
 
-/// A message on its way out, borrowing from the publisher's read buffer.
-#[derive(Clone, Copy)]
-pub(super) struct Message<'a> {
-    pub subject: &'a [u8],
-    pub reply: Option<&'a [u8]>,
-    pub headers: Option<&'a [u8]>,
-    pub payload: &'a [u8],
-}
+/// Export transforms' results for the message being delivered.
+type Crossed = Vec<(Arc<TransformPlugin>, Arc<Vec<Produced>>)>;
 
-// The plugin host has its own view of a message (it sits below the
-// server); these convert between the two and from a plugin's output.
-impl<'a> From<OutMessage<'a>> for Message<'a> {
-    fn from(m: OutMessage<'a>) -> Self {
-        Message {
-            subject: m.subject,
-            reply: m.reply,
-            headers: m.headers,
-            payload: m.payload,
-        }
-    }
-}
-
-impl<'a> From<Message<'a>> for OutMessage<'a> {
-    fn from(m: Message<'a>) -> Self {
-        OutMessage {
-            subject: m.subject,
-            reply: m.reply,
-            headers: m.headers,
-            payload: m.payload,
-        }
-    }
-}
-
-impl<'a> From<&'a Produced> for Message<'a> {
-    fn from(p: &'a Produced) -> Self {
-        Message {
-            subject: &p.subject,
-            reply: p.reply.as_deref(),
-            headers: p.headers.as_deref(),
-            payload: &p.payload,
-        }
-    }
-}
-
-/// What delivery needs from the publishing connection, borrowed field by
-/// field so the cached match can be read while the rest is updated.
-struct Sender<'c> {
+/// Everything one publisher keeps across deliveries: who it is, its match
+/// cache, the destinations to wake and to wait for at the end of its
+/// batch, and its counters. Owned by the publishing connection and reused,
+/// so a delivery allocates nothing.
+pub struct DeliveryCtx {
     /// The publishing connection; `None` for messages the server publishes.
+    pub origin: Option<Arc<ClientHandle>>,
+    /// Whether the origin receives its own messages.
+    pub echo: bool,
+    /// The origin's payload limit, for what a response transform makes.
+    pub max_payload: usize,
+    /// The server's payload limit, for what an export transform makes.
+    pub server_max_payload: usize,
+    pub cache: MatchCache<Arc<Subscription>>,
+    /// Destinations this batch made non-empty; woken once at batch end.
+    pub wake: Vec<Arc<ClientHandle>>,
+    /// Destinations above their high-water mark; the publisher pauses
+    /// reading for a moment so they can catch up.
+    pub stalled: Vec<Arc<ClientHandle>>,
+    pub stats: BatchStats,
+    /// What each export transform made of the message being delivered,
+    /// so importers of one export share one call. Kept (empty) between
+    /// messages so the common message, which crosses no export, pays no
+    /// allocation for it.
+    crossed: Crossed,
+}
+
+impl DeliveryCtx {
+    pub fn new(origin: Option<Arc<ClientHandle>>, max_payload: usize) -> DeliveryCtx {
+        DeliveryCtx {
+            origin,
+            echo: true,
+            max_payload,
+            server_max_payload: max_payload,
+            cache: MatchCache::default(),
+            wake: Vec::new(),
+            stalled: Vec::new(),
+            stats: BatchStats::default(),
+            crossed: Vec::new(),
+        }
+    }
+
+    /// Wakes the writer of every destination this batch made non-empty.
+    pub fn wake_all(&mut self) {
+        for dest in self.wake.drain(..) {
+            dest.outbound.wake_writer();
+        }
+    }
+}
+
+/// Delivers `msg`, published in `account`, to every subscription it
+/// matches there and, through imports, in other accounts. A response on a
+/// tracked `_R_.` subject goes back to the requester's account instead.
+/// Returns how many deliveries were made (0: nobody was listening).
+pub fn deliver(account: &Arc<Account>, msg: Message<'_>, ctx: &mut DeliveryCtx) -> usize {
+    if msg.subject.starts_with(RESPONSE_PREFIX)
+        && let Some(forward) = account.responses.take(msg.subject)
+    {
+        forward_response(forward, msg, 0, ctx);
+        return 1;
+    }
+    let DeliveryCtx {
+        origin,
+        echo,
+        server_max_payload,
+        cache,
+        wake,
+        stalled,
+        stats,
+        crossed,
+        ..
+    } = ctx;
+    let result = cache.lookup(&account.index, msg.subject);
+    let mut tx = Sender {
+        me: origin.as_ref(),
+        echo: *echo,
+        account,
+        max_payload: *server_max_payload,
+        wake,
+        stalled,
+        stats,
+        depth: 0,
+        service_request: false,
+        crossed,
+    };
+    let delivered = tx.deliver_all(result, &msg);
+    if !crossed.is_empty() {
+        crossed.clear();
+    }
+    stats.max_fanout = stats.max_fanout.max(delivered as u64);
+    delivered
+}
+
+/// Publishes a message from the server itself (system events) into
+/// `account`, waking its destinations at once.
+pub fn publish_internal(account: &Arc<Account>, subject: &[u8], payload: &[u8]) -> BatchStats {
+    let mut ctx = DeliveryCtx::new(None, usize::MAX);
+    if !account.index.is_empty() {
+        let result = account.index.match_subject(subject);
+        let DeliveryCtx {
+            wake,
+            stalled,
+            stats,
+            crossed,
+            ..
+        } = &mut ctx;
+        let mut tx = Sender {
+            me: None,
+            echo: true,
+            account,
+            max_payload: usize::MAX,
+            wake,
+            stalled,
+            stats,
+            depth: 0,
+            service_request: false,
+            crossed,
+        };
+        tx.deliver_all(
+            &result,
+            &Message {
+                subject,
+                reply: None,
+                headers: None,
+                payload,
+            },
+        );
+    }
+    ctx.wake_all();
+    ctx.stats
+}
+
+/// Sends a response that arrived on a tracked `_R_.` subject back to the
+/// requester. `hops` counts the service imports already walked back: with
+/// chained imports (A imports from B, B from C) the reply owed to A is
+/// itself a tracked subject in B.
+fn forward_response(
+    forward: Forward<Arc<Account>>,
+    msg: Message<'_>,
+    hops: u8,
+    ctx: &mut DeliveryCtx,
+) {
+    let Some(transform) = forward
+        .transform
+        .as_ref()
+        .filter(|t| t.plugin.registered.matches(&t.request))
+    else {
+        deliver_response(&forward, msg, hops, ctx);
+        return;
+    };
+    // The response leaves through the export: its transform decides
+    // what the requester gets (always on the requester's reply subject).
+    let original = OutMessage {
+        subject: &transform.request,
+        reply: None,
+        headers: msg.headers,
+        payload: msg.payload,
+    };
+    for p in transform.plugin.cross(original, ctx.max_payload) {
+        deliver_response(
+            &forward,
+            Message {
+                subject: msg.subject,
+                reply: None,
+                headers: p.headers.as_deref(),
+                payload: &p.payload,
+            },
+            hops,
+            ctx,
+        );
+    }
+}
+
+fn deliver_response(
+    forward: &Forward<Arc<Account>>,
+    msg: Message<'_>,
+    hops: u8,
+    ctx: &mut DeliveryCtx,
+) {
+    // The responder's own reply subject belongs to its namespace and
+    // must not leak into the requester's.
+    let back = Message {
+        subject: &forward.reply,
+        reply: None,
+        ..msg
+    };
+    if forward.reply.starts_with(RESPONSE_PREFIX)
+        && hops < MAX_IMPORT_DEPTH
+        && let Some(next) = forward.requester.responses.take(&forward.reply)
+    {
+        forward_response(next, back, hops + 1, ctx);
+        return;
+    }
+    let result = forward.requester.index.match_subject(&forward.reply);
+    let mut tx = Sender {
+        me: ctx.origin.as_ref(),
+        echo: true,
+        account: &forward.requester,
+        max_payload: ctx.server_max_payload,
+        wake: &mut ctx.wake,
+        stalled: &mut ctx.stalled,
+        stats: &mut ctx.stats,
+        depth: 0,
+        service_request: false,
+        crossed: &mut Vec::new(),
+    };
+    tx.deliver_all(&result, &back);
+}
+
+/// What delivery needs from the publisher, borrowed field by field so the
+/// cached match can be read while the rest is updated.
+struct Sender<'c> {
     me: Option<&'c Arc<ClientHandle>>,
     echo: bool,
     /// The account whose index produced the match being delivered.
     account: &'c Arc<Account>,
-    server: &'c Shared,
+    max_payload: usize,
     wake: &'c mut Vec<Arc<ClientHandle>>,
     stalled: &'c mut Vec<Arc<ClientHandle>>,
-    stats: &'c mut LocalStats,
+    stats: &'c mut BatchStats,
     depth: u8,
     /// Set while delivering a request that crossed a service import: it
     /// goes to the exporter's service subscribers only, never to the
     /// exporter's stream importers (their shadows share its index).
     service_request: bool,
-    /// What each export transform made of this message, so importers of
-    /// one export share one call. Borrowed (and left empty) so that the
-    /// common message, which crosses no export, pays no drop for it.
     crossed: &'c mut Crossed,
-}
-
-/// Export transforms' results for the message being delivered.
-pub(super) type Crossed = Vec<(Arc<TransformPlugin>, Arc<Vec<Produced>>)>;
-
-impl Connection {
-    pub(super) fn route(&mut self, msg: Message<'_>) {
-        // A response to a request that crossed a service import goes back
-        // to the requester's account.
-        if msg.subject.starts_with(RESPONSE_PREFIX)
-            && let Some(forward) = self.account.responses.take(msg.subject)
-        {
-            self.forward_response(forward, msg, 0);
-            return;
-        }
-        let result = self.cache.lookup(&self.account.index, msg.subject);
-        let mut tx = Sender {
-            me: Some(&self.handle),
-            echo: self.opts.echo,
-            account: &self.account,
-            server: &self.server,
-            wake: &mut self.wake,
-            stalled: &mut self.stalled,
-            stats: &mut self.stats,
-            depth: 0,
-            service_request: false,
-            crossed: &mut self.crossed,
-        };
-        let delivered = tx.deliver_all(result, &msg);
-        if !self.crossed.is_empty() {
-            self.crossed.clear();
-        }
-        self.stats.max_fanout = self.stats.max_fanout.max(delivered as u64);
-        if delivered == 0 && msg.reply.is_some() && self.opts.no_responders && self.opts.headers {
-            self.no_responders(&msg);
-        }
-    }
-
-    /// Sends a response that arrived on a tracked `_R_.` subject back to
-    /// the requester. `hops` counts the service imports already walked
-    /// back: with chained imports (A imports from B, B from C) the reply
-    /// owed to A is itself a tracked subject in B.
-    fn forward_response(&mut self, forward: Forward, msg: Message<'_>, hops: u8) {
-        let Some(transform) = forward
-            .transform
-            .as_ref()
-            .filter(|t| t.plugin.registered.matches(&t.request))
-        else {
-            self.deliver_response(&forward, msg, hops);
-            return;
-        };
-        // The response leaves through the export: its transform decides
-        // what the requester gets (always on the requester's reply subject).
-        let original = OutMessage {
-            subject: &transform.request,
-            reply: None,
-            headers: msg.headers,
-            payload: msg.payload,
-        };
-        for p in transform.plugin.cross(original, self.limits.max_payload) {
-            self.deliver_response(
-                &forward,
-                Message {
-                    subject: msg.subject,
-                    reply: None,
-                    headers: p.headers.as_deref(),
-                    payload: &p.payload,
-                },
-                hops,
-            );
-        }
-    }
-
-    fn deliver_response(&mut self, forward: &Forward, msg: Message<'_>, hops: u8) {
-        // The responder's own reply subject belongs to its namespace and
-        // must not leak into the requester's.
-        let back = Message {
-            subject: &forward.reply,
-            reply: None,
-            ..msg
-        };
-        if forward.reply.starts_with(RESPONSE_PREFIX)
-            && hops < MAX_IMPORT_DEPTH
-            && let Some(next) = forward.requester.responses.take(&forward.reply)
-        {
-            self.forward_response(next, back, hops + 1);
-            return;
-        }
-        let result = forward.requester.index.match_subject(&forward.reply);
-        let mut tx = Sender {
-            me: Some(&self.handle),
-            echo: true,
-            account: &forward.requester,
-            server: &self.server,
-            wake: &mut self.wake,
-            stalled: &mut self.stalled,
-            stats: &mut self.stats,
-            depth: 0,
-            service_request: false,
-            crossed: &mut Vec::new(),
-        };
-        tx.deliver_all(&result, &back);
-    }
-
-    /// Tells a requester at once that nobody received its request, on the
-    /// requester's own subscription to the reply subject.
-    fn no_responders(&self, msg: &Message<'_>) {
-        let Some(reply) = msg.reply else { return };
-        let Some(entry) = self.subs.values().find(|e| matches(&e.sub.subject, reply)) else {
-            return;
-        };
-        let mut hdr = BytesMut::with_capacity(NO_RESPONDERS_STATUS.len() + msg.subject.len() + 20);
-        hdr.put_slice(NO_RESPONDERS_STATUS);
-        hdr.put_slice(b"Nats-Subject: ");
-        hdr.put_slice(msg.subject);
-        hdr.put_slice(b"\r\n\r\n");
-        let sid = entry.sub.sid.clone();
-        self.handle
-            .control(|b| encode_hmsg(b, reply, &sid, None, &hdr, b""));
-    }
 }
 
 impl Sender<'_> {
@@ -292,7 +335,7 @@ impl Sender<'_> {
         if let Some((_, done)) = self.crossed.iter().find(|(p, _)| Arc::ptr_eq(p, plugin)) {
             return done.clone();
         }
-        let done = Arc::new(plugin.cross((*msg).into(), self.server.config.max_payload));
+        let done = Arc::new(plugin.cross((*msg).into(), self.max_payload));
         self.crossed.push((plugin.clone(), done.clone()));
         done
     }
@@ -370,7 +413,7 @@ impl Sender<'_> {
         let reply = msg.reply.map(|r| {
             exporter
                 .responses
-                .register(self.account.clone(), r, import, &subject)
+                .register(self.account.clone(), r, import.response_terms(), &subject)
         });
         let headers = request_info_headers(msg.headers, &self.account.name);
         let forwarded = Message {
@@ -384,7 +427,7 @@ impl Sender<'_> {
             me: self.me,
             echo: self.echo,
             account: exporter,
-            server: self.server,
+            max_payload: self.max_payload,
             wake: &mut *self.wake,
             stalled: &mut *self.stalled,
             stats: &mut *self.stats,
@@ -401,45 +444,6 @@ impl Sender<'_> {
         }
         delivered > 0
     }
-}
-
-/// Publishes a message from the server itself (system events) into `account`.
-pub(super) fn publish_internal(
-    server: &Shared,
-    account: &Arc<Account>,
-    subject: &[u8],
-    payload: &[u8],
-) {
-    if account.index.is_empty() {
-        return;
-    }
-    let result = account.index.match_subject(subject);
-    let (mut wake, mut stalled, mut stats) = (Vec::new(), Vec::new(), LocalStats::default());
-    let mut tx = Sender {
-        me: None,
-        echo: true,
-        account,
-        server,
-        wake: &mut wake,
-        stalled: &mut stalled,
-        stats: &mut stats,
-        depth: 0,
-        service_request: false,
-        crossed: &mut Vec::new(),
-    };
-    tx.deliver_all(
-        &result,
-        &Message {
-            subject,
-            reply: None,
-            headers: None,
-            payload,
-        },
-    );
-    for dest in wake {
-        dest.outbound.wake_writer();
-    }
-    stats.publish(&server.stats);
 }
 
 /// The header naming the requesting account of a request that crossed a

@@ -5,7 +5,7 @@
 
 /// Every server request starts with this; a publish that does not costs one
 /// prefix compare.
-pub(super) const PREFIX: &[u8] = b"$SYS.REQ.";
+pub const PREFIX: &[u8] = b"$SYS.REQ.";
 
 const SERVER: &str = "$SYS.REQ.SERVER.";
 
@@ -21,7 +21,7 @@ pub enum SystemRequest {
 
 /// The request a subject names, if it is addressed to all servers or to
 /// `server_id`.
-pub(super) fn server_request(subject: &[u8], server_id: &str) -> Option<SystemRequest> {
+pub fn server_request(subject: &[u8], server_id: &str) -> Option<SystemRequest> {
     let s = std::str::from_utf8(subject).ok()?;
     let (target, kind) = s.strip_prefix(SERVER)?.split_once('.')?;
     if target != "PING" && target != server_id {

@@ -6,7 +6,6 @@
 //! forget the entry after the first response; streamed and chunked ones
 //! keep it until the response threshold passes.
 
-use super::account::{Account, ServiceImport};
 use crate::config::tenant::ResponseType;
 use crate::plugin::TransformPlugin;
 use bytes::Bytes;
@@ -19,8 +18,10 @@ use std::time::Instant;
 /// use them as their own reply subjects.
 pub const RESPONSE_PREFIX: &[u8] = b"_R_.";
 
-pub struct PendingResponse {
-    pub requester: Arc<Account>,
+/// One reply owed; `R` is the requester (an account: generic so this table
+/// sits below the account model that holds it).
+pub struct PendingResponse<R> {
+    pub requester: R,
     pub reply: Bytes,
     pub response_type: ResponseType,
     pub expires: Instant,
@@ -38,8 +39,8 @@ pub struct ResponseTransform {
 
 /// Where a response goes: the requester's account and original reply
 /// subject, and the export's transform it passes on the way.
-pub struct Forward {
-    pub requester: Arc<Account>,
+pub struct Forward<R> {
+    pub requester: R,
     pub reply: Bytes,
     pub transform: Option<ResponseTransform>,
 }
@@ -51,9 +52,23 @@ pub struct Forward {
 pub const MAX_PENDING_RESPONSES: usize = 50_000;
 
 /// Entries in arrival order, so eviction at the cap is O(1).
-#[derive(Default)]
-pub struct ResponseMap {
-    entries: Mutex<LinkedHashMap<Bytes, PendingResponse, rustc_hash::FxBuildHasher>>,
+pub struct ResponseMap<R> {
+    entries: Mutex<LinkedHashMap<Bytes, PendingResponse<R>, rustc_hash::FxBuildHasher>>,
+}
+
+impl<R> Default for ResponseMap<R> {
+    fn default() -> Self {
+        ResponseMap {
+            entries: Mutex::new(LinkedHashMap::default()),
+        }
+    }
+}
+
+/// What the service import a request crossed says about its responses.
+pub struct ResponseTerms<'a> {
+    pub response_type: ResponseType,
+    pub threshold: std::time::Duration,
+    pub transform: Option<&'a Arc<TransformPlugin>>,
 }
 
 const BASE62: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -71,15 +86,15 @@ fn reply_subject() -> Bytes {
     Bytes::from(s)
 }
 
-impl ResponseMap {
+impl<R: Clone> ResponseMap<R> {
     /// Registers a pending response to a request on `request` (the
-    /// exporter's subject) that crossed `import`, and returns the reply
-    /// subject to use in the exporter's namespace.
+    /// exporter's subject) that crossed an import with `terms`, and
+    /// returns the reply subject to use in the exporter's namespace.
     pub fn register(
         &self,
-        requester: Arc<Account>,
+        requester: R,
         reply: &[u8],
-        import: &ServiceImport,
+        terms: ResponseTerms<'_>,
         request: &[u8],
     ) -> Bytes {
         let mut entries = self.entries.lock();
@@ -92,9 +107,9 @@ impl ResponseMap {
         let pending = PendingResponse {
             requester,
             reply: Bytes::copy_from_slice(reply),
-            response_type: import.response_type,
-            expires: Instant::now() + import.threshold,
-            transform: import.transform.as_ref().map(|plugin| ResponseTransform {
+            response_type: terms.response_type,
+            expires: Instant::now() + terms.threshold,
+            transform: terms.transform.map(|plugin| ResponseTransform {
                 plugin: plugin.clone(),
                 request: Bytes::copy_from_slice(request),
             }),
@@ -108,7 +123,7 @@ impl ResponseMap {
 
     /// Looks up where a response on `subject` goes; a singleton entry is
     /// consumed, and an expired one is dropped.
-    pub fn take(&self, subject: &[u8]) -> Option<Forward> {
+    pub fn take(&self, subject: &[u8]) -> Option<Forward<R>> {
         let mut entries = self.entries.lock();
         let entry = entries.get(subject)?;
         if entry.expires <= Instant::now() {
@@ -140,6 +155,10 @@ impl ResponseMap {
         let mut entries = self.entries.lock();
         entries.retain(|_, e| e.expires > now);
         entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.lock().is_empty()
     }
 
     pub fn len(&self) -> usize {

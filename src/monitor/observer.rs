@@ -1,0 +1,159 @@
+//! What monitoring reads of the broker, and the one trait it reads it
+//! through. The server implements `Observer`; monitoring never names the
+//! server, so it sits below it and the server may call into it (to serve
+//! HTTP and answer `$SYS.REQ.SERVER.*`) without a cycle.
+
+use super::plugins::{PluginMetrics, PluginSummary};
+use crate::subject::IndexStats;
+use crate::tenant::Traffic;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// A read-only view of a running broker. Everything is gathered on
+/// request, off the message path.
+pub trait Observer: Send + Sync + 'static {
+    fn summary(&self) -> ServerSummary;
+    fn stats(&self) -> StatsSnapshot;
+    /// Failed logins by reason label.
+    fn auth_failures(&self) -> Vec<(&'static str, u64)>;
+    /// The next sequence number for a system-account answer.
+    fn next_seq(&self) -> u64;
+    /// Counts a monitoring request to `path` (known paths only).
+    fn count_http_request(&self, path: &str);
+    fn http_requests(&self) -> BTreeMap<String, u64>;
+    fn connection_count(&self) -> usize;
+    fn has_account(&self, name: &str) -> bool;
+    fn subscriptions(&self) -> Vec<SubSnapshot>;
+    fn index_totals(&self) -> IndexTotals;
+    fn connections(&self, with_subjects: bool) -> Vec<ConnSnapshot>;
+    fn closed_connections(&self) -> Vec<ConnSnapshot>;
+    fn accounts(&self) -> Vec<AccountSnapshot>;
+    /// The plugins attached to `tenant`, for `/accountz?acc=tenant`.
+    fn tenant_plugins(&self, tenant: &str) -> Vec<PluginSummary>;
+    /// Counters of every loaded plugin, for `/metrics`.
+    fn plugin_metrics(&self) -> Vec<PluginMetrics>;
+    /// Whether lame-duck mode has stopped the server accepting clients.
+    fn in_lame_duck(&self) -> bool;
+}
+
+/// A plain snapshot of `ServerStats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+    pub slow_consumers: u64,
+    pub total_connections: u64,
+    pub cache_hits: u64,
+    pub max_fanout: u64,
+}
+
+/// Identity and configured limits of the server.
+#[derive(Debug, Clone)]
+pub struct ServerSummary {
+    pub server_id: String,
+    pub server_name: String,
+    pub version: String,
+    pub proto: i32,
+    pub host: String,
+    pub port: u16,
+    pub max_connections: usize,
+    pub ping_interval: Duration,
+    pub ping_max: u32,
+    pub auth_timeout: Duration,
+    pub write_deadline: Duration,
+    pub max_control_line: usize,
+    pub max_payload: usize,
+    pub max_pending: usize,
+    pub auth_required: bool,
+    pub tls_required: bool,
+    pub http_host: String,
+    pub http_port: u16,
+    pub start: SystemTime,
+    pub config_load_time: SystemTime,
+    pub system_account: String,
+}
+
+/// One live client connection.
+#[derive(Debug, Clone)]
+pub struct ConnSnapshot {
+    pub cid: u64,
+    pub peer: SocketAddr,
+    pub start: SystemTime,
+    pub last_activity: SystemTime,
+    pub rtt: Option<Duration>,
+    pub pending_bytes: usize,
+    pub traffic: Traffic,
+    pub subscriptions: usize,
+    /// Subjects of its subscriptions, when asked for.
+    pub subjects: Vec<String>,
+    pub name: Option<String>,
+    pub lang: Option<String>,
+    pub version: Option<String>,
+    pub account: Arc<str>,
+    pub user: Option<String>,
+    /// When it closed, for a closed connection.
+    pub stop: Option<SystemTime>,
+    /// Why it closed, in nats-server's words, for a closed connection.
+    pub reason: Option<&'static str>,
+}
+
+/// One client subscription.
+#[derive(Debug, Clone)]
+pub struct SubSnapshot {
+    pub account: Arc<str>,
+    pub subject: String,
+    pub queue: Option<String>,
+    pub sid: String,
+    pub cid: u64,
+}
+
+/// One tenant (account).
+#[derive(Debug, Clone)]
+pub struct AccountSnapshot {
+    pub name: Arc<str>,
+    pub is_system: bool,
+    pub connections: usize,
+    pub total_connections: u64,
+    /// Client subscriptions (not import entries).
+    pub subscriptions: usize,
+    pub traffic: Traffic,
+    pub slow_consumers: u64,
+    pub max_connections: Option<usize>,
+    pub max_subscriptions: Option<usize>,
+    pub max_payload: Option<usize>,
+    pub mappings: usize,
+    pub imports: Vec<ImportSummary>,
+    pub exports: Vec<ExportSummary>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportSummary {
+    /// `stream` or `service`.
+    pub kind: &'static str,
+    pub account: String,
+    pub subject: String,
+    pub local_subject: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportSummary {
+    pub kind: &'static str,
+    pub subject: String,
+    /// Tenants allowed to import; empty means all.
+    pub accounts: Vec<String>,
+    pub response_type: Option<&'static str>,
+}
+
+/// Subscription index totals over every account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IndexTotals {
+    /// Client subscriptions.
+    pub subscriptions: usize,
+    pub index: IndexStats,
+    /// Subjects held in connections' match caches.
+    pub cached: usize,
+}

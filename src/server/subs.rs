@@ -1,0 +1,67 @@
+//! A connection's own subscriptions, by sid, with their copies in
+//! exporters' indexes (stream-import shadows) and what each was charged to
+//! its account's subscription memory.
+
+use crate::subject::subjects_overlap;
+use crate::tenant::{Account, AccountRules, Subscription};
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// A client's subscription and its copies in exporters' indexes.
+pub(super) struct SubEntry {
+    pub(super) sub: Arc<Subscription>,
+    pub(super) shadows: Vec<Arc<Subscription>>,
+    /// Bytes charged to the account's subscription memory for it.
+    pub(super) charged: usize,
+}
+
+pub(super) type Subscriptions = FxHashMap<Bytes, SubEntry>;
+
+/// Places copies of `sub` in the exporters' indexes for every stream
+/// import of `rules` it overlaps.
+pub(super) fn shadows_for(
+    account: &Account,
+    rules: &AccountRules,
+    sub: &Arc<Subscription>,
+) -> Vec<Arc<Subscription>> {
+    let mut shadows = Vec::new();
+    for import in &rules.stream_imports {
+        if !subjects_overlap(&sub.subject, &import.local) {
+            continue;
+        }
+        let filter = import.exporter_filter(&sub.subject);
+        let shadow = Arc::new(Subscription::shadow(
+            sub,
+            import.clone(),
+            filter,
+            &account.name,
+        ));
+        import
+            .exporter
+            .index
+            .insert(&shadow.subject, shadow.queue.as_ref(), shadow.clone());
+        shadows.push(shadow);
+    }
+    shadows
+}
+
+/// Removes `entry` from `account`'s index and its shadows from the
+/// exporters', and gives back its charge.
+pub(super) fn unindex(account: &Account, entry: &SubEntry) {
+    // Saturating: a subscription made before CONNECT bound the
+    // connection to its tenant was charged to the account it had then.
+    let _ = account
+        .subscription_bytes
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+            Some(v.saturating_sub(entry.charged))
+        });
+    let sub = &entry.sub;
+    account
+        .index
+        .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
+    for shadow in &entry.shadows {
+        shadow.remove_shadow();
+    }
+}
