@@ -12,6 +12,7 @@ mod cli_serve;
 mod hostile;
 mod interop_python;
 mod isolation;
+mod layers;
 mod lame_duck;
 mod messaging;
 mod monitor;
