@@ -1,7 +1,7 @@
 //! Connecting and the INFO / CONNECT / PING / PONG handshake.
 
-use super::BenchError;
 use super::endpoint::Endpoint;
+use super::error::BenchError;
 use super::scan::{Frame, Msg, Scanner};
 use super::stream::Stream;
 use std::time::Duration;

@@ -7,10 +7,11 @@
 //! absorbs by accumulating open sockets.
 
 use super::client::connect;
+use super::error::BenchError;
+use super::plan::Plan;
 use super::pubsub::AbortOnDrop;
 use super::report::{BenchReport, RequestStats};
 use super::stats::{Latency, to_nanos};
-use super::{BenchError, Plan};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

@@ -1,6 +1,6 @@
 //! Where to connect: URL parsing, credentials and the CONNECT line.
 
-use super::BenchError;
+use super::error::BenchError;
 use super::stream::TlsClient;
 use base64::Engine;
 use nkeys::KeyPair;

@@ -1,10 +1,11 @@
 //! The throughput modes: pub, sub, pubsub (fan-out) and queue.
 
 use super::client::{self, connect};
+use super::error::BenchError;
+use super::plan::{Mode, Plan};
 use super::report::{BenchReport, ConnStats, SideStats};
 use super::scan::Frame;
 use super::stats::{Span, aggregate};
-use super::{BenchError, Mode, Plan};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,6 +1,6 @@
 //! The result of a run, as text for people or one JSON line for scripts.
 
-use super::Mode;
+use super::plan::Mode;
 use super::stats::{Latency, grouped, human, rate};
 use serde_json::{Value, json};
 use std::fmt;

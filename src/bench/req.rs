@@ -3,10 +3,11 @@
 //! server -> client trip.
 
 use super::client::{Conn, connect};
+use super::error::BenchError;
+use super::plan::Plan;
 use super::pubsub::AbortOnDrop;
 use super::report::{BenchReport, RequestStats};
 use super::stats::{Latency, to_nanos};
-use super::{BenchError, Plan};
 use std::time::{Duration, Instant};
 
 pub(crate) async fn run(plan: &Plan) -> Result<BenchReport, BenchError> {

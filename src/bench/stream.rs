@@ -1,7 +1,7 @@
 //! The load generator's socket: plain TCP, or TLS after the server's
 //! plaintext INFO (the NATS upgrade, as nats-server expects by default).
 
-use super::BenchError;
+use super::error::BenchError;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use std::io;

@@ -50,12 +50,12 @@ pub mod serde_str {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         match Raw::deserialize(d)? {
-            Raw::Text(s) => super::parse_duration(&s).ok_or_else(|| {
+            Raw::Text(s) => crate::config::duration::parse_duration(&s).ok_or_else(|| {
                 serde::de::Error::custom(format!(
                     "invalid duration `{s}` (use e.g. \"500ms\", \"2s\", \"2m\"; at most 365 days)"
                 ))
             }),
-            Raw::Seconds(n) => super::from_secs(n).ok_or_else(|| {
+            Raw::Seconds(n) => crate::config::duration::from_secs(n).ok_or_else(|| {
                 serde::de::Error::custom(format!(
                     "invalid duration {n} (seconds from 0 to 365 days)"
                 ))
@@ -70,7 +70,7 @@ pub mod serde_opt {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         #[derive(Deserialize)]
-        struct Wrap(#[serde(with = "super::serde_str")] Duration);
+        struct Wrap(#[serde(with = "crate::config::duration::serde_str")] Duration);
         Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
     }
 }

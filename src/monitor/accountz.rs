@@ -2,10 +2,11 @@
 //! one tenant's detail: connections, subscriptions, traffic, limits,
 //! imports, exports and the plugins attached to it.
 
+use super::error::RequestError;
+use super::json::to_json;
+use super::observer::{AccountSnapshot, Observer};
 use super::plugins::PluginSummary;
 use super::time::rfc3339;
-use super::{AccountSnapshot, Observer};
-use super::{RequestError, to_json};
 use serde::Serialize;
 use std::time::SystemTime;
 

@@ -2,10 +2,11 @@
 //! sorted and paged as nats-server's (`sort`, `limit`, `offset`, `subs`,
 //! `acc`, `cid`).
 
+use super::error::RequestError;
+use super::json::to_json;
+use super::observer::{ConnSnapshot, Observer};
 use super::query::{Query, bad};
 use super::time::{go_duration, rfc3339, since, uptime};
-use super::{ConnSnapshot, Observer};
-use super::{RequestError, to_json};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::time::SystemTime;

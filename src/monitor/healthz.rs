@@ -2,8 +2,8 @@
 //! cluster or storage whose state could make it otherwise yet; lame-duck
 //! mode, which stops accepting, does.
 
-use super::Observer;
-use super::to_json;
+use super::json::to_json;
+use super::observer::Observer;
 use serde::Serialize;
 
 /// What nats-server reports once its client listener is closed (its

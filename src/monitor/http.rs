@@ -5,9 +5,10 @@
 //! holding resources. A full HTTP stack (hyper) would add a dependency tree
 //! for features these read-only endpoints do not need.
 
-use super::Observer;
+use super::error::{MonitorError, RequestError};
+use super::observer::Observer;
 use super::query::Query;
-use super::{MonitorError, RequestError, accountz, connz, healthz, metrics, subsz, varz};
+use super::{accountz, connz, healthz, metrics, subsz, varz};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! traffic, connections, subscriptions and slow consumers (label
 //! `tenant`), failed logins by reason, and the plugin host's counters.
 
-use super::Observer;
+use super::observer::Observer;
 use super::plugins::{LATENCY_BUCKETS, PluginMetrics};
 use super::time::since;
 use std::fmt::Write;
@@ -57,7 +57,7 @@ pub fn render(observer: &dyn Observer) -> String {
         stats.total_connections,
     );
 
-    type Field = fn(&super::AccountSnapshot) -> u64;
+    type Field = fn(&super::observer::AccountSnapshot) -> u64;
     let per_tenant: [(&str, &str, &str, Field); 8] = [
         (
             "switchyard_connections",

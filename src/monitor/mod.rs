@@ -13,8 +13,10 @@
 
 mod accountz;
 mod connz;
+mod error;
 mod healthz;
 mod http;
+mod json;
 mod metrics;
 mod observer;
 pub mod plugins;
@@ -25,6 +27,7 @@ mod sysreq;
 mod time;
 mod varz;
 
+pub use error::{MonitorError, RequestError};
 pub use http::{MonitorListener, bind};
 pub use observer::{
     AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
@@ -33,38 +36,3 @@ pub use observer::{
 pub use plugins::{PluginMetrics, PluginSummary};
 pub use sys::answer_system_request;
 pub use sysreq::{PREFIX as SYSTEM_REQUEST_PREFIX, SystemRequest, server_request};
-
-use thiserror::Error;
-
-#[derive(Debug, Error)]
-pub enum MonitorError {
-    #[error("cannot listen for monitoring on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
-}
-
-/// Why a monitoring request cannot be answered; becomes a 400 over HTTP and
-/// an error envelope over NATS.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum RequestError {
-    #[error("invalid value `{value}` for `{key}`: {reason}")]
-    BadValue {
-        key: &'static str,
-        value: String,
-        reason: String,
-    },
-    #[error("unknown tenant `{0}`")]
-    UnknownAccount(String),
-    #[error("invalid request options: {0}")]
-    BadOptions(String),
-    #[error("malformed query string: {0}")]
-    BadQuery(String),
-}
-
-/// A JSON document with nats-server's indentation.
-fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serializing plain structs of strings and numbers cannot fail.
-    serde_json::to_vec_pretty(value).unwrap_or_default()
-}

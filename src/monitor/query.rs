@@ -1,7 +1,7 @@
 //! The query string of a monitoring request: decoded once, then read with
 //! typed getters that name the key and the value in their errors.
 
-use super::RequestError;
+use super::error::RequestError;
 
 #[derive(Debug, Default)]
 pub struct Query {

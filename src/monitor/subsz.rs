@@ -6,10 +6,11 @@
 //! its own match cache, so `num_cache` is the sum of those caches and
 //! `num_matches` counts trie walks plus cache hits.
 
-use super::Observer;
+use super::error::RequestError;
+use super::json::to_json;
+use super::observer::Observer;
 use super::query::{Query, bad};
 use super::time::rfc3339;
-use super::{RequestError, to_json};
 use crate::subject::{is_valid_literal_subject, matches};
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;

@@ -4,9 +4,10 @@
 //! A request payload may carry the endpoint's options as JSON, with
 //! nats-server's names (e.g. `{"sort":"msgs_to","limit":5}` for CONNZ).
 
-use super::Observer;
+use super::error::RequestError;
+use super::observer::Observer;
 use super::sysreq::SystemRequest;
-use super::{RequestError, accountz, connz, healthz, subsz, varz};
+use super::{accountz, connz, healthz, subsz, varz};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::SystemTime;

@@ -1,9 +1,9 @@
 //! `/varz`: server identity, configured limits and running totals, with
 //! nats-server's field names.
 
-use super::Observer;
+use super::json::to_json;
+use super::observer::Observer;
 use super::time::{rfc3339, since, uptime};
-use super::to_json;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::SystemTime;

@@ -10,7 +10,8 @@
 //! answers it: the account JWT itself as the payload, or an empty payload
 //! when the account is unknown.
 
-use super::{Shared, TlsError};
+use super::shared::Shared;
+use super::tls::TlsError;
 use crate::auth::operator::OperatorTrust;
 use crate::tenant::tenancy::Tenancy;
 use serde_json::json;

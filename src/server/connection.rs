@@ -7,8 +7,9 @@
 
 use super::login::LoginState;
 use super::outlet::Outlet;
+use super::shared::Shared;
 use super::subs::{SubEntry, Subscriptions, shadows_for, unindex};
-use super::{Shared, claims, writer};
+use super::{claims, writer};
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{PendingLogin, Session};
 use crate::plugin::PublisherInfo;

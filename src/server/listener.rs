@@ -1,8 +1,8 @@
 //! The accept loop: admits connections up to `max_connections` and spawns
 //! one task per connection.
 
-use super::Shared;
 use super::setup;
+use super::shared::Shared;
 use crate::client::ClientHandle;
 use crate::client::CloseReason;
 use crate::protocol::{encode_err, encode_info};

@@ -2,8 +2,8 @@
 //! credentials check started on the login pool (`crate::login`), the
 //! session bound when it ends, and all of it re-checked after a reload.
 
-use super::Shared;
 use super::connection::{Connection, sub_violation};
+use super::shared::Shared;
 use super::subs::{shadows_for, unindex};
 use crate::auth::{TlsPeer, new_nonce};
 use crate::client::{ClientMeta, CloseReason, DeliveryFilter};

@@ -9,13 +9,16 @@ mod claims;
 mod cleanup;
 mod closed;
 mod connection;
+mod error;
 mod events;
 mod lame_duck;
 mod listener;
 mod login;
 mod observe;
 mod outlet;
+mod plugins;
 mod setup;
+mod shared;
 mod stats;
 mod subs;
 mod tls;
@@ -23,162 +26,33 @@ mod writer;
 
 pub use crate::client::CloseReason;
 pub use crate::tenant::Traffic;
+pub use error::ServerError;
 pub use events::rfc3339;
 pub use observe::ServerView;
+pub use plugins::PluginInfo;
 pub use stats::StatsSnapshot;
 pub use tls::TlsError;
 
-use crate::auth::constant_time_eq;
-use crate::client::ClientHandle;
 use crate::config::ServerConfig;
-use crate::config::tenant::PluginKind;
 use crate::login::LoginGate;
 use crate::plugin::PluginStats;
 use crate::plugin::engine::RuntimeSlot;
-use crate::protocol::{ConnectOptions, ServerInfo};
+use crate::protocol::ServerInfo;
+use crate::tenant::Tenancy;
 use crate::tenant::{Account, GLOBAL_ACCOUNT};
-use crate::tenant::{Tenancy, TenancyError};
 use dashmap::DashMap;
 use parking_lot::RwLock;
+use plugins::loaded_plugins;
+use shared::Shared;
 use stats::ServerStats;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
-use thiserror::Error;
 use tls::ServerTls;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
-
-#[derive(Debug, Error)]
-pub enum ServerError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
-    #[error("invalid configuration:\n{0}")]
-    Config(String),
-    #[error(transparent)]
-    Tenancy(#[from] TenancyError),
-    #[error(transparent)]
-    Monitor(#[from] crate::monitor::MonitorError),
-    #[error(transparent)]
-    Tls(#[from] TlsError),
-}
-
-/// State shared by the listener and every connection.
-pub(crate) struct Shared {
-    config: ServerConfig,
-    info: ServerInfo,
-    stats: ServerStats,
-    global: Arc<Account>,
-    next_id: AtomicU64,
-    shutdown: watch::Sender<bool>,
-    clients: DashMap<u64, Arc<ClientHandle>>,
-    /// The last closed connections, for `/connz?state=closed`.
-    closed: closed::ClosedClients,
-    all_closed: Notify,
-    /// Replaced whole on reload; read when a client logs in.
-    tenancy: RwLock<Arc<Tenancy>>,
-    /// Serialises reloads.
-    reloading: parking_lot::Mutex<()>,
-    /// Set once lame-duck mode has begun.
-    lame_duck: std::sync::atomic::AtomicBool,
-    event_seq: AtomicU64,
-    /// The WebAssembly runtime, made when a tenant first needs it.
-    plugins: RuntimeSlot,
-    started: SystemTime,
-    /// When the configuration and tenants were last loaded (start or reload).
-    config_loaded: parking_lot::Mutex<SystemTime>,
-    /// The monitoring listener's bound port; 0 when it is off.
-    http_port: parking_lot::Mutex<u16>,
-    /// Monitoring requests served, by endpoint path (known paths only).
-    http_requests: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
-    /// Set when `[tls]` is configured: every client must use TLS.
-    tls: Option<ServerTls>,
-    /// Where credentials are checked, off the async workers, and how many
-    /// logins may wait for that.
-    logins: Arc<LoginGate>,
-}
-
-impl Shared {
-    fn auth_required(&self) -> bool {
-        self.config.authorization.is_some() || self.tenancy.read().auth_required()
-    }
-
-    /// Rebuilds the tenancy from the configured files and tells every
-    /// connection to re-check its login. One reload at a time.
-    fn reload_now(&self) -> Result<(), ServerError> {
-        self.reload_with(|previous| Ok(Tenancy::load(&self.config, previous, &self.plugins)?))
-    }
-
-    /// Installs the tenancy `next` builds from the one in force, holding
-    /// the reload lock throughout, so `next` may also write what it has
-    /// checked (a claims update stores its JWT) without another reload
-    /// interleaving. Everything is read and checked before anything is
-    /// swapped, so a bad file changes nothing.
-    fn reload_with<E: From<TlsError>>(
-        &self,
-        next: impl FnOnce(&Tenancy) -> Result<Tenancy, E>,
-    ) -> Result<(), E> {
-        let _one_at_a_time = self.reloading.lock();
-        let previous = self.tenancy();
-        let acceptor = self
-            .tls
-            .as_ref()
-            .map(ServerTls::prepare_reload)
-            .transpose()?;
-        let next = next(&previous)?;
-        let tenants = next.tenants.len();
-        *self.tenancy.write() = Arc::new(next);
-        *self.config_loaded.lock() = SystemTime::now();
-        if let (Some(tls), Some(acceptor)) = (&self.tls, acceptor) {
-            tls.install(acceptor);
-            tracing::info!("TLS certificates reloaded");
-        }
-        for client in self.clients.iter() {
-            client.request_reload();
-        }
-        tracing::info!(tenants, "tenants reloaded");
-        Ok(())
-    }
-
-    fn next_event_seq(&self) -> u64 {
-        self.event_seq.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    fn tenancy(&self) -> Arc<Tenancy> {
-        self.tenancy.read().clone()
-    }
-
-    /// Checks CONNECT credentials against the server-wide authorization.
-    fn authorize(&self, opts: &ConnectOptions) -> bool {
-        let Some(auth) = &self.config.authorization else {
-            return true;
-        };
-        if let Some(token) = &auth.token {
-            return opts
-                .auth_token
-                .as_deref()
-                .is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes()));
-        }
-        let user_ok = opts.user.as_deref() == auth.user.as_deref();
-        let pass_ok = match (opts.pass.as_deref(), auth.password.as_deref()) {
-            (Some(given), Some(want)) => constant_time_eq(given.as_bytes(), want.as_bytes()),
-            _ => false,
-        };
-        user_ok & pass_ok
-    }
-
-    fn forget(&self, id: u64) {
-        self.clients.remove(&id);
-        if self.clients.is_empty() {
-            self.all_closed.notify_waiters();
-        }
-    }
-}
 
 /// Loads and validates the tenants `config` names exactly as `Server::start`
 /// does, without starting anything.
@@ -190,71 +64,6 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
     Tenancy::load(config, &Tenancy::without_tenants(), &plugins)?;
     config.tls.as_ref().map(ServerTls::load).transpose()?;
     Ok(())
-}
-
-fn loaded_plugins(shared: &Shared) -> Vec<PluginInfo> {
-    let tenancy = shared.tenancy();
-    let mut out = Vec::new();
-    for (name, account) in &tenancy.accounts {
-        let Some(plugins) = account.rules().plugins.clone() else {
-            continue;
-        };
-        for t in plugins
-            .transforms
-            .iter()
-            .chain(plugins.export_transforms.iter().map(|t| &**t))
-        {
-            out.push(PluginInfo {
-                tenant: Some(name.to_string()),
-                name: t.name.clone(),
-                kind: PluginKind::Transform,
-                subjects: t.registered.subjects.clone(),
-                failure_policy: policy_name(t.policy),
-                stats: t.pool.stats.clone(),
-            });
-        }
-        for r in &plugins.routers {
-            out.push(PluginInfo {
-                tenant: Some(name.to_string()),
-                name: r.name.clone(),
-                kind: PluginKind::Routing,
-                subjects: r.registered.subjects.clone(),
-                failure_policy: policy_name(r.policy),
-                stats: r.pool.stats.clone(),
-            });
-        }
-    }
-    for a in &tenancy.auth_plugins {
-        out.push(PluginInfo {
-            tenant: None,
-            name: a.name.clone(),
-            kind: PluginKind::Auth,
-            subjects: Vec::new(),
-            failure_policy: policy_name(a.policy),
-            stats: a.pool.stats.clone(),
-        });
-    }
-    out.sort_by(|a, b| (&a.tenant, &a.name).cmp(&(&b.tenant, &b.name)));
-    out
-}
-
-fn policy_name(policy: crate::config::tenant::FailurePolicy) -> String {
-    match policy {
-        crate::config::tenant::FailurePolicy::FailClosed => "fail-closed".into(),
-        crate::config::tenant::FailurePolicy::FailOpen => "fail-open".into(),
-    }
-}
-
-/// One loaded plugin, for monitoring.
-pub struct PluginInfo {
-    pub tenant: Option<String>,
-    pub name: String,
-    pub kind: PluginKind,
-    /// What it is called for; empty for auth plugins.
-    pub subjects: Vec<String>,
-    /// `fail-closed` or `fail-open`.
-    pub failure_policy: String,
-    pub stats: Arc<PluginStats>,
 }
 
 /// A running broker.

@@ -2,7 +2,7 @@
 //! `crate::monitor::Observer`, gathering plain snapshots of connections,
 //! tenants, subscriptions and plugins on request, off the message path.
 
-use super::Shared;
+use super::shared::Shared;
 use crate::client::ClientHandle;
 use crate::config::tenant::{ResponseType, TenantFile};
 use crate::monitor::plugins::LatencyHistogram;
@@ -320,7 +320,7 @@ impl Observer for ServerView {
     }
 
     fn tenant_plugins(&self, tenant: &str) -> Vec<PluginSummary> {
-        super::loaded_plugins(&self.shared)
+        super::plugins::loaded_plugins(&self.shared)
             .iter()
             .filter(|p| p.tenant.as_deref() == Some(tenant))
             .map(|p| PluginSummary {
@@ -335,7 +335,7 @@ impl Observer for ServerView {
     }
 
     fn plugin_metrics(&self) -> Vec<PluginMetrics> {
-        super::loaded_plugins(&self.shared)
+        super::plugins::loaded_plugins(&self.shared)
             .iter()
             .map(|p| {
                 let (cumulative, sum) = p.stats.latency_histogram();

@@ -3,8 +3,8 @@
 //! configured. Runs in the connection's own task, so a slow handshake
 //! never holds up the accept loop.
 
-use super::Shared;
 use super::connection::Connection;
+use super::shared::Shared;
 use super::tls::{Refused, handshake, peer_identity};
 use crate::client::ClientHandle;
 use crate::client::CloseReason;

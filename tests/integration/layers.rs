@@ -109,8 +109,13 @@ fn parent(module: &[String]) -> Vec<String> {
 fn children(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| {
-            let l = l.trim().trim_start_matches("pub ").trim_start_matches("pub(crate) ");
-            l.strip_prefix("mod ")?.strip_suffix(';').map(str::to_string)
+            let l = l
+                .trim()
+                .trim_start_matches("pub ")
+                .trim_start_matches("pub(crate) ");
+            l.strip_prefix("mod ")?
+                .strip_suffix(';')
+                .map(str::to_string)
         })
         .collect()
 }
@@ -197,7 +202,11 @@ fn modules_use_only_the_layers_below_them() {
             }
         }
     }
-    assert!(upward.is_empty(), "imports against the layers:\n{}", upward.join("\n"));
+    assert!(
+        upward.is_empty(),
+        "imports against the layers:\n{}",
+        upward.join("\n")
+    );
 }
 
 #[test]
@@ -215,7 +224,10 @@ fn no_file_uses_a_file_that_uses_it() {
                     names.push(start.join("::"));
                     let mut key = path.clone();
                     key.sort();
-                    if cycles.iter().all(|(k, _): &(Vec<Vec<String>>, String)| *k != key) {
+                    if cycles
+                        .iter()
+                        .all(|(k, _): &(Vec<Vec<String>>, String)| *k != key)
+                    {
                         cycles.insert((key, names.join(" -> ")));
                     }
                 } else if seen.insert(next.clone()) {
@@ -227,7 +239,11 @@ fn no_file_uses_a_file_that_uses_it() {
         }
     }
     let found: Vec<String> = cycles.into_iter().map(|(_, s)| s).collect();
-    assert!(found.is_empty(), "files that use each other:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "files that use each other:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -237,5 +253,8 @@ fn the_checker_sees_imports() {
     let module = |s: &str| s.split("::").map(String::from).collect::<Vec<_>>();
     let connection = &graph[&module("server::connection")];
     assert!(connection.contains(&module("route")), "{connection:?}");
-    assert!(connection.contains(&module("server::subs")), "{connection:?}");
+    assert!(
+        connection.contains(&module("server::subs")),
+        "{connection:?}"
+    );
 }

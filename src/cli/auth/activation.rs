@@ -5,8 +5,8 @@ use anyhow::{Context, bail};
 use nkeys::{KeyPair, KeyPairType};
 use std::path::PathBuf;
 
+use super::clock::{human_duration, now_unix};
 use super::user::parse_lifetime;
-use super::{human_duration, now_unix};
 use crate::auth::jwt::{ActivationClaims, ExportType, encode};
 use crate::auth::store::{JWT_MODE, OperatorStore, write_atomic};
 use crate::subject::{is_subset_match, is_valid_subject};

@@ -11,7 +11,7 @@ use nkeys::KeyPair;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{human_duration, now_unix};
+use super::clock::{human_duration, now_unix};
 use crate::auth::jwt::{decode_verified, parse_creds};
 
 #[derive(Debug, clap::Args)]

@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use nkeys::KeyPair;
 use std::path::PathBuf;
 
-use super::{human_duration, now_unix};
+use super::clock::{human_duration, now_unix};
 use crate::auth::jwt::{Permission, UserClaims, encode, format_creds};
 use crate::auth::store::{OperatorStore, SEED_MODE, check_name, write_atomic};
 use crate::subject::is_valid_subject;

@@ -1,0 +1,133 @@
+//! What the listener, every connection and monitoring share: the
+//! configuration, the tenancy (swapped whole on reload), the live and the
+//! recently closed clients, counters, TLS and the login gate.
+
+use super::closed::ClosedClients;
+use super::error::ServerError;
+use super::stats::ServerStats;
+use super::tls::{ServerTls, TlsError};
+use crate::auth::constant_time_eq;
+use crate::client::ClientHandle;
+use crate::config::ServerConfig;
+use crate::login::LoginGate;
+use crate::plugin::engine::RuntimeSlot;
+use crate::protocol::{ConnectOptions, ServerInfo};
+use crate::tenant::{Account, Tenancy};
+use dashmap::DashMap;
+use parking_lot::RwLock;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+use tokio::sync::{Notify, watch};
+
+/// State shared by the listener and every connection.
+pub(crate) struct Shared {
+    pub(super) config: ServerConfig,
+    pub(super) info: ServerInfo,
+    pub(super) stats: ServerStats,
+    pub(super) global: Arc<Account>,
+    pub(super) next_id: AtomicU64,
+    pub(super) shutdown: watch::Sender<bool>,
+    pub(super) clients: DashMap<u64, Arc<ClientHandle>>,
+    /// The last closed connections, for `/connz?state=closed`.
+    pub(super) closed: ClosedClients,
+    pub(super) all_closed: Notify,
+    /// Replaced whole on reload; read when a client logs in.
+    pub(super) tenancy: RwLock<Arc<Tenancy>>,
+    /// Serialises reloads.
+    pub(super) reloading: parking_lot::Mutex<()>,
+    /// Set once lame-duck mode has begun.
+    pub(super) lame_duck: std::sync::atomic::AtomicBool,
+    pub(super) event_seq: AtomicU64,
+    /// The WebAssembly runtime, made when a tenant first needs it.
+    pub(super) plugins: RuntimeSlot,
+    pub(super) started: SystemTime,
+    /// When the configuration and tenants were last loaded (start or reload).
+    pub(super) config_loaded: parking_lot::Mutex<SystemTime>,
+    /// The monitoring listener's bound port; 0 when it is off.
+    pub(super) http_port: parking_lot::Mutex<u16>,
+    /// Monitoring requests served, by endpoint path (known paths only).
+    pub(super) http_requests: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Set when `[tls]` is configured: every client must use TLS.
+    pub(super) tls: Option<ServerTls>,
+    /// Where credentials are checked, off the async workers, and how many
+    /// logins may wait for that.
+    pub(super) logins: Arc<LoginGate>,
+}
+
+impl Shared {
+    pub(super) fn auth_required(&self) -> bool {
+        self.config.authorization.is_some() || self.tenancy.read().auth_required()
+    }
+
+    /// Rebuilds the tenancy from the configured files and tells every
+    /// connection to re-check its login. One reload at a time.
+    pub(super) fn reload_now(&self) -> Result<(), ServerError> {
+        self.reload_with(|previous| Ok(Tenancy::load(&self.config, previous, &self.plugins)?))
+    }
+
+    /// Installs the tenancy `next` builds from the one in force, holding
+    /// the reload lock throughout, so `next` may also write what it has
+    /// checked (a claims update stores its JWT) without another reload
+    /// interleaving. Everything is read and checked before anything is
+    /// swapped, so a bad file changes nothing.
+    pub(super) fn reload_with<E: From<TlsError>>(
+        &self,
+        next: impl FnOnce(&Tenancy) -> Result<Tenancy, E>,
+    ) -> Result<(), E> {
+        let _one_at_a_time = self.reloading.lock();
+        let previous = self.tenancy();
+        let acceptor = self
+            .tls
+            .as_ref()
+            .map(ServerTls::prepare_reload)
+            .transpose()?;
+        let next = next(&previous)?;
+        let tenants = next.tenants.len();
+        *self.tenancy.write() = Arc::new(next);
+        *self.config_loaded.lock() = SystemTime::now();
+        if let (Some(tls), Some(acceptor)) = (&self.tls, acceptor) {
+            tls.install(acceptor);
+            tracing::info!("TLS certificates reloaded");
+        }
+        for client in self.clients.iter() {
+            client.request_reload();
+        }
+        tracing::info!(tenants, "tenants reloaded");
+        Ok(())
+    }
+
+    pub(super) fn next_event_seq(&self) -> u64 {
+        self.event_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(super) fn tenancy(&self) -> Arc<Tenancy> {
+        self.tenancy.read().clone()
+    }
+
+    /// Checks CONNECT credentials against the server-wide authorization.
+    pub(super) fn authorize(&self, opts: &ConnectOptions) -> bool {
+        let Some(auth) = &self.config.authorization else {
+            return true;
+        };
+        if let Some(token) = &auth.token {
+            return opts
+                .auth_token
+                .as_deref()
+                .is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes()));
+        }
+        let user_ok = opts.user.as_deref() == auth.user.as_deref();
+        let pass_ok = match (opts.pass.as_deref(), auth.password.as_deref()) {
+            (Some(given), Some(want)) => constant_time_eq(given.as_bytes(), want.as_bytes()),
+            _ => false,
+        };
+        user_ok & pass_ok
+    }
+
+    pub(super) fn forget(&self, id: u64) {
+        self.clients.remove(&id);
+        if self.clients.is_empty() {
+            self.all_closed.notify_waiters();
+        }
+    }
+}
