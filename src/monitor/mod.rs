@@ -17,7 +17,7 @@ pub mod plugins;
 mod query;
 mod subsz;
 mod sys;
-mod time;
+pub(crate) mod time;
 mod varz;
 
 pub use http::{MonitorListener, bind};
