@@ -20,7 +20,6 @@ mod password;
 pub mod store;
 mod tls_peer;
 mod users;
-mod x509;
 
 pub use error::{AuthConfigError, AuthConfigIssue, AuthError};
 pub use nkey::verify_nonce_signature;

@@ -1,7 +1,21 @@
 //! Who a client is according to its verified TLS certificate, and the
 //! names nats-server's `verify_and_map` would try for it, in its order.
+//!
+//! rustls has already verified the certificate's chain and signature;
+//! `x509-parser` reads its subject and alternative names. This module owns
+//! only how those print and in which order they are tried.
 
-use super::x509::{Attribute, Subject, read_subject};
+use x509_parser::asn1_rs::{Any, Class, Oid, Tag, ToDer};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::GeneralName;
+use x509_parser::oid_registry::{
+    OID_DOMAIN_COMPONENT, OID_USERID, OID_X509_COMMON_NAME, OID_X509_COUNTRY_NAME,
+    OID_X509_LOCALITY_NAME, OID_X509_ORGANIZATION_NAME, OID_X509_ORGANIZATIONAL_UNIT,
+    OID_X509_POSTAL_CODE, OID_X509_SERIALNUMBER, OID_X509_STATE_OR_PROVINCE_NAME,
+    OID_X509_STREET_ADDRESS,
+};
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
 /// A verified client certificate's identity, kept on the connection's
 /// login so authenticators (certificate mapping, plugins) can use it.
@@ -18,24 +32,22 @@ pub struct TlsPeer {
 
 impl TlsPeer {
     /// Reads a DER certificate; `None` when it cannot be read.
-    pub fn from_der(cert: &[u8]) -> Option<TlsPeer> {
-        let s = read_subject(cert)?;
-        let subject = rfc2253(&s);
-        let sans: Vec<String> = s
-            .emails
-            .iter()
-            .chain(&s.dns_names)
-            .chain(&s.uris)
-            .cloned()
-            .collect();
+    pub fn from_der(der: &[u8]) -> Option<TlsPeer> {
+        // Anything after the certificate is ignored: rustls hands over one
+        // certificate per slice.
+        let (_, cert) = X509Certificate::from_der(der).ok()?;
+        let name = cert.subject();
+        let subject = rfc2253(name)?;
+        let sans = alt_names(&cert)?;
         let mut map_names = sans.clone();
-        let go_subject = go_pkix_subject(&s);
+        let go_subject = go_pkix_subject(name);
         if !subject.is_empty() {
             map_names.push(subject.clone());
         }
-        let dcs: Vec<String> = attributes(&s)
-            .filter(|a| a.oid == DOMAIN_COMPONENT)
-            .filter_map(|a| a.text.as_ref().map(|v| format!("DC={v}")))
+        let dcs: Vec<String> = name
+            .iter_attributes()
+            .filter(|a| *a.attr_type() == OID_DOMAIN_COMPONENT)
+            .filter_map(|a| text(a.attr_value()).map(|v| format!("DC={v}")))
             .collect();
         if !dcs.is_empty() {
             map_names.push(format!("{go_subject},{}", dcs.join(",")));
@@ -60,74 +72,130 @@ impl TlsPeer {
     }
 }
 
-const DOMAIN_COMPONENT: &str = "0.9.2342.19200300.100.1.25";
+/// Email SANs, then DNS names, then URIs. `None` when the extension is
+/// malformed or repeated, which a verified certificate never is.
+fn alt_names(cert: &X509Certificate<'_>) -> Option<Vec<String>> {
+    let names = match cert.subject_alternative_name().ok()? {
+        Some(san) => san.value.general_names.as_slice(),
+        None => &[],
+    };
+    let emails = names.iter().filter_map(|n| match n {
+        GeneralName::RFC822Name(s) => Some(*s),
+        _ => None,
+    });
+    let dns_names = names.iter().filter_map(|n| match n {
+        GeneralName::DNSName(s) => Some(*s),
+        _ => None,
+    });
+    let uris = names.iter().filter_map(|n| match n {
+        GeneralName::URI(s) => Some(*s),
+        _ => None,
+    });
+    Some(
+        emails
+            .chain(dns_names)
+            .chain(uris)
+            .map(str::to_owned)
+            .collect(),
+    )
+}
 
 /// Short names for attribute types in DN strings; others are printed as
 /// their dotted OID with a `#hex` value (RFC 2253 section 2.3).
-const SHORT_NAMES: &[(&str, &str)] = &[
-    ("2.5.4.3", "CN"),
-    ("2.5.4.5", "SERIALNUMBER"),
-    ("2.5.4.6", "C"),
-    ("2.5.4.7", "L"),
-    ("2.5.4.8", "ST"),
-    ("2.5.4.9", "STREET"),
-    ("2.5.4.10", "O"),
-    ("2.5.4.11", "OU"),
-    ("2.5.4.17", "POSTALCODE"),
-    (DOMAIN_COMPONENT, "DC"),
-    ("0.9.2342.19200300.100.1.1", "UID"),
-];
-
-fn short_name(oid: &str) -> Option<&'static str> {
-    SHORT_NAMES.iter().find(|(o, _)| *o == oid).map(|(_, n)| *n)
+fn short_name(oid: &Oid<'_>) -> Option<&'static str> {
+    let names = [
+        (OID_X509_COMMON_NAME, "CN"),
+        (OID_X509_SERIALNUMBER, "SERIALNUMBER"),
+        (OID_X509_COUNTRY_NAME, "C"),
+        (OID_X509_LOCALITY_NAME, "L"),
+        (OID_X509_STATE_OR_PROVINCE_NAME, "ST"),
+        (OID_X509_STREET_ADDRESS, "STREET"),
+        (OID_X509_ORGANIZATION_NAME, "O"),
+        (OID_X509_ORGANIZATIONAL_UNIT, "OU"),
+        (OID_X509_POSTAL_CODE, "POSTALCODE"),
+        (OID_DOMAIN_COMPONENT, "DC"),
+        (OID_USERID, "UID"),
+    ];
+    names.into_iter().find(|(o, _)| o == oid).map(|(_, n)| n)
 }
 
-fn attributes(s: &Subject) -> impl Iterator<Item = &Attribute> {
-    s.rdns.iter().flatten()
+/// The text of a directory string, or `None` for other value types. The
+/// 8-bit string types are read as UTF-8 (invalid bytes replaced), BMPString
+/// as UTF-16; nats-server's Go reads the same types as strings.
+fn text(value: &Any<'_>) -> Option<String> {
+    if value.class() != Class::Universal || value.header.is_constructed() {
+        return None;
+    }
+    match value.tag() {
+        Tag::Utf8String
+        | Tag::NumericString
+        | Tag::PrintableString
+        | Tag::TeletexString
+        | Tag::Ia5String => Some(String::from_utf8_lossy(value.data).into_owned()),
+        Tag::BmpString => {
+            let units: Vec<u16> = value
+                .data
+                .chunks_exact(2)
+                .map(|p| u16::from_be_bytes([p[0], p[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => None,
+    }
+}
+
+/// One attribute as RFC 2253 prints it: `CN=alice`, or `2.5.4.3=#1c04…`
+/// (the value's DER in hex) when the type has no short name or the value
+/// is not a string. `None` if the value cannot be re-encoded.
+fn rfc2253_attribute(a: &AttributeTypeAndValue<'_>) -> Option<String> {
+    match (short_name(a.attr_type()), text(a.attr_value())) {
+        (Some(name), Some(text)) => Some(format!("{name}={}", escape(&text))),
+        _ => {
+            let der = a.attr_value().to_der_vec().ok()?;
+            Some(format!("{}=#{}", a.attr_type().to_id_string(), hex(&der)))
+        }
+    }
 }
 
 /// RFC 2253: RDNs in reverse certificate order, multi-valued RDNs joined
 /// with `+`.
-fn rfc2253(s: &Subject) -> String {
-    let rdns: Vec<String> = s
-        .rdns
-        .iter()
-        .rev()
+fn rfc2253(name: &X509Name<'_>) -> Option<String> {
+    let mut rdns = name
+        .iter_rdn()
         .map(|rdn| {
-            rdn.iter()
-                .map(|a| match (short_name(&a.oid), &a.text) {
-                    (Some(name), Some(text)) => format!("{name}={}", escape(text)),
-                    _ => format!("{}=#{}", a.oid, hex(&a.der)),
-                })
-                .collect::<Vec<_>>()
-                .join("+")
+            let attributes = rdn
+                .iter()
+                .map(rfc2253_attribute)
+                .collect::<Option<Vec<_>>>()?;
+            Some(attributes.join("+"))
         })
-        .collect();
-    rdns.join(",")
+        .collect::<Option<Vec<_>>>()?;
+    rdns.reverse();
+    Some(rdns.join(","))
 }
 
 /// The subject as Go's `pkix.Name.ToRDNSequence().String()` prints it,
 /// which nats-server matches user names against: only the attributes
 /// `pkix.Name` keeps, in its fixed order (reversed), several values of one
 /// type joined with `+`, a single CN and serial number (the last given).
-fn go_pkix_subject(s: &Subject) -> String {
-    let values = |oid: &str| -> Vec<String> {
-        attributes(s)
-            .filter(|a| a.oid == oid)
-            .filter_map(|a| a.text.as_deref().map(escape))
+fn go_pkix_subject(name: &X509Name<'_>) -> String {
+    let values = |oid: &Oid<'_>| -> Vec<String> {
+        name.iter_attributes()
+            .filter(|a| a.attr_type() == oid)
+            .filter_map(|a| text(a.attr_value()).map(|t| escape(&t)))
             .collect()
     };
-    let last = |oid: &str| values(oid).pop().into_iter().collect::<Vec<_>>();
+    let last = |oid: &Oid<'_>| values(oid).pop().into_iter().collect::<Vec<_>>();
     let order: [(&str, Vec<String>); 9] = [
-        ("C", values("2.5.4.6")),
-        ("ST", values("2.5.4.8")),
-        ("L", values("2.5.4.7")),
-        ("STREET", values("2.5.4.9")),
-        ("POSTALCODE", values("2.5.4.17")),
-        ("O", values("2.5.4.10")),
-        ("OU", values("2.5.4.11")),
-        ("CN", last("2.5.4.3")),
-        ("SERIALNUMBER", last("2.5.4.5")),
+        ("C", values(&OID_X509_COUNTRY_NAME)),
+        ("ST", values(&OID_X509_STATE_OR_PROVINCE_NAME)),
+        ("L", values(&OID_X509_LOCALITY_NAME)),
+        ("STREET", values(&OID_X509_STREET_ADDRESS)),
+        ("POSTALCODE", values(&OID_X509_POSTAL_CODE)),
+        ("O", values(&OID_X509_ORGANIZATION_NAME)),
+        ("OU", values(&OID_X509_ORGANIZATIONAL_UNIT)),
+        ("CN", last(&OID_X509_COMMON_NAME)),
+        ("SERIALNUMBER", last(&OID_X509_SERIALNUMBER)),
     ];
     let rdns: Vec<String> = order
         .iter()
@@ -229,6 +297,55 @@ mod tests {
         assert!(peer.sans.is_empty());
         let names: Vec<&str> = peer.map_names().collect();
         assert_eq!(names, ["CN=bob,OU=ops,DC=example", "CN=bob,OU=ops"]);
+    }
+
+    /// Attribute types without a short name, and values that are not
+    /// directory strings, print as `OID=#hex` of the value's DER.
+    #[test]
+    fn unnamed_types_and_non_strings_print_as_hex() {
+        let mut p = rcgen::CertificateParams::default();
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(rcgen::DnType::CustomDnType(vec![1, 2, 3, 4]), "x,y");
+        dn.push(
+            rcgen::DnType::CommonName,
+            rcgen::DnValue::UniversalString("a".try_into().expect("universal")),
+        );
+        p.distinguished_name = dn;
+        let peer = TlsPeer::from_der(&cert(p)).expect("readable");
+        assert_eq!(peer.subject, "2.5.4.3=#1c0400000061,1.2.3.4=#0c03782c79");
+        let names: Vec<&str> = peer.map_names().collect();
+        assert_eq!(names, ["2.5.4.3=#1c0400000061,1.2.3.4=#0c03782c79"]);
+    }
+
+    /// BMPString and TeletexString values are text, for the DN and for
+    /// the `pkix.Name` form alike.
+    #[test]
+    fn bmp_and_teletex_strings_are_text() {
+        let mut p = rcgen::CertificateParams::default();
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(
+            rcgen::DnType::OrganizationName,
+            rcgen::DnValue::TeletexString("Acme".try_into().expect("teletex")),
+        );
+        dn.push(
+            rcgen::DnType::CommonName,
+            rcgen::DnValue::BmpString("Zoë #1".try_into().expect("bmp")),
+        );
+        p.distinguished_name = dn;
+        let peer = TlsPeer::from_der(&cert(p)).expect("readable");
+        assert_eq!(peer.subject, "CN=Zoë #1,O=Acme");
+    }
+
+    #[test]
+    fn garbage_is_none_not_a_panic() {
+        for bytes in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x05\x30\x03\x02\x01",
+            b"\xff\xff\xff",
+        ] {
+            assert_eq!(TlsPeer::from_der(bytes), None);
+        }
     }
 
     #[test]

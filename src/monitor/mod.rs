@@ -24,7 +24,7 @@ mod query;
 mod subsz;
 mod sys;
 mod sysreq;
-mod time;
+pub mod time;
 mod varz;
 
 pub use error::{MonitorError, RequestError};

@@ -3,7 +3,21 @@
 
 use std::time::{Duration, SystemTime};
 
-pub use crate::server::rfc3339;
+use jiff::Timestamp;
+use jiff::fmt::friendly::{Designator, FractionalUnit, Spacing, SpanPrinter};
+
+/// An instant as RFC 3339 in UTC with all nine fractional digits
+/// (`2023-11-14T22:13:20.000000005Z`), the form monitoring and system
+/// events have always used. A clock before 1970 or past jiff's range (year
+/// 9999) prints as the epoch rather than failing: these are the server's
+/// own clock readings, and an odd time is better than no report.
+pub fn rfc3339(t: SystemTime) -> String {
+    let ts = Timestamp::try_from(t)
+        .ok()
+        .filter(|ts| *ts >= Timestamp::UNIX_EPOCH)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    format!("{ts:.9}")
+}
 
 /// Whole seconds as `[Ny][Nd][Nh][Nm]Ns`, largest unit first.
 pub fn uptime(d: Duration) -> String {
@@ -34,30 +48,35 @@ pub fn since(now: SystemTime, then: SystemTime) -> Duration {
     now.duration_since(then).unwrap_or_default()
 }
 
-/// Go's `time.Duration.String()` for durations under a minute, which is
-/// what round trips are: `0s`, `850ns`, `12.5µs`, `1.234567ms`, `2.5s`.
+/// Go's `time.Duration.String()`, which is how nats-server prints round
+/// trips: `0s`, `850ns`, `12.5µs`, `1.234567ms`, `2.5s`, `1m2.5s`. Go
+/// picks the unit by size and prints it with a trimmed fraction; jiff's
+/// compact printer does the printing once told that unit.
 pub fn go_duration(d: Duration) -> String {
-    let nanos = d.as_nanos();
-    let (value, unit, scale) = match nanos {
-        0 => return "0s".to_string(),
-        n if n < 1_000 => return format!("{n}ns"),
-        n if n < 1_000_000 => (n, "µs", 1_000u128),
-        n if n < 1_000_000_000 => (n, "ms", 1_000_000),
-        n => (n, "s", 1_000_000_000),
+    let fraction = match d.as_nanos() {
+        0..1_000 => None,
+        1_000..1_000_000 => Some(FractionalUnit::Microsecond),
+        1_000_000..1_000_000_000 => Some(FractionalUnit::Millisecond),
+        _ => Some(FractionalUnit::Second),
     };
-    let whole = value / scale;
-    let frac = value % scale;
-    if frac == 0 {
-        return format!("{whole}{unit}");
-    }
-    let digits = scale.ilog10() as usize;
-    let frac = format!("{frac:0digits$}");
-    format!("{whole}.{}{unit}", frac.trim_end_matches('0'))
+    SpanPrinter::new()
+        .designator(Designator::Compact)
+        .spacing(Spacing::None)
+        .fractional(fraction)
+        .unsigned_duration_to_string(&d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn formats_rfc3339() {
+        let t = UNIX_EPOCH + Duration::new(1_700_000_000, 5);
+        assert_eq!(rfc3339(t), "2023-11-14T22:13:20.000000005Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000000Z");
+    }
 
     #[test]
     fn formats_like_nats_server() {
@@ -72,5 +91,7 @@ mod tests {
         assert_eq!(go_duration(Duration::from_nanos(1_234_567)), "1.234567ms");
         assert_eq!(go_duration(Duration::from_millis(2500)), "2.5s");
         assert_eq!(go_duration(Duration::from_secs(3)), "3s");
+        assert_eq!(go_duration(Duration::from_millis(62_500)), "1m2.5s");
+        assert_eq!(go_duration(Duration::from_secs(3_723)), "1h2m3s");
     }
 }

@@ -3,7 +3,9 @@
 //! existing NATS tooling can read them.
 
 use serde::Serialize;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Event times in the one RFC 3339 form monitoring uses too.
+pub use crate::monitor::time::rfc3339;
 
 pub const CONNECT_TYPE: &str = "io.nats.server.advisory.v1.client_connect";
 pub const DISCONNECT_TYPE: &str = "io.nats.server.advisory.v1.client_disconnect";
@@ -67,40 +69,12 @@ pub fn event_id() -> String {
         .collect()
 }
 
-/// RFC 3339 UTC time with nanoseconds, as Go's time marshals it.
-pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_nanos()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
-    fn formats_rfc3339() {
-        let t = UNIX_EPOCH + Duration::new(1_700_000_000, 5);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20.000000005Z");
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000000Z");
+    fn event_ids_are_nuid_sized() {
         assert_eq!(event_id().len(), 22);
     }
 }

@@ -5,9 +5,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-use super::claims::{AccountClaims, Claims, ClaimsData, is_zero};
+use super::claims::{AccountClaims, Claims, ClaimsData, GenericFields, is_zero};
 use super::exports::{Export, Import};
-use super::is_zero_u32;
 use super::permissions::{Permissions, UserPermissionLimits, is_false, nullable};
 
 /// Revocation key that applies to every user of the account.
@@ -62,16 +61,8 @@ pub struct Account {
     pub description: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub info_url: String,
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub tags: Vec<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
-    pub claim_type: String,
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
-    pub version: u32,
+    #[serde(flatten)]
+    pub generic: GenericFields,
 }
 
 /// Limits the operator sets on an account; -1 = unlimited, and any other

@@ -3,10 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{ActivationClaims, Claims, ClaimsData};
+use super::claims::{ActivationClaims, Claims, ClaimsData, GenericFields};
 use super::exports::ExportType;
-use super::is_zero_u32;
-use super::permissions::nullable;
 
 /// The `nats` object of an activation JWT.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,16 +17,8 @@ pub struct Activation {
     /// Set when a signing key of the exporter issued the JWT.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub issuer_account: String,
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub tags: Vec<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
-    pub claim_type: String,
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
-    pub version: u32,
+    #[serde(flatten)]
+    pub generic: GenericFields,
 }
 
 impl ActivationClaims {

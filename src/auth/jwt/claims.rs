@@ -10,11 +10,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::JwtError;
 use super::account::Account;
 use super::activation::Activation;
 use super::operator::Operator;
+use super::permissions::nullable;
 use super::user::User;
+use super::{JwtError, is_zero_u32};
 
 /// What a JWT describes; the `nats.type` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,6 +118,24 @@ pub(crate) fn is_zero(n: &i64) -> bool {
     *n == 0
 }
 
+/// What every `nats` object ends with: nats-io/jwt's `GenericFields`
+/// (tags, and the claim type and version the encoder stamps). Each claim
+/// type flattens it after its own fields, where Go's struct embedding puts
+/// it, so the signed JSON keeps nats-io/jwt's field order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenericFields {
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tags: Vec<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub claim_type: String,
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub version: u32,
+}
+
 /// A whole JWT payload: registered claims plus the type-specific `nats`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Claims<N> {
@@ -156,8 +175,8 @@ macro_rules! nats_claim {
                 $crate::auth::jwt::claims::ClaimType::$name;
 
             fn stamp(&mut self) {
-                self.claim_type = Self::TYPE.as_str().to_string();
-                self.version = $crate::auth::jwt::JWT_VERSION;
+                self.generic.claim_type = Self::TYPE.as_str().to_string();
+                self.generic.version = $crate::auth::jwt::JWT_VERSION;
             }
 
             $(fn normalize(&mut self) {

@@ -114,11 +114,14 @@ struct Identifier {
     #[serde(default)]
     iss: String,
     #[serde(default)]
-    nats: Option<GenericFields>,
+    nats: Option<TypeAndVersion>,
 }
 
+/// `nats.type` and `nats.version`, read before the claim type is known.
+/// The version is an `i64` so that any number is reported as unsupported
+/// rather than failing to parse.
 #[derive(Deserialize)]
-struct GenericFields {
+struct TypeAndVersion {
     #[serde(rename = "type", default)]
     claim_type: String,
     #[serde(default)]
@@ -153,7 +156,7 @@ pub(crate) fn decode_verified(token: &str) -> Result<Decoded, JwtError> {
     if id.v1_type.is_some_and(|t| !t.is_empty()) {
         return Err(JwtError::UnsupportedVersion { version: 1 });
     }
-    let generic = id.nats.unwrap_or(GenericFields {
+    let generic = id.nats.unwrap_or(TypeAndVersion {
         claim_type: String::new(),
         version: 0,
     });

@@ -84,7 +84,7 @@ fn ours() -> Vec<(&'static str, String)> {
             cluster: String::new(),
         }],
     );
-    account.nats.tags = vec!["tenant:acme".into()];
+    account.nats.generic.tags = vec!["tenant:acme".into()];
 
     let mut user = UserClaims::new(public("user"));
     user.data.name = "switchyard-user".into();

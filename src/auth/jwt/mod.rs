@@ -40,8 +40,8 @@ pub use account::{
 };
 pub use activation::Activation;
 pub use claims::{
-    AccountClaims, ActivationClaims, ClaimType, Claims, ClaimsData, Decoded, NatsClaim,
-    OperatorClaims, UserClaims,
+    AccountClaims, ActivationClaims, ClaimType, Claims, ClaimsData, Decoded, GenericFields,
+    NatsClaim, OperatorClaims, UserClaims,
 };
 pub use codec::{decode, decode_at, encode, encode_at, hash_id};
 // Signature and key-kind checks without the clock, for the operator

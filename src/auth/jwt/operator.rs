@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{Claims, ClaimsData, OperatorClaims};
-use super::is_zero_u32;
+use super::claims::{Claims, ClaimsData, GenericFields, OperatorClaims};
 use super::permissions::{is_false, nullable};
 
 /// The `nats` object of an operator JWT, in nats-io/jwt's field order
@@ -33,16 +32,8 @@ pub struct Operator {
     /// Accounts must be signed by a signing key, never by the identity key.
     #[serde(default, skip_serializing_if = "is_false")]
     pub strict_signing_key_usage: bool,
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub tags: Vec<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
-    pub claim_type: String,
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
-    pub version: u32,
+    #[serde(flatten)]
+    pub generic: GenericFields,
 }
 
 impl OperatorClaims {

@@ -82,7 +82,10 @@ fn every_claim_type_round_trips() {
     assert_eq!(back.nats.signing_keys, op.nats.signing_keys);
     assert_eq!(back.data.iss, operator.public_key());
     assert_eq!(
-        (back.nats.claim_type.as_str(), back.nats.version),
+        (
+            back.nats.generic.claim_type.as_str(),
+            back.nats.generic.version
+        ),
         ("operator", 2)
     );
 

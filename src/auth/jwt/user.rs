@@ -2,9 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{Claims, ClaimsData, UserClaims};
-use super::is_zero_u32;
-use super::permissions::{UserPermissionLimits, nullable};
+use super::claims::{Claims, ClaimsData, GenericFields, UserClaims};
+use super::permissions::UserPermissionLimits;
 
 /// The `nats` object of a user JWT.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,16 +14,8 @@ pub struct User {
     /// the signing key and this is the account's identity key).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub issuer_account: String,
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub tags: Vec<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
-    pub claim_type: String,
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
-    pub version: u32,
+    #[serde(flatten)]
+    pub generic: GenericFields,
 }
 
 impl UserClaims {

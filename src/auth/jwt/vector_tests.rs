@@ -155,7 +155,7 @@ fn operator_and_account_claims_read_as_written() {
     assert_eq!(op.nats.system_account, public("system_account"));
     assert_eq!(op.nats.account_server_url, "http://127.0.0.1:9090/jwt/v1");
     assert_eq!(op.nats.operator_service_urls, ["nats://127.0.0.1:4222"]);
-    assert_eq!(op.nats.tags, ["env:test"]);
+    assert_eq!(op.nats.generic.tags, ["env:test"]);
     let exporter = decode_vector(vector!("exporter.jwt"));
     assert!(op.is_signer(&exporter.data().iss));
 
@@ -229,7 +229,10 @@ fn operator_and_account_claims_read_as_written() {
         ("canary.a", 90)
     );
     assert_eq!(
-        (acc.nats.tags.as_slice(), acc.nats.description.as_str()),
+        (
+            acc.nats.generic.tags.as_slice(),
+            acc.nats.description.as_str()
+        ),
         (["tenant:acme".to_string()].as_slice(), "vectors account")
     );
 }
@@ -262,7 +265,7 @@ fn user_and_activation_claims_read_as_written() {
     assert_eq!((l.subs, l.data, l.payload), (50, 10_485_760, 65_536));
     assert!(!l.bearer_token);
     assert_eq!(l.allowed_connection_types, ["STANDARD", "WEBSOCKET"]);
-    assert_eq!(user.nats.tags, ["team:blue"]);
+    assert_eq!(user.nats.generic.tags, ["team:blue"]);
     assert_eq!(user.data.exp, FAR_FUTURE);
     assert_eq!(user.account(), public("account"));
 
