@@ -17,9 +17,9 @@ pub mod routing {
         world: "routing",
         ownership: Borrowing { duplicate_if_necessary: true },
         with: {
-            "switchyard:plugin/types": super::transform::switchyard::plugin::types,
-            "switchyard:plugin/host": super::transform::switchyard::plugin::host,
-            "switchyard:plugin/kv": super::transform::switchyard::plugin::kv,
+            "switchyard:plugin/types": crate::plugin::bindings::transform::switchyard::plugin::types,
+            "switchyard:plugin/host": crate::plugin::bindings::transform::switchyard::plugin::host,
+            "switchyard:plugin/kv": crate::plugin::bindings::transform::switchyard::plugin::kv,
         },
     });
 }
@@ -30,8 +30,8 @@ pub mod auth {
         world: "auth",
         ownership: Borrowing { duplicate_if_necessary: true },
         with: {
-            "switchyard:plugin/types": super::transform::switchyard::plugin::types,
-            "switchyard:plugin/host": super::transform::switchyard::plugin::host,
+            "switchyard:plugin/types": crate::plugin::bindings::transform::switchyard::plugin::types,
+            "switchyard:plugin/host": crate::plugin::bindings::transform::switchyard::plugin::host,
         },
     });
 }

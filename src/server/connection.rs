@@ -5,11 +5,11 @@
 //! All state of the read side lives in `Connection`, never in locals held
 //! across an `.await`, so every branch of the `select!` is cancellation safe.
 
-use super::login::LoginState;
 use super::outlet::Outlet;
 use super::shared::Shared;
-use super::subs::{SubEntry, Subscriptions, shadows_for, unindex};
+use super::subs::{Subscriptions, unindex};
 use super::{claims, writer};
+use crate::auth::{TlsPeer, new_nonce};
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{PendingLogin, Session};
 use crate::plugin::PublisherInfo;
@@ -17,8 +17,8 @@ use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
 };
 use crate::route::{DeliveryCtx, Message, PluginStage, Publisher, publish_internal};
-use crate::subject::{footprint, is_valid_literal_subject, is_valid_subject};
-use crate::tenant::{DEFAULT_MAX_SUBSCRIPTION_BYTES, RESPONSE_PREFIX, Subscription, Target};
+use crate::subject::is_valid_literal_subject;
+use crate::tenant::RESPONSE_PREFIX;
 use bytes::{Buf, Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,15 +40,26 @@ const FIRST_READ_CHUNK: usize = 4 * 1024;
 /// Longest pause of a publisher whose destinations are above high water.
 const STALL_MAX: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// The exact nats-server text for a refused subscription.
-pub(super) fn sub_violation(subject: &[u8], queue: Option<&[u8]>) -> String {
-    let subject = String::from_utf8_lossy(subject);
-    match queue {
-        Some(q) => format!(
-            "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\"",
-            String::from_utf8_lossy(q)
-        ),
-        None => format!("Permissions Violation for Subscription to \"{subject}\""),
+/// What a connection keeps about its login besides the session.
+pub(super) struct LoginState {
+    /// Sent in INFO when some user logs in with an nkey.
+    pub nonce: Option<String>,
+    /// The verified client certificate's identity (TLS with `verify`).
+    pub tls_peer: Option<Arc<TlsPeer>>,
+    /// A CONNECT whose credentials are being checked (boxed: most
+    /// connections hold none for most of their life).
+    pub pending: Option<Box<PendingLogin>>,
+    pub started: SystemTime,
+}
+
+impl LoginState {
+    pub fn new(server: &Shared) -> LoginState {
+        LoginState {
+            nonce: server.tenancy().nonce_required().then(new_nonce),
+            tls_peer: None,
+            pending: None,
+            started: SystemTime::now(),
+        }
     }
 }
 
@@ -516,100 +527,6 @@ impl Connection {
                     || self.handle.take_reply_permit(subject)
             }
         }
-    }
-
-    fn on_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
-        if !is_valid_subject(subject)
-            || queue.is_some_and(|q| !is_valid_literal_subject(q))
-            || !self.within_subject_limits(subject)
-        {
-            self.send_err("Invalid Subject");
-            return;
-        }
-        if let Some(p) = &self.session.perms
-            && !p.can_subscribe(subject, queue)
-        {
-            self.send_err(&sub_violation(subject, queue));
-            return;
-        }
-        // A duplicate sid is ignored, as nats-server does.
-        if self.subs.contains_key(sid) {
-            self.ok();
-            return;
-        }
-        if self
-            .session
-            .max_subscriptions
-            .is_some_and(|max| self.subs.len() >= max)
-        {
-            self.send_err("maximum subscriptions exceeded");
-            return;
-        }
-        let charge = footprint(subject, queue);
-        let budget = self
-            .session
-            .rules
-            .max_subscription_bytes
-            .unwrap_or(DEFAULT_MAX_SUBSCRIPTION_BYTES);
-        // Checked, then charged: connections racing at the edge may
-        // overshoot by one subscription each, never more.
-        let account = &self.session.account;
-        if account.subscription_bytes.load(Ordering::Relaxed) + charge > budget {
-            tracing::debug!(
-                cid = self.handle.id,
-                budget,
-                "tenant subscription memory exhausted"
-            );
-            self.send_err("maximum subscriptions exceeded");
-            return;
-        }
-        let sid = Bytes::copy_from_slice(sid);
-        let queue = queue.map(Bytes::copy_from_slice);
-        let sub = Arc::new(Subscription::new(
-            Target::Client(self.handle.clone()),
-            sid.clone(),
-            Bytes::copy_from_slice(subject),
-            queue.clone(),
-        ));
-        if let Some(p) = &self.session.perms {
-            let filter = p.sub_needs_delivery_filter(subject);
-            sub.needs_filter.store(filter, Ordering::Relaxed);
-        }
-        account.index.insert(subject, queue.as_ref(), sub.clone());
-        let shadows = shadows_for(account, &self.session.rules, &sub);
-        let charged = charge * (1 + shadows.len());
-        account
-            .subscription_bytes
-            .fetch_add(charged, Ordering::Relaxed);
-        self.subs.insert(
-            sid,
-            SubEntry {
-                sub,
-                shadows,
-                charged,
-            },
-        );
-        self.ok();
-    }
-
-    /// The server's `max_subject_length` and `max_subject_tokens`, which
-    /// bound what one subscription can make the index hold.
-    fn within_subject_limits(&self, subject: &[u8]) -> bool {
-        let cfg = &self.server.config;
-        subject.len() <= cfg.max_subject_length
-            && memchr::memchr_iter(b'.', subject).count() < cfg.max_subject_tokens
-    }
-
-    fn on_unsub(&mut self, sid: &[u8], max: Option<u64>) {
-        let remove_now = match (self.subs.get(sid), max) {
-            (Some(entry), Some(max)) if max > 0 => entry.sub.set_max(max),
-            (Some(_), _) => true,
-            (None, _) => false,
-        };
-        if remove_now && let Some(entry) = self.subs.remove(sid) {
-            unindex(&self.session.account, &entry);
-        }
-        self.ok();
     }
 
     fn on_ping_timer(&mut self) -> Result<(), CloseReason> {

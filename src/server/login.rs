@@ -2,40 +2,15 @@
 //! credentials check started on the login pool (`crate::login`), the
 //! session bound when it ends, and all of it re-checked after a reload.
 
-use super::connection::{Connection, sub_violation};
-use super::shared::Shared;
+use super::connection::Connection;
 use super::subs::{shadows_for, unindex};
-use crate::auth::{TlsPeer, new_nonce};
+use super::subscribe::sub_violation;
 use crate::client::{ClientMeta, CloseReason, DeliveryFilter};
 use crate::login::{AuthFailure, Checked, Credentials, PendingLogin, Session};
 use crate::protocol::ConnectOptions;
 use crate::tenant::Tenancy;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::SystemTime;
-
-/// What a connection keeps about its login besides the session.
-pub(super) struct LoginState {
-    /// Sent in INFO when some user logs in with an nkey.
-    pub nonce: Option<String>,
-    /// The verified client certificate's identity (TLS with `verify`).
-    pub tls_peer: Option<Arc<TlsPeer>>,
-    /// A CONNECT whose credentials are being checked (boxed: most
-    /// connections hold none for most of their life).
-    pub pending: Option<Box<PendingLogin>>,
-    pub started: SystemTime,
-}
-
-impl LoginState {
-    pub fn new(server: &Shared) -> LoginState {
-        LoginState {
-            nonce: server.tenancy().nonce_required().then(new_nonce),
-            tls_peer: None,
-            pending: None,
-            started: SystemTime::now(),
-        }
-    }
-}
 
 impl Connection {
     /// A CONNECT: its options checked, then the login started (or, if

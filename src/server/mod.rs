@@ -21,6 +21,7 @@ mod setup;
 mod shared;
 mod stats;
 mod subs;
+mod subscribe;
 mod tls;
 mod writer;
 

@@ -10,8 +10,10 @@
 
 mod template;
 
-use super::is_valid_subject;
+pub use template::DestinationProblem;
+
 use super::tokens::{self, TokenizedFilter};
+use super::validate::is_valid_subject;
 use template::DestToken;
 use thiserror::Error;
 
@@ -43,39 +45,6 @@ pub enum MappingError {
         destination: String,
         problem: DestinationProblem,
     },
-}
-
-/// What is wrong with one destination template.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum DestinationProblem {
-    #[error("empty token")]
-    EmptyToken,
-    #[error("token `{0}` contains whitespace")]
-    Whitespace(String),
-    #[error("`*` cannot appear in a destination; use `{{{{wildcard(n)}}}}`")]
-    PartialWildcard,
-    #[error("`>` must be the last token")]
-    FullWildcardNotLast,
-    #[error("source and destination must both end in `>`, or neither")]
-    FullWildcardMismatch,
-    #[error("`{0}` is not a known mapping function")]
-    UnknownFunction(String),
-    #[error("`{0}`: only wildcard() and partition() are supported so far")]
-    UnsupportedFunction(String),
-    #[error("`{0}`: not enough arguments")]
-    NotEnoughArguments(String),
-    #[error("`{0}`: too many arguments")]
-    TooManyArguments(String),
-    #[error("`{0}`: arguments must be integers")]
-    InvalidArgument(String),
-    #[error("`{token}`: wildcard {index} is out of range (the source has {wildcards} `*`)")]
-    IndexOutOfRange {
-        token: String,
-        index: i64,
-        wildcards: usize,
-    },
-    #[error("`{0}`: the number of partitions must be 1 to 2147483647")]
-    BadPartitionCount(String),
 }
 
 /// One compiled `source -> destination(s)` mapping.

@@ -35,13 +35,26 @@ fn sources(src: &Path) -> BTreeMap<Vec<String>, String> {
             };
             let text = std::fs::read_to_string(&path).expect("read source");
             let text = match text.find("#[cfg(test)]") {
-                Some(at) => text[..at].to_string(),
-                None => text,
+                Some(at) => &text[..at],
+                None => &text,
             };
-            out.insert(module, text);
+            out.insert(module, without_comments(text));
         }
     }
     out
+}
+
+/// `text` without `//` comments (doc comments name modules in prose).
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find("//") {
+            // A `//` inside a string (a URL) is rare enough on a line that
+            // also names a module to be left as it is.
+            Some(at) if !line[..at].contains('"') => &line[..at],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn module_path(src: &Path, file: &Path) -> Option<Vec<String>> {
@@ -82,8 +95,10 @@ fn referenced_paths(module: &[String], text: &str) -> Vec<Vec<String>> {
         let mut rest = text;
         while let Some(at) = rest.find(prefix) {
             let before = rest[..at].chars().next_back();
+            // `pub(in crate::server)` is a visibility, not a use.
+            let visibility = rest[..at].ends_with("(in ");
             rest = &rest[at + prefix.len()..];
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+            if visibility || before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
                 continue;
             }
             for tail in expand(rest) {

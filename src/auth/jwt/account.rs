@@ -5,9 +5,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
-use super::claims::{AccountClaims, Claims, ClaimsData, GenericFields, is_zero};
+use super::claims::{Claims, ClaimsData, GenericFields};
 use super::exports::{Export, Import};
-use super::permissions::{Permissions, UserPermissionLimits, is_false, nullable};
+use super::fields::{is_false, is_zero, nullable};
+use super::permissions::{Permissions, UserPermissionLimits};
 
 /// Revocation key that applies to every user of the account.
 pub const REVOKE_ALL: &str = "*";
@@ -226,7 +227,7 @@ pub struct ExternalAuthorization {
     pub xkey: String,
 }
 
-impl AccountClaims {
+impl Claims<Account> {
     /// Claims for the account `subject` (an `A...` key), unlimited like
     /// nats-io/jwt's `NewAccountClaims`.
     pub fn new(subject: impl Into<String>) -> Self {
@@ -305,10 +306,8 @@ impl Account {
     }
 
     /// nats-io/jwt sorts exports and imports by subject before signing.
-    fn sort_for_signing(&mut self) {
+    pub(super) fn sort_for_signing(&mut self) {
         self.exports.sort_by(|a, b| a.subject.cmp(&b.subject));
         self.imports.sort_by(|a, b| a.subject.cmp(&b.subject));
     }
 }
-
-super::claims::nats_claim!(Account, normalize = Account::sort_for_signing);

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{ActivationClaims, Claims, ClaimsData, GenericFields};
+use super::claims::{Claims, ClaimsData, GenericFields};
 use super::exports::ExportType;
 
 /// The `nats` object of an activation JWT.
@@ -21,7 +21,7 @@ pub struct Activation {
     pub generic: GenericFields,
 }
 
-impl ActivationClaims {
+impl Claims<Activation> {
     /// An activation for the importing account `subject` (an `A...` key).
     pub fn new(subject: impl Into<String>, import_subject: &str, kind: ExportType) -> Self {
         Claims {
@@ -37,5 +37,3 @@ impl ActivationClaims {
         }
     }
 }
-
-super::claims::nats_claim!(Activation);

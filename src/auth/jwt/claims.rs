@@ -6,16 +6,13 @@
 //! JSON: a different order or an extra zero field would give another `jti`.
 
 use nkeys::KeyPairType;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::account::Account;
-use super::activation::Activation;
-use super::operator::Operator;
-use super::permissions::nullable;
-use super::user::User;
-use super::{JwtError, is_zero_u32};
+/// The version of the JWT format these claims are written in.
+pub const JWT_VERSION: u32 = 2;
+
+use super::fields::{is_zero, is_zero_u32, nullable};
 
 /// What a JWT describes; the `nats.type` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,10 +111,6 @@ pub struct ClaimsData {
     pub sub: String,
 }
 
-pub(crate) fn is_zero(n: &i64) -> bool {
-    *n == 0
-}
-
 /// What every `nats` object ends with: nats-io/jwt's `GenericFields`
 /// (tags, and the claim type and version the encoder stamps). Each claim
 /// type flattens it after its own fields, where Go's struct embedding puts
@@ -142,100 +135,4 @@ pub struct Claims<N> {
     #[serde(flatten)]
     pub data: ClaimsData,
     pub nats: N,
-}
-
-pub type OperatorClaims = Claims<Operator>;
-pub type AccountClaims = Claims<Account>;
-pub type UserClaims = Claims<User>;
-pub type ActivationClaims = Claims<Activation>;
-
-/// The `nats` part of one claim type. Implemented by [`Operator`],
-/// [`Account`], [`User`] and [`Activation`]; the codec is generic over it.
-pub trait NatsClaim: Serialize + DeserializeOwned + Clone {
-    const TYPE: ClaimType;
-
-    /// Sets `type` and `version`, as nats-io/jwt does on every encode.
-    fn stamp(&mut self);
-
-    /// Last changes before signing (accounts sort their exports and imports).
-    fn normalize(&mut self) {}
-
-    fn wrap(claims: Claims<Self>) -> Decoded;
-
-    /// The claims, if `decoded` holds this type.
-    fn unwrap(decoded: Decoded) -> Option<Claims<Self>>;
-}
-
-/// Implements [`NatsClaim`] for a claim type whose `ClaimType` and
-/// `Decoded` variants share its name; `normalize = f` adds a pre-signing step.
-macro_rules! nats_claim {
-    ($name:ident $(, normalize = $normalize:path)?) => {
-        impl $crate::auth::jwt::claims::NatsClaim for $name {
-            const TYPE: $crate::auth::jwt::claims::ClaimType =
-                $crate::auth::jwt::claims::ClaimType::$name;
-
-            fn stamp(&mut self) {
-                self.generic.claim_type = Self::TYPE.as_str().to_string();
-                self.generic.version = $crate::auth::jwt::JWT_VERSION;
-            }
-
-            $(fn normalize(&mut self) {
-                $normalize(self)
-            })?
-
-            fn wrap(claims: $crate::auth::jwt::claims::Claims<Self>) -> $crate::auth::jwt::claims::Decoded {
-                $crate::auth::jwt::claims::Decoded::$name(claims)
-            }
-
-            fn unwrap(
-                decoded: $crate::auth::jwt::claims::Decoded,
-            ) -> Option<$crate::auth::jwt::claims::Claims<Self>> {
-                match decoded {
-                    $crate::auth::jwt::claims::Decoded::$name(c) => Some(c),
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-pub(crate) use nats_claim;
-
-/// A verified JWT of any claim type.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decoded {
-    Operator(OperatorClaims),
-    Account(AccountClaims),
-    User(UserClaims),
-    Activation(ActivationClaims),
-}
-
-impl Decoded {
-    pub fn claim_type(&self) -> ClaimType {
-        match self {
-            Decoded::Operator(_) => ClaimType::Operator,
-            Decoded::Account(_) => ClaimType::Account,
-            Decoded::User(_) => ClaimType::User,
-            Decoded::Activation(_) => ClaimType::Activation,
-        }
-    }
-
-    /// The registered claims (`iss`, `sub`, `iat`, ...).
-    pub fn data(&self) -> &ClaimsData {
-        match self {
-            Decoded::Operator(c) => &c.data,
-            Decoded::Account(c) => &c.data,
-            Decoded::User(c) => &c.data,
-            Decoded::Activation(c) => &c.data,
-        }
-    }
-
-    /// The claims as type `N`, or [`JwtError::WrongClaimType`]: a user JWT
-    /// presented where an account JWT is expected is refused here.
-    pub fn into_claims<N: NatsClaim>(self) -> Result<Claims<N>, JwtError> {
-        let found = self.claim_type();
-        N::unwrap(self).ok_or(JwtError::WrongClaimType {
-            expected: N::TYPE,
-            found,
-        })
-    }
 }

@@ -10,8 +10,13 @@ use sha2::{Digest, Sha512_256};
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::claims::{ClaimType, Claims, ClaimsData, Decoded, NatsClaim, kind_name};
-use super::{Account, Activation, JWT_VERSION, JwtError, Operator, User};
+use super::account::Account;
+use super::activation::Activation;
+use super::claims::{ClaimType, Claims, ClaimsData, JWT_VERSION, kind_name};
+use super::decoded::{Decoded, NatsClaim};
+use super::error::JwtError;
+use super::operator::Operator;
+use super::user::User;
 
 /// `{"typ":"JWT","alg":"ed25519-nkey"}`, encoded once.
 const HEADER_B64: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ";

@@ -4,9 +4,10 @@
 
 use nkeys::{KeyPair, KeyPairType};
 
+use super::claims::ClaimType;
 use super::claims::kind_name;
 use super::codec::decode_verified;
-use super::{ClaimType, JwtError};
+use super::error::JwtError;
 
 /// The creds file nats-io/jwt's `FormatUserConfig` writes, byte for byte.
 /// Like it, this refuses anything but a verified user JWT, a user seed

@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-use super::ClaimType;
+use super::claims::ClaimType;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum JwtError {

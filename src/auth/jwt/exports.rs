@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::is_zero_u32;
-use super::permissions::{is_false, nullable};
+use super::fields::is_zero_u32;
+use super::fields::{is_false, nullable};
 
 /// Whether an export or import is a stream (messages flow to the importer)
 /// or a service (requests flow to the exporter).
@@ -64,7 +64,7 @@ pub struct Export {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_type: Option<ResponseType>,
     /// Nanoseconds (a Go `time.Duration`) a response may take.
-    #[serde(default, skip_serializing_if = "super::claims::is_zero")]
+    #[serde(default, skip_serializing_if = "super::fields::is_zero")]
     pub response_threshold: i64,
     #[serde(
         rename = "service_latency",

@@ -21,8 +21,10 @@ mod activation;
 mod claims;
 mod codec;
 mod creds;
+mod decoded;
 mod error;
 mod exports;
+mod fields;
 mod operator;
 mod permissions;
 mod user;
@@ -39,11 +41,11 @@ pub use account::{
     WeightedMapping, is_revoked,
 };
 pub use activation::Activation;
-pub use claims::{
-    AccountClaims, ActivationClaims, ClaimType, Claims, ClaimsData, Decoded, GenericFields,
-    NatsClaim, OperatorClaims, UserClaims,
-};
+pub use claims::{ClaimType, Claims, ClaimsData, GenericFields, JWT_VERSION};
 pub use codec::{decode, decode_at, encode, encode_at, hash_id};
+pub use decoded::{
+    AccountClaims, ActivationClaims, Decoded, NatsClaim, OperatorClaims, UserClaims,
+};
 // Signature and key-kind checks without the clock, for the operator
 // directory (`auth::store`), which leaves validity periods to its callers.
 pub(crate) use codec::decode_verified;
@@ -55,10 +57,3 @@ pub use permissions::{
     Permission, Permissions, ResponsePermission, TimeRange, UserPermissionLimits,
 };
 pub use user::User;
-
-/// The `nats.version` this module writes and the only one it reads.
-pub const JWT_VERSION: u32 = 2;
-
-pub(crate) fn is_zero_u32(n: &u32) -> bool {
-    *n == 0
-}

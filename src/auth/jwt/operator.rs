@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{Claims, ClaimsData, GenericFields, OperatorClaims};
-use super::permissions::{is_false, nullable};
+use super::claims::{Claims, ClaimsData, GenericFields};
+use super::fields::{is_false, nullable};
 
 /// The `nats` object of an operator JWT, in nats-io/jwt's field order
 /// (its `identity` list is not modelled and is ignored when read).
@@ -36,7 +36,7 @@ pub struct Operator {
     pub generic: GenericFields,
 }
 
-impl OperatorClaims {
+impl Claims<Operator> {
     /// Claims for the operator `subject` (an `O...` key).
     pub fn new(subject: impl Into<String>) -> Self {
         Claims {
@@ -55,5 +55,3 @@ impl OperatorClaims {
             || self.nats.signing_keys.iter().any(|k| k == key)
     }
 }
-
-super::claims::nats_claim!(Operator);

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::claims::is_zero;
+use super::fields::{is_false, is_zero, nullable};
 
 /// Allowed and denied subjects. Subscribe entries may carry a queue group
 /// after a space (`"orders.* workers"`).
@@ -114,19 +114,6 @@ impl UserPermissionLimits {
             ..Default::default()
         }
     }
-}
-
-pub(crate) fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-/// Go decodes `null` into an empty slice, map or struct; so do we.
-pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// `src` is a JSON array in current JWTs and a comma-separated string in

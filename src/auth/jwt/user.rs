@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::claims::{Claims, ClaimsData, GenericFields, UserClaims};
+use super::claims::{Claims, ClaimsData, GenericFields};
 use super::permissions::UserPermissionLimits;
 
 /// The `nats` object of a user JWT.
@@ -18,7 +18,7 @@ pub struct User {
     pub generic: GenericFields,
 }
 
-impl UserClaims {
+impl Claims<User> {
     /// Claims for the user `subject` (a `U...` key), unlimited like
     /// nats-io/jwt's `NewUserClaims`.
     pub fn new(subject: impl Into<String>) -> Self {
@@ -44,5 +44,3 @@ impl UserClaims {
         }
     }
 }
-
-super::claims::nats_claim!(User);

@@ -1,6 +1,6 @@
 //! One client's TLS handshake, bounded by `tls.timeout`.
 
-use crate::server::CloseReason;
+use crate::client::CloseReason;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;

@@ -8,7 +8,42 @@
 //! case: `wildcard`, `Wildcard`, `splitFromLeft`, `SplitFromLeft`); `$n` is
 //! the legacy spelling of `{{wildcard(n)}}`; anything else is literal.
 
-use super::DestinationProblem as Problem;
+use thiserror::Error;
+
+/// What is wrong with one destination template.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DestinationProblem {
+    #[error("empty token")]
+    EmptyToken,
+    #[error("token `{0}` contains whitespace")]
+    Whitespace(String),
+    #[error("`*` cannot appear in a destination; use `{{{{wildcard(n)}}}}`")]
+    PartialWildcard,
+    #[error("`>` must be the last token")]
+    FullWildcardNotLast,
+    #[error("source and destination must both end in `>`, or neither")]
+    FullWildcardMismatch,
+    #[error("`{0}` is not a known mapping function")]
+    UnknownFunction(String),
+    #[error("`{0}`: only wildcard() and partition() are supported so far")]
+    UnsupportedFunction(String),
+    #[error("`{0}`: not enough arguments")]
+    NotEnoughArguments(String),
+    #[error("`{0}`: too many arguments")]
+    TooManyArguments(String),
+    #[error("`{0}`: arguments must be integers")]
+    InvalidArgument(String),
+    #[error("`{token}`: wildcard {index} is out of range (the source has {wildcards} `*`)")]
+    IndexOutOfRange {
+        token: String,
+        index: i64,
+        wildcards: usize,
+    },
+    #[error("`{0}`: the number of partitions must be 1 to 2147483647")]
+    BadPartitionCount(String),
+}
+
+use DestinationProblem as Problem;
 
 /// One destination token, with wildcard numbers already turned into
 /// positions in the source subject.

@@ -1,0 +1,120 @@
+//! SUB and UNSUB on a client connection: subjects and queue groups
+//! checked (validity, server limits, permissions, the tenant's limits and
+//! subscription memory), then indexed in the account with their
+//! stream-import shadows.
+
+use super::connection::Connection;
+use super::subs::{SubEntry, shadows_for, unindex};
+use crate::subject::{footprint, is_valid_literal_subject, is_valid_subject};
+use crate::tenant::{DEFAULT_MAX_SUBSCRIPTION_BYTES, Subscription, Target};
+use bytes::Bytes;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// The exact nats-server text for a refused subscription.
+pub(super) fn sub_violation(subject: &[u8], queue: Option<&[u8]>) -> String {
+    let subject = String::from_utf8_lossy(subject);
+    match queue {
+        Some(q) => format!(
+            "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\"",
+            String::from_utf8_lossy(q)
+        ),
+        None => format!("Permissions Violation for Subscription to \"{subject}\""),
+    }
+}
+
+impl Connection {
+    pub(super) fn on_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
+        if !is_valid_subject(subject)
+            || queue.is_some_and(|q| !is_valid_literal_subject(q))
+            || !self.within_subject_limits(subject)
+        {
+            self.send_err("Invalid Subject");
+            return;
+        }
+        if let Some(p) = &self.session.perms
+            && !p.can_subscribe(subject, queue)
+        {
+            self.send_err(&sub_violation(subject, queue));
+            return;
+        }
+        // A duplicate sid is ignored, as nats-server does.
+        if self.subs.contains_key(sid) {
+            self.ok();
+            return;
+        }
+        if self
+            .session
+            .max_subscriptions
+            .is_some_and(|max| self.subs.len() >= max)
+        {
+            self.send_err("maximum subscriptions exceeded");
+            return;
+        }
+        let charge = footprint(subject, queue);
+        let budget = self
+            .session
+            .rules
+            .max_subscription_bytes
+            .unwrap_or(DEFAULT_MAX_SUBSCRIPTION_BYTES);
+        // Checked, then charged: connections racing at the edge may
+        // overshoot by one subscription each, never more.
+        let account = &self.session.account;
+        if account.subscription_bytes.load(Ordering::Relaxed) + charge > budget {
+            tracing::debug!(
+                cid = self.handle.id,
+                budget,
+                "tenant subscription memory exhausted"
+            );
+            self.send_err("maximum subscriptions exceeded");
+            return;
+        }
+        let sid = Bytes::copy_from_slice(sid);
+        let queue = queue.map(Bytes::copy_from_slice);
+        let sub = Arc::new(Subscription::new(
+            Target::Client(self.handle.clone()),
+            sid.clone(),
+            Bytes::copy_from_slice(subject),
+            queue.clone(),
+        ));
+        if let Some(p) = &self.session.perms {
+            let filter = p.sub_needs_delivery_filter(subject);
+            sub.needs_filter.store(filter, Ordering::Relaxed);
+        }
+        account.index.insert(subject, queue.as_ref(), sub.clone());
+        let shadows = shadows_for(account, &self.session.rules, &sub);
+        let charged = charge * (1 + shadows.len());
+        account
+            .subscription_bytes
+            .fetch_add(charged, Ordering::Relaxed);
+        self.subs.insert(
+            sid,
+            SubEntry {
+                sub,
+                shadows,
+                charged,
+            },
+        );
+        self.ok();
+    }
+
+    /// The server's `max_subject_length` and `max_subject_tokens`, which
+    /// bound what one subscription can make the index hold.
+    fn within_subject_limits(&self, subject: &[u8]) -> bool {
+        let cfg = &self.server.config;
+        subject.len() <= cfg.max_subject_length
+            && memchr::memchr_iter(b'.', subject).count() < cfg.max_subject_tokens
+    }
+
+    pub(super) fn on_unsub(&mut self, sid: &[u8], max: Option<u64>) {
+        let remove_now = match (self.subs.get(sid), max) {
+            (Some(entry), Some(max)) if max > 0 => entry.sub.set_max(max),
+            (Some(_), _) => true,
+            (None, _) => false,
+        };
+        if remove_now && let Some(entry) = self.subs.remove(sid) {
+            unindex(&self.session.account, &entry);
+        }
+        self.ok();
+    }
+}
