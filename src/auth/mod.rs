@@ -5,8 +5,10 @@
 //! operator directory that `switchyard auth` writes ([`store`]), and the
 //! [`UserDirectory`] that maps credentials to an [`Identity`]: a tenant, a
 //! user and its permissions. It does not read configuration files, send
-//! `-ERR`, or enforce permissions; the server does those with
-//! what this module returns.
+//! `-ERR`, or enforce permissions; `login`, `tenant` and the server do
+//! those with what this module returns.
+//!
+//! May use: `protocol`, `subject`, `config`.
 
 pub mod activation;
 mod connect_times;

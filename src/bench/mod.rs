@@ -4,6 +4,9 @@
 //! It talks raw TCP rather than going through a client library so that one
 //! publisher task can saturate nats-server on a small machine: publishers write
 //! pre-built batches of frames, subscribers skip payloads by index.
+//!
+//! May use: `auth` (`.creds` files for JWT logins). It speaks to the
+//! server only over the network, never through `server`.
 
 mod client;
 mod connect;

@@ -1,4 +1,7 @@
 //! The command line: clap definitions here, one file per subcommand.
+//!
+//! May use: every layer (the top one); today `subject`, `config`, `auth`,
+//! `plugin`, `server` and `bench`.
 
 mod auth;
 mod bench;

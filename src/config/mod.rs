@@ -1,5 +1,7 @@
 //! Server configuration: serde structs for the TOML file, defaults in one
 //! place, and validation that reports every problem at once.
+//!
+//! May use: `subject` (to validate the subjects in tenant files).
 
 mod duration;
 pub mod tenant;

@@ -1,12 +1,15 @@
 //! The WebAssembly plugin host: wasmtime components implementing the
 //! `switchyard:plugin` worlds in `wit/` (transform, routing, auth).
 //!
-//! The host knows nothing of sockets or connections: the server hands it
-//! bytes and gets decisions back. Plugins run synchronously on the calling
-//! thread under a CPU-time budget (enforced through epoch deadlines) and a
-//! memory cap, from a pool of warm instances per (tenant, plugin); a
-//! failing call gets the plugin's failure policy and never more than its
-//! budget of the broker's CPU time.
+//! The host knows nothing of sockets or connections: delivery's plugin
+//! stage (`route`) and `login` hand it bytes and get decisions back.
+//! Plugins run synchronously on the calling thread under a CPU-time budget
+//! (enforced through epoch deadlines) and a memory cap, from a pool of warm
+//! instances per (tenant, plugin); a failing call gets the plugin's failure
+//! policy and never more than its budget of the broker's CPU time.
+//!
+//! May use: `subject`, `config`, `auth` (the TLS peer identity an auth
+//! plugin is shown).
 
 pub mod auth;
 mod bindings;

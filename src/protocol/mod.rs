@@ -5,6 +5,8 @@
 //! parser is stateless and borrows from the caller's buffer, so a frame split
 //! across reads is simply re-parsed once more bytes arrive, and payloads are
 //! never copied while parsing.
+//!
+//! May use: nothing else in the crate (the lowest layer).
 
 mod connect;
 mod encode;

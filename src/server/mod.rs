@@ -1,8 +1,15 @@
-//! The broker: listener, connection lifecycle, outbound buffers, slow
-//! consumers and shutdown.
+//! The broker: the listener, connection set-up and TLS, a client
+//! connection's read loop (`connection`) and writer task (`writer`), how
+//! it ends (`cleanup`), lame duck, reloads, system events and claims
+//! requests, and the `Observer` monitoring reads it through (`observe`).
+//! Login is `crate::login`, delivery `crate::route`, outbound buffers and
+//! close reasons `crate::client`, the account model `crate::tenant`.
 //!
 //! `Server::start` binds, spawns the accept loop and returns a handle that
 //! reports the bound address and stops the server gracefully.
+//!
+//! May use: every layer below it (`protocol`, `subject`, `config`, `auth`,
+//! `plugin`, `client`, `tenant`, `login`, `route`, `monitor`).
 
 mod announce;
 mod claims;

@@ -1,8 +1,10 @@
 //! Subjects: validation, the subscription index and its match cache, and
 //! subject mappings (rewriting a published subject before it is matched).
 //!
-//! The index stores opaque values (the server stores subscriptions) and
+//! The index stores opaque values (accounts store subscriptions) and
 //! knows nothing about connections or sockets.
+//!
+//! May use: nothing else in the crate.
 
 mod cache;
 mod index;

@@ -4,8 +4,9 @@
 //! registry that builds accounts from tenant files, and `Tenancy`, the
 //! whole of it as one reloadable snapshot.
 //!
-//! May use: `subject`, `config`, `client`, `auth` (credential checks),
-//! `plugin` (accounts hold their tenants' plugins).
+//! May use: `protocol` (CONNECT options), `subject`, `config`, `client`,
+//! `auth` (credential checks), `plugin` (accounts hold their tenants'
+//! plugins).
 
 pub mod account;
 pub mod mappings;
