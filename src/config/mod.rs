@@ -2,6 +2,7 @@
 //! place, and validation that reports every problem at once.
 
 mod duration;
+pub mod natsconf;
 pub mod tenant;
 pub mod tenants;
 mod tls;
