@@ -3,6 +3,7 @@
 
 mod duration;
 pub mod natsconf;
+pub mod natsmap;
 pub mod tenant;
 pub mod tenants;
 mod tls;
@@ -118,6 +119,12 @@ pub struct ServerConfig {
     /// Lame-duck mode: wait after telling clients before closing the first.
     #[serde(with = "duration::serde_str")]
     pub lame_duck_grace_period: Duration,
+    /// Tenants defined in memory rather than in `tenants` files: the
+    /// accounts of a nats-server configuration file (`config::natsmap`).
+    /// Each comes with the name its problems are reported under. Never
+    /// read from a TOML file.
+    #[serde(skip)]
+    pub inline_tenants: Vec<(PathBuf, tenant::TenantFile)>,
 }
 
 /// Default `max_subject_length`: room for any subject NATS tools use.
@@ -167,11 +174,18 @@ impl Default for ServerConfig {
             tls: None,
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
+            inline_tenants: Vec::new(),
         }
     }
 }
 
 impl ServerConfig {
+    /// Whether clients log in as tenants' users (tenant files, in-memory
+    /// tenants or an operator's accounts) rather than to one shared account.
+    pub fn has_tenants(&self) -> bool {
+        self.tenants.is_some() || self.operator_dir.is_some() || !self.inline_tenants.is_empty()
+    }
+
     /// Reads and validates a TOML file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -277,16 +291,13 @@ impl ServerConfig {
                 errs.push("authorization: user and password go together".to_string());
             }
         }
-        if (self.tenants.is_some() || self.operator_dir.is_some()) && self.authorization.is_some() {
+        if self.has_tenants() && self.authorization.is_some() {
             errs.push(
                 "authorization: not allowed with tenants (define users in the tenant files)"
                     .to_string(),
             );
         }
-        if self.tenants.is_none()
-            && self.operator_dir.is_none()
-            && (self.no_auth_user.is_some() || self.system_account.is_some())
-        {
+        if !self.has_tenants() && (self.no_auth_user.is_some() || self.system_account.is_some()) {
             errs.push("no_auth_user and system_account: need tenants".to_string());
         }
         for (i, plugin) in self.auth_plugins.iter().enumerate() {
@@ -299,7 +310,7 @@ impl ServerConfig {
                 ));
             }
         }
-        if !self.auth_plugins.is_empty() && self.tenants.is_none() && self.operator_dir.is_none() {
+        if !self.auth_plugins.is_empty() && !self.has_tenants() {
             errs.push("auth_plugins: need tenants".to_string());
         }
         if self.http_port.is_some_and(|p| p != 0 && p == self.port)
@@ -314,7 +325,7 @@ impl ServerConfig {
         }
         if let Some(tls) = &self.tls {
             tls.validate(&mut errs);
-            if tls.verify_and_map && self.tenants.is_none() {
+            if tls.verify_and_map && !self.has_tenants() {
                 errs.push(
                     "tls.verify_and_map: needs tenants (the users certificates map to)".to_string(),
                 );

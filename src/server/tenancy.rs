@@ -86,7 +86,7 @@ impl Tenancy {
         runtime: &RuntimeSlot,
         operator: Option<OperatorTrust>,
     ) -> Result<Tenancy, TenancyError> {
-        if config.tenants.is_none() && config.operator_dir.is_none() {
+        if !config.has_tenants() {
             return Ok(Tenancy::without_tenants());
         }
         let join = |issues: Vec<String>| issues.join("\n");
@@ -96,6 +96,7 @@ impl Tenancy {
             })?,
             None => Vec::new(),
         };
+        files.extend(config.inline_tenants.iter().cloned());
         let operator = match (operator, &config.operator_dir) {
             (Some(trust), _) => Some(trust),
             (None, Some(dir)) => {
