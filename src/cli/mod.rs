@@ -3,6 +3,7 @@
 mod auth;
 mod bench;
 pub mod check;
+mod check_nats;
 mod plugin;
 mod serve;
 

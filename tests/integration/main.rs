@@ -15,6 +15,7 @@ mod isolation;
 mod lame_duck;
 mod messaging;
 mod monitor;
+mod nats_config;
 mod operator_activation;
 mod operator_limits;
 mod operator_mode;
