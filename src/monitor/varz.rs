@@ -13,6 +13,8 @@ pub struct Varz {
     pub server_id: String,
     pub server_name: String,
     pub version: String,
+    /// Switchyard's own release; `version` is the nats-server release it matches.
+    pub switchyard_version: &'static str,
     pub proto: i32,
     pub go: String,
     pub host: String,
@@ -68,6 +70,7 @@ pub fn build(observer: &Observer) -> Varz {
         server_id: s.server_id,
         server_name: s.server_name,
         version: s.version,
+        switchyard_version: env!("CARGO_PKG_VERSION"),
         proto: s.proto,
         go: concat!("switchyard-", env!("CARGO_PKG_VERSION")).to_string(),
         host: s.host,

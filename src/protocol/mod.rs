@@ -11,7 +11,7 @@ mod encode;
 mod error;
 mod parser;
 
-pub use connect::{ConnectOptions, ServerInfo};
+pub use connect::{ConnectOptions, NATS_SERVER_VERSION, ServerInfo};
 pub use encode::{
     NO_RESPONDERS_STATUS, encode_err, encode_hmsg, encode_hpub, encode_info, encode_msg, encode_pub,
 };
