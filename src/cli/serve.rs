@@ -113,7 +113,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// certificates (a reload that fails validation is logged and changes
 /// nothing). Signals keep working during lame-duck mode: SIGTERM then cuts
 /// it short.
-async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
+pub(super) async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;

@@ -9,6 +9,7 @@ mod auth_nats_server;
 mod bench_connect;
 mod check_command;
 mod cli_serve;
+mod compat_cli;
 mod hostile;
 mod interop_python;
 mod isolation;
