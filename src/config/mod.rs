@@ -125,6 +125,19 @@ pub struct ServerConfig {
     /// read from a TOML file.
     #[serde(skip)]
     pub inline_tenants: Vec<(PathBuf, tenant::TenantFile)>,
+    /// Operator mode from JWTs held in memory rather than `operator_dir`:
+    /// a nats-server file's `operator` with `resolver: MEMORY`. Never read
+    /// from a TOML file.
+    #[serde(skip)]
+    pub inline_operator: Option<InlineOperator>,
+}
+
+/// A trusted operator and its accounts' JWTs, as a nats-server file's
+/// `operator` and `resolver_preload` give them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InlineOperator {
+    pub operator_jwt: String,
+    pub account_jwts: Vec<String>,
 }
 
 /// Default `max_subject_length`: room for any subject NATS tools use.
@@ -175,6 +188,7 @@ impl Default for ServerConfig {
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
             inline_tenants: Vec::new(),
+            inline_operator: None,
         }
     }
 }
@@ -183,7 +197,10 @@ impl ServerConfig {
     /// Whether clients log in as tenants' users (tenant files, in-memory
     /// tenants or an operator's accounts) rather than to one shared account.
     pub fn has_tenants(&self) -> bool {
-        self.tenants.is_some() || self.operator_dir.is_some() || !self.inline_tenants.is_empty()
+        self.tenants.is_some()
+            || self.operator_dir.is_some()
+            || !self.inline_tenants.is_empty()
+            || self.inline_operator.is_some()
     }
 
     /// Reads and validates a TOML file.

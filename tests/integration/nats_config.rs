@@ -115,6 +115,39 @@ async fn token_authorization_and_limits_from_a_nats_server_file() {
     assert!(refused.is_err(), "no token, no entry");
 }
 
+/// Operator mode from a nats-server file: `operator` names the operator
+/// JWT file, `resolver: MEMORY` with `resolver_preload` gives the accounts;
+/// a user logs in with `.creds`.
+#[tokio::test]
+async fn operator_and_memory_resolver_from_a_nats_server_file() {
+    use common::operator::{Operator, creds_client};
+    let op = Operator::new();
+    let app_jwt = op.account_jwt(&op.app, |_| {});
+    let sys_jwt = op.account_jwt(&op.sys, |_| {});
+    let path = op.dir.path().join("server.conf");
+    std::fs::write(
+        &path,
+        format!(
+            "listen: 127.0.0.1:-1\noperator: operator.jwt\nresolver: MEMORY\n\
+             resolver_preload: {{\n  {app}: {app_jwt}\n  {sys}: {sys_jwt}\n}}\n\
+             system_account: {sys}\n",
+            app = op.app.public_key(),
+            sys = op.sys.public_key(),
+        ),
+    )
+    .unwrap();
+    let server = start(&path).await;
+    let (user, jwt) = op.user(&op.app, |u| u.data.name = "alice".into());
+    let creds = op.creds("alice", &user, &jwt);
+    let client = creds_client(&server, &creds).await;
+    let mut sub = client.subscribe("greet").await.unwrap();
+    client.flush().await.unwrap();
+    client.publish("greet", "hi".into()).await.unwrap();
+    assert_eq!(&next_msg(&mut sub).await.payload[..], b"hi");
+    assert_eq!(server.tenant_connections(&op.app.public_key()), 1);
+    assert!(async_nats::connect(server.client_url()).await.is_err());
+}
+
 /// The fixture is a valid nats-server file: nats-server's own config test
 /// (`-t`) accepts it, so the translation is tested on real syntax.
 #[test]

@@ -15,7 +15,7 @@ use crate::config::tenant::{
     AllowResponses, ExportEntry, ImportEntry, ImportSource, MappingEntry, Permissions,
     ResponseLimits, ResponseType, SubjectRules, TenantFile, UserEntry, WeightedDestination,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The tenant that stands for nats-server's global account `$G`.
@@ -37,11 +37,14 @@ pub(super) struct AuthSettings {
     no_auth_user: Option<String>,
     system_account: Option<(Pos, String)>,
     mappings: Vec<MappingEntry>,
+    operator: Option<(Pos, String)>,
+    resolver: Option<(Pos, String)>,
+    preload: Vec<String>,
 }
 
 impl AuthSettings {
     /// Takes `entry` if it is about authentication or accounts.
-    pub fn take(&mut self, key: &str, entry: &Entry, issues: &mut Issues) -> bool {
+    pub fn take(&mut self, key: &str, entry: &Entry, base: &Path, issues: &mut Issues) -> bool {
         let v = &entry.value;
         let path = entry.key.as_str();
         match key {
@@ -61,18 +64,38 @@ impl AuthSettings {
                 self.system_account = issues.string(v, path).map(|s| (v.pos.clone(), s));
             }
             "mappings" | "maps" => self.mappings = mappings(v, path, issues),
-            "operator"
-            | "operators"
-            | "resolver"
-            | "resolver_preload"
-            | "trusted"
-            | "trusted_keys"
-            | "resolver_tls"
-            | "resolver_pinned_accounts" => issues.error(
+            "operator" | "operators" => {
+                let given = issues.strings(v, path);
+                match given.as_slice() {
+                    [one] => {
+                        self.operator = super::operator::jwt_or_file(one, base)
+                            .map_err(|e| issues.error(&v.pos, path, e))
+                            .ok()
+                            .map(|jwt| (v.pos.clone(), jwt));
+                    }
+                    _ => issues.error(&v.pos, path, "exactly one operator is supported"),
+                }
+            }
+            "resolver" => match &v.kind {
+                Kind::String(r) => self.resolver = Some((v.pos.clone(), r.clone())),
+                _ => issues.error(
+                    &v.pos,
+                    path,
+                    "only `resolver: MEMORY` is supported (Switchyard's operator_dir is its directory resolver)",
+                ),
+            },
+            "resolver_preload" => {
+                if let Some(map) = issues.map(v, path) {
+                    for account in map.effective() {
+                        let p = format!("{path}.{}", account.key);
+                        self.preload.extend(issues.string(&account.value, &p));
+                    }
+                }
+            }
+            "trusted" | "trusted_keys" | "resolver_tls" | "resolver_pinned_accounts" => issues.error(
                 &entry.key_pos,
                 path,
-                "operator mode from a nats-server file is not supported yet \
-                 (use Switchyard's operator_dir, see docs/credentials.md)",
+                "not supported (name the operator JWT with `operator`)",
             ),
             _ => return false,
         }
@@ -115,6 +138,26 @@ impl AuthSettings {
         let c = &mut out.config;
         if let Some(t) = self.timeout {
             c.auth_timeout = t;
+        }
+        if let Some((pos, jwt)) = self.operator {
+            let mixed = !self.accounts.is_empty()
+                || !self.users.is_empty()
+                || self.user.is_some()
+                || self.token.is_some();
+            if mixed {
+                issues.error(
+                    &pos,
+                    "operator",
+                    "accounts and users come from JWTs in operator mode; remove `accounts` and `authorization` users",
+                );
+            }
+            super::operator::apply(c, pos, jwt, self.resolver, self.preload, issues);
+            c.no_auth_user = self.no_auth_user;
+            c.system_account = self.system_account.map(|(_, s)| s);
+            return;
+        }
+        if let Some((pos, _)) = &self.resolver {
+            issues.error(pos, "resolver", "needs `operator`");
         }
         let simple = self.accounts.is_empty()
             && self.users.is_empty()

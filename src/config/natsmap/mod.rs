@@ -12,6 +12,7 @@
 //! nats-server. Uses `config` and `config::natsconf` only.
 
 mod accounts;
+mod operator;
 mod read;
 mod server;
 
@@ -80,7 +81,7 @@ pub fn translate(map: &Map, path: &Path) -> Result<NatsTranslation, NatsMapError
         if server::apply(&key, entry, &mut out, base, &mut issues) {
             continue;
         }
-        if auth.take(&key, entry, &mut issues) {
+        if auth.take(&key, entry, base, &mut issues) {
             continue;
         }
         if let Some(why) = unsupported_block(&key) {

@@ -200,10 +200,26 @@ fn top_level_mappings_without_users_go_through_an_anonymous_user() {
 }
 
 #[test]
-fn operator_mode_is_an_error_for_now() {
-    let e = errors("operator: /op.jwt\nresolver: MEMORY\n");
+fn operator_mode_needs_the_memory_resolver() {
+    let jwt = "eyJ0eXAiOiJKV1QifQ.e30.sig";
+    let t = ok(&format!(
+        "operator: {jwt}\nresolver: MEMORY\nresolver_preload {{ ABC: eyJa.b.c }}\nsystem_account: ABC"
+    ));
+    let inline = t.config.inline_operator.as_ref().unwrap();
+    assert_eq!(inline.operator_jwt, jwt);
+    assert_eq!(inline.account_jwts, ["eyJa.b.c"]);
+    assert_eq!(t.config.system_account.as_deref(), Some("ABC"));
+    let e = errors(&format!("operator: {jwt}\nresolver: URL(http://x)"));
+    assert!(e.contains("only MEMORY is supported"), "{e}");
+    let e = errors(&format!("operator: {jwt}"));
+    assert!(e.contains("needs `resolver: MEMORY`"), "{e}");
+    let e = errors("operator: missing.jwt\nresolver: MEMORY");
     assert!(
-        e.contains("operator mode from a nats-server file is not supported yet"),
+        e.contains("cannot read the operator JWT /etc/nats/missing.jwt"),
         "{e}"
     );
+    let e = errors(&format!(
+        "operator: {jwt}\nresolver: MEMORY\naccounts {{ A {{}} }}"
+    ));
+    assert!(e.contains("accounts and users come from JWTs"), "{e}");
 }
