@@ -97,12 +97,16 @@ impl Tenancy {
             None => Vec::new(),
         };
         files.extend(config.inline_tenants.iter().cloned());
-        let operator = match (operator, &config.operator_dir) {
-            (Some(trust), _) => Some(trust),
-            (None, Some(dir)) => {
+        let operator = match (operator, &config.operator_dir, &config.inline_operator) {
+            (Some(trust), _, _) => Some(trust),
+            (None, Some(dir), _) => {
                 Some(OperatorTrust::load(dir).map_err(|e| TenancyError::Operator(e.to_string()))?)
             }
-            (None, None) => None,
+            (None, None, Some(jwts)) => Some(
+                OperatorTrust::from_memory(&jwts.operator_jwt, &jwts.account_jwts)
+                    .map_err(|e| TenancyError::Operator(e.to_string()))?,
+            ),
+            (None, None, None) => None,
         };
         let mut activation_expiry = None;
         if let Some(trust) = &operator {
