@@ -128,9 +128,10 @@ async fn operator_and_memory_resolver_from_a_nats_server_file() {
     std::fs::write(
         &path,
         format!(
-            "listen: 127.0.0.1:-1\noperator: operator.jwt\nresolver: MEMORY\n\
+            "listen: 127.0.0.1:-1\noperator: {operator}\nresolver: MEMORY\n\
              resolver_preload: {{\n  {app}: {app_jwt}\n  {sys}: {sys_jwt}\n}}\n\
              system_account: {sys}\n",
+            operator = op.dir.path().join("operator.jwt").display(),
             app = op.app.public_key(),
             sys = op.sys.public_key(),
         ),

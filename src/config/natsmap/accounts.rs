@@ -15,7 +15,7 @@ use crate::config::tenant::{
     AllowResponses, ExportEntry, ImportEntry, ImportSource, MappingEntry, Permissions,
     ResponseLimits, ResponseType, SubjectRules, TenantFile, UserEntry, WeightedDestination,
 };
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The tenant that stands for nats-server's global account `$G`.
@@ -44,7 +44,7 @@ pub(super) struct AuthSettings {
 
 impl AuthSettings {
     /// Takes `entry` if it is about authentication or accounts.
-    pub fn take(&mut self, key: &str, entry: &Entry, base: &Path, issues: &mut Issues) -> bool {
+    pub fn take(&mut self, key: &str, entry: &Entry, issues: &mut Issues) -> bool {
         let v = &entry.value;
         let path = entry.key.as_str();
         match key {
@@ -68,7 +68,7 @@ impl AuthSettings {
                 let given = issues.strings(v, path);
                 match given.as_slice() {
                     [one] => {
-                        self.operator = super::operator::jwt_or_file(one, base)
+                        self.operator = super::operator::jwt_or_file(one)
                             .map_err(|e| issues.error(&v.pos, path, e))
                             .ok()
                             .map(|jwt| (v.pos.clone(), jwt));

@@ -65,9 +65,8 @@ pub fn load(path: &Path) -> Result<NatsTranslation, NatsMapError> {
     translate(&map, path)
 }
 
-/// Translates a parsed file; `path` is the base of relative paths.
+/// Translates a parsed file; `path` names it in errors.
 pub fn translate(map: &Map, path: &Path) -> Result<NatsTranslation, NatsMapError> {
-    let base = path.parent().unwrap_or(Path::new("."));
     let mut issues = Issues::default();
     let mut out = NatsTranslation {
         config: ServerConfig::default(),
@@ -78,10 +77,10 @@ pub fn translate(map: &Map, path: &Path) -> Result<NatsTranslation, NatsMapError
     let mut auth = accounts::AuthSettings::default();
     for entry in map.effective() {
         let key = entry.key.to_ascii_lowercase();
-        if server::apply(&key, entry, &mut out, base, &mut issues) {
+        if server::apply(&key, entry, &mut out, &mut issues) {
             continue;
         }
-        if auth.take(&key, entry, base, &mut issues) {
+        if auth.take(&key, entry, &mut issues) {
             continue;
         }
         if let Some(why) = unsupported_block(&key) {

@@ -13,15 +13,15 @@ use std::path::Path;
 const MAX_JWT_FILE: u64 = 64 * 1024;
 
 /// `value` itself when it is a JWT (`eyJ...`), else the JWT in the file it
-/// names (relative to `base`), plain or decorated
-/// (`-----BEGIN NATS OPERATOR JWT-----`).
-pub(super) fn jwt_or_file(value: &str, base: &Path) -> Result<String, String> {
+/// names, plain or decorated (`-----BEGIN NATS OPERATOR JWT-----`). As in
+/// nats-server, a relative path is taken from the working directory.
+pub(super) fn jwt_or_file(value: &str) -> Result<String, String> {
     if value.starts_with("eyJ") {
         return Ok(value.to_string());
     }
-    let path = base.join(value);
+    let path = Path::new(value);
     let mut text = String::new();
-    std::fs::File::open(&path)
+    std::fs::File::open(path)
         .and_then(|f| f.take(MAX_JWT_FILE).read_to_string(&mut text))
         .map_err(|e| format!("cannot read the operator JWT {}: {e}", path.display()))?;
     text.lines()

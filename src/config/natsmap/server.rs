@@ -5,7 +5,7 @@ use super::NatsTranslation;
 use super::read::Issues;
 use crate::config::TlsConfig;
 use crate::config::natsconf::{Entry, Kind, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Applies `entry` (key lower-cased as `key`) if it is a server-wide
 /// setting; false if it is some other key.
@@ -13,7 +13,6 @@ pub(super) fn apply(
     key: &str,
     entry: &Entry,
     out: &mut NatsTranslation,
-    base: &Path,
     issues: &mut Issues,
 ) -> bool {
     let v = &entry.value;
@@ -57,13 +56,13 @@ pub(super) fn apply(
         "lame_duck_duration" => set(&mut c.lame_duck_duration, issues.duration(v, path)),
         "lame_duck_grace_period" => set(&mut c.lame_duck_grace_period, issues.duration(v, path)),
         "tls" => {
-            if let Some(tls) = tls(v, path, base, issues) {
+            if let Some(tls) = tls(v, path, issues) {
                 c.tls = Some(tls);
             }
         }
-        "pid_file" => out.process.pid_file = file(v, path, base, issues),
-        "ports_file_dir" => out.process.ports_file_dir = file(v, path, base, issues),
-        "log_file" | "logfile" => out.process.log_file = file(v, path, base, issues),
+        "pid_file" => out.process.pid_file = file(v, path, issues),
+        "ports_file_dir" => out.process.ports_file_dir = file(v, path, issues),
+        "log_file" | "logfile" => out.process.log_file = file(v, path, issues),
         "debug" => set(&mut out.process.debug, issues.boolean(v, path)),
         "trace" => set(&mut out.process.trace, issues.boolean(v, path)),
         _ => return false,
@@ -77,8 +76,13 @@ fn set<T>(slot: &mut T, value: Option<T>) {
     }
 }
 
-fn file(v: &Value, path: &str, base: &Path, issues: &mut Issues) -> Option<PathBuf> {
-    issues.string(v, path).map(|s| base.join(s))
+/// A file named by the configuration. nats-server opens such paths as
+/// written, so relative ones are taken from the working directory, not
+/// from the file's own (only `include` is relative to the including
+/// file); files written for nats-server, such as async-nats' test
+/// configurations (`./tests/configs/certs/...`), rely on it.
+fn file(v: &Value, path: &str, issues: &mut Issues) -> Option<PathBuf> {
+    issues.string(v, path).map(PathBuf::from)
 }
 
 /// A port; nats-server's `-1` (pick a free one) is Switchyard's 0.
@@ -123,7 +127,7 @@ fn host_port(v: &Value, path: &str, issues: &mut Issues) -> Option<(Option<Strin
 /// handshake_first }`. Keys that would change who may connect
 /// (`pinned_certs`, `insecure`, ...) are errors rather than silently
 /// ignored, since ignoring them would weaken what the file asks for.
-fn tls(v: &Value, path: &str, base: &Path, issues: &mut Issues) -> Option<TlsConfig> {
+fn tls(v: &Value, path: &str, issues: &mut Issues) -> Option<TlsConfig> {
     let map = issues.map(v, path)?;
     let mut cert = None;
     let mut key = None;
@@ -132,9 +136,9 @@ fn tls(v: &Value, path: &str, base: &Path, issues: &mut Issues) -> Option<TlsCon
         let p = format!("{path}.{}", entry.key);
         let v = &entry.value;
         match entry.key.to_ascii_lowercase().as_str() {
-            "cert_file" => cert = file(v, &p, base, issues),
-            "key_file" => key = file(v, &p, base, issues),
-            "ca_file" => tls.ca_file = file(v, &p, base, issues),
+            "cert_file" => cert = file(v, &p, issues),
+            "key_file" => key = file(v, &p, issues),
+            "ca_file" => tls.ca_file = file(v, &p, issues),
             "verify" => set(&mut tls.verify, issues.boolean(v, &p)),
             "verify_and_map" => set(&mut tls.verify_and_map, issues.boolean(v, &p)),
             "timeout" => set(&mut tls.timeout, issues.duration(v, &p)),

@@ -53,7 +53,8 @@ fn server_settings_land_in_server_config() {
     assert!(c.inline_tenants.is_empty());
     assert_eq!(
         t.process.pid_file,
-        Some(PathBuf::from("/etc/nats/nats.pid"))
+        // As nats-server: relative to the working directory, not the file.
+        Some(PathBuf::from("nats.pid"))
     );
     assert!(t.process.debug);
 }
@@ -215,11 +216,33 @@ fn operator_mode_needs_the_memory_resolver() {
     assert!(e.contains("needs `resolver: MEMORY`"), "{e}");
     let e = errors("operator: missing.jwt\nresolver: MEMORY");
     assert!(
-        e.contains("cannot read the operator JWT /etc/nats/missing.jwt"),
+        e.contains("cannot read the operator JWT missing.jwt"),
         "{e}"
     );
     let e = errors(&format!(
         "operator: {jwt}\nresolver: MEMORY\naccounts {{ A {{}} }}"
     ));
     assert!(e.contains("accounts and users come from JWTs"), "{e}");
+}
+
+#[test]
+fn client_test_suite_shapes() {
+    // The shapes async-nats' own test configurations use: a space before
+    // the colon, a host name in `listen`, working-directory-relative TLS
+    // files, `handshake_first`, an nkey-only user list.
+    let t = ok(concat!(
+        "listen: localhost:4545\n",
+        "tls {\n  cert_file:  \"./certs/server-cert.pem\"\n  key_file: \"./certs/server-key.pem\"\n",
+        "  ca_file: \"./certs/rootCA.pem\"\n  verify :    true\n  timeout:    2\n  handshake_first: true\n}\n",
+        "authorization {\n  user:     derek\n  password: porkchop\n  timeout:  1\n}\n",
+    ));
+    let tls = t.config.tls.as_ref().unwrap();
+    assert_eq!(tls.cert_file, PathBuf::from("./certs/server-cert.pem"));
+    assert!(tls.verify && tls.handshake_first);
+    assert_eq!(tls.timeout, Duration::from_secs(2));
+    assert_eq!((t.config.host.as_str(), t.config.port), ("localhost", 4545));
+    let t = ok(
+        "authorization: {\n  users: [\n    { nkey: UAFHG6FUD2UU4SDFVAFUL5LDFO2XM4WYM76UNXTPJYJK7EEMYRBHT2VE }\n  ]\n}\n",
+    );
+    assert!(t.config.inline_tenants[0].1.users[0].nkey.is_some());
 }
