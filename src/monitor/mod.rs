@@ -19,6 +19,7 @@ mod subsz;
 mod sys;
 mod time;
 mod varz;
+mod varz_compat;
 
 pub use http::{MonitorListener, bind};
 pub use plugins::{PluginMetrics, PluginReporter, PluginSummary};

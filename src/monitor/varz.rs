@@ -56,6 +56,8 @@ pub struct Varz {
     pub http_req_stats: BTreeMap<String, u64>,
     pub config_load_time: String,
     pub system_account: String,
+    #[serde(flatten)]
+    pub compat: super::varz_compat::VarzCompat,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -106,6 +108,7 @@ pub fn build(observer: &Observer) -> Varz {
         http_req_stats: observer.http_requests(),
         config_load_time: rfc3339(s.config_load_time),
         system_account: s.system_account,
+        compat: super::varz_compat::VarzCompat::new(&stats),
     }
 }
 

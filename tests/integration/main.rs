@@ -30,3 +30,4 @@ mod slow_consumer;
 mod tenants;
 mod timers;
 mod tls;
+mod varz_keys;
