@@ -100,6 +100,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let runtime = runtime.build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        tracing::info!(
+            switchyard = env!("CARGO_PKG_VERSION"),
+            nats_server_version = crate::protocol::NATS_SERVER_VERSION,
+            "starting switchyard (INFO reports the nats-server release it matches)"
+        );
         let server = Server::start(config).await?;
         run_until_stopped(&server).await?;
         tracing::info!("shutting down: flushing pending messages");
