@@ -80,6 +80,17 @@ pub struct OperatorTrust {
 
 impl OperatorTrust {
     pub fn load(dir: &Path) -> Result<OperatorTrust, OperatorError> {
+        // A trust built in memory has no directory: a claims update, which
+        // re-reads the directory before storing, must not read (or later
+        // write) whatever lies in the current directory.
+        if dir.as_os_str().is_empty() {
+            return Err(OperatorError::Io {
+                path: "resolver: MEMORY".into(),
+                source: std::io::Error::other(
+                    "accounts preloaded from the configuration file cannot be updated",
+                ),
+            });
+        }
         let store = OperatorStore::new(dir);
         let (_, operator) = store.load_operator()?;
         let mut trust = OperatorTrust {
@@ -98,6 +109,48 @@ impl OperatorTrust {
                     jwt: token,
                     claims: account,
                     path,
+                },
+            );
+        }
+        Ok(trust)
+    }
+
+    /// Trust in the operator JWT `operator_jwt` and the account JWTs it
+    /// signed, held in memory: a nats-server file's `operator`,
+    /// `resolver: MEMORY` and `resolver_preload`. Nothing is read from or
+    /// written to disk; claims updates are refused (see [`Self::load`]).
+    pub fn from_memory(
+        operator_jwt: &str,
+        account_jwts: &[String],
+    ) -> Result<OperatorTrust, OperatorError> {
+        let operator: OperatorClaims = jwt::decode_verified(operator_jwt)
+            .and_then(jwt::Decoded::into_claims::<jwt::Operator>)
+            .map_err(|source| OperatorError::Jwt {
+                path: "operator".into(),
+                source,
+            })?;
+        if operator.data.iss != operator.data.sub {
+            return Err(OperatorError::NotTrusted {
+                what: "operator JWT (must be self-signed)".into(),
+                issuer: operator.data.iss.clone(),
+            });
+        }
+        let mut trust = OperatorTrust {
+            dir: PathBuf::new(),
+            operator,
+            accounts: BTreeMap::new(),
+            verified_users: Default::default(),
+        };
+        for token in account_jwts {
+            let account = trust.verify_account(token, "resolver_preload")?;
+            let key = account.data.sub.clone();
+            trust.accounts.insert(
+                key.clone(),
+                TrustedAccount {
+                    name: key,
+                    jwt: token.clone(),
+                    claims: account,
+                    path: PathBuf::new(),
                 },
             );
         }

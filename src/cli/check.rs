@@ -11,18 +11,29 @@ pub struct CheckArgs {
     /// Directory of tenant files: one `*.toml` file per tenant (a NATS
     /// account) with its users, permissions, limits, exports, imports and
     /// subject mappings. Other files in it are ignored.
-    #[arg(long, value_name = "DIR")]
-    pub tenants: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "nats_config")]
+    pub tenants: Option<PathBuf>,
 
     /// Server configuration file (TOML) to check as well, as `serve
     /// --config` would load it.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// A nats-server configuration file (`.conf`) to check instead: prints
+    /// what it means in Switchyard's terms (listeners, tenants, limits)
+    /// and what of it Switchyard does not support, or every problem.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tenants", "config"])]
+    pub nats_config: Option<PathBuf>,
 }
 
 /// Prints each problem on its own line to stderr and fails with their
 /// count, or prints a one-line summary to stdout.
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let tenants_dir = match (args.tenants, &args.nats_config) {
+        (_, Some(file)) => return super::check_nats::run(file),
+        (Some(dir), None) => dir,
+        (None, None) => anyhow::bail!("--tenants DIR or --nats-config FILE is required"),
+    };
     let mut problems: Vec<String> = Vec::new();
     let mut config = ServerConfig::default();
     let loaded = args.config.as_deref().map(ServerConfig::load);
@@ -38,7 +49,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             other @ ConfigError::Read { .. } => problems.push(other.to_string()),
         }
     }
-    let summary = match tenants::load_dir(&args.tenants) {
+    let summary = match tenants::load_dir(&tenants_dir) {
         Ok(files) => {
             let map_certificates = config.tls.as_ref().is_some_and(|t| t.verify_and_map);
             let issues = tenants::validate_for(&files, map_certificates);
@@ -54,7 +65,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     // `serve` does (users, no_auth_user, system_account, imports, mappings),
     // so `check` accepts precisely what `serve` starts with.
     if problems.is_empty() {
-        config.tenants = Some(args.tenants.clone());
+        config.tenants = Some(tenants_dir.clone());
         if let Err(e) = crate::server::check_tenancy(&config) {
             problems.extend(
                 e.to_string()

@@ -6,6 +6,8 @@
 mod auth;
 mod bench;
 pub mod check;
+mod check_nats;
+pub mod compat;
 mod plugin;
 mod serve;
 
@@ -44,10 +46,23 @@ pub enum Command {
     Auth(auth::AuthArgs),
     /// Inspect WebAssembly plugins (`plugin check FILE.wasm`).
     Plugin(plugin::PluginArgs),
+    /// Run with nats-server's command line (`-c FILE`, `-p -1`, `-DV`, ...),
+    /// as when this binary is invoked as `nats-server`. `compat --help`
+    /// lists the flags.
+    #[command(disable_help_flag = true)]
+    Compat {
+        /// nats-server flags, in Go flag syntax.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
 }
 
 /// Runs the parsed command line; the binary maps the error to an exit code.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // The compatible command line sets up its own logging (-D, -V, -l).
+    if let Command::Compat { args } = &cli.command {
+        return compat::run("switchyard", args);
+    }
     init_tracing(&cli.log_level);
     match cli.command {
         Command::Serve(args) => serve::run(args),
@@ -55,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Auth(args) => auth::run(args),
         Command::Plugin(args) => plugin::run(args),
+        Command::Compat { .. } => unreachable!("handled above"),
     }
 }
 

@@ -100,6 +100,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let runtime = runtime.build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        tracing::info!(
+            switchyard = env!("CARGO_PKG_VERSION"),
+            nats_server_version = crate::protocol::NATS_SERVER_VERSION,
+            "starting switchyard (INFO reports the nats-server release it matches)"
+        );
         let server = Server::start(config).await?;
         run_until_stopped(&server).await?;
         tracing::info!("shutting down: flushing pending messages");
@@ -113,7 +118,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// certificates (a reload that fails validation is logged and changes
 /// nothing). Signals keep working during lame-duck mode: SIGTERM then cuts
 /// it short.
-async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
+pub(super) async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;

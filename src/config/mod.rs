@@ -4,6 +4,8 @@
 //! May use: `subject` (to validate the subjects in tenant files).
 
 mod duration;
+pub mod natsconf;
+pub mod natsmap;
 pub mod tenant;
 pub mod tenants;
 mod tls;
@@ -119,6 +121,25 @@ pub struct ServerConfig {
     /// Lame-duck mode: wait after telling clients before closing the first.
     #[serde(with = "duration::serde_str")]
     pub lame_duck_grace_period: Duration,
+    /// Tenants defined in memory rather than in `tenants` files: the
+    /// accounts of a nats-server configuration file (`config::natsmap`).
+    /// Each comes with the name its problems are reported under. Never
+    /// read from a TOML file.
+    #[serde(skip)]
+    pub inline_tenants: Vec<(PathBuf, tenant::TenantFile)>,
+    /// Operator mode from JWTs held in memory rather than `operator_dir`:
+    /// a nats-server file's `operator` with `resolver: MEMORY`. Never read
+    /// from a TOML file.
+    #[serde(skip)]
+    pub inline_operator: Option<InlineOperator>,
+}
+
+/// A trusted operator and its accounts' JWTs, as a nats-server file's
+/// `operator` and `resolver_preload` give them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InlineOperator {
+    pub operator_jwt: String,
+    pub account_jwts: Vec<String>,
 }
 
 /// Default `max_subject_length`: room for any subject NATS tools use.
@@ -168,11 +189,22 @@ impl Default for ServerConfig {
             tls: None,
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
+            inline_tenants: Vec::new(),
+            inline_operator: None,
         }
     }
 }
 
 impl ServerConfig {
+    /// Whether clients log in as tenants' users (tenant files, in-memory
+    /// tenants or an operator's accounts) rather than to one shared account.
+    pub fn has_tenants(&self) -> bool {
+        self.tenants.is_some()
+            || self.operator_dir.is_some()
+            || !self.inline_tenants.is_empty()
+            || self.inline_operator.is_some()
+    }
+
     /// Reads and validates a TOML file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -278,16 +310,13 @@ impl ServerConfig {
                 errs.push("authorization: user and password go together".to_string());
             }
         }
-        if (self.tenants.is_some() || self.operator_dir.is_some()) && self.authorization.is_some() {
+        if self.has_tenants() && self.authorization.is_some() {
             errs.push(
                 "authorization: not allowed with tenants (define users in the tenant files)"
                     .to_string(),
             );
         }
-        if self.tenants.is_none()
-            && self.operator_dir.is_none()
-            && (self.no_auth_user.is_some() || self.system_account.is_some())
-        {
+        if !self.has_tenants() && (self.no_auth_user.is_some() || self.system_account.is_some()) {
             errs.push("no_auth_user and system_account: need tenants".to_string());
         }
         for (i, plugin) in self.auth_plugins.iter().enumerate() {
@@ -300,7 +329,7 @@ impl ServerConfig {
                 ));
             }
         }
-        if !self.auth_plugins.is_empty() && self.tenants.is_none() && self.operator_dir.is_none() {
+        if !self.auth_plugins.is_empty() && !self.has_tenants() {
             errs.push("auth_plugins: need tenants".to_string());
         }
         if self.http_port.is_some_and(|p| p != 0 && p == self.port)
@@ -315,7 +344,7 @@ impl ServerConfig {
         }
         if let Some(tls) = &self.tls {
             tls.validate(&mut errs);
-            if tls.verify_and_map && self.tenants.is_none() {
+            if tls.verify_and_map && !self.has_tenants() {
                 errs.push(
                     "tls.verify_and_map: needs tenants (the users certificates map to)".to_string(),
                 );

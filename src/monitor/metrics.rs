@@ -23,6 +23,7 @@ pub fn render(observer: &dyn Observer) -> String {
             ("server_id", &summary.server_id),
             ("server_name", &summary.server_name),
             ("version", &summary.version),
+            ("switchyard_version", env!("CARGO_PKG_VERSION")),
         ],
         1,
     );

@@ -26,6 +26,7 @@ mod sys;
 mod sysreq;
 pub mod time;
 mod varz;
+mod varz_compat;
 
 pub use error::{MonitorError, RequestError};
 pub use http::{MonitorListener, bind};

@@ -13,6 +13,8 @@ pub struct Varz {
     pub server_id: String,
     pub server_name: String,
     pub version: String,
+    /// Switchyard's own release; `version` is the nats-server release it matches.
+    pub switchyard_version: &'static str,
     pub proto: i32,
     pub go: String,
     pub host: String,
@@ -54,6 +56,8 @@ pub struct Varz {
     pub http_req_stats: BTreeMap<String, u64>,
     pub config_load_time: String,
     pub system_account: String,
+    #[serde(flatten)]
+    pub compat: super::varz_compat::VarzCompat,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -68,6 +72,7 @@ pub fn build(observer: &dyn Observer) -> Varz {
         server_id: s.server_id,
         server_name: s.server_name,
         version: s.version,
+        switchyard_version: env!("CARGO_PKG_VERSION"),
         proto: s.proto,
         go: concat!("switchyard-", env!("CARGO_PKG_VERSION")).to_string(),
         host: s.host,
@@ -103,6 +108,7 @@ pub fn build(observer: &dyn Observer) -> Varz {
         http_req_stats: observer.http_requests(),
         config_load_time: rfc3339(s.config_load_time),
         system_account: s.system_account,
+        compat: super::varz_compat::VarzCompat::new(&stats),
     }
 }
 

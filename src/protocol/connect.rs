@@ -53,6 +53,11 @@ impl ConnectOptions {
     }
 }
 
+/// The nats-server release whose behaviour Switchyard is checked against,
+/// reported as INFO `version`: clients compare that field to a NATS
+/// release to turn features on, so it must be one (docs/compatibility.md).
+pub const NATS_SERVER_VERSION: &str = "2.15.1";
+
 /// The INFO document. Optional fields are omitted when unset, as nats-server does.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ServerInfo {
@@ -85,6 +90,10 @@ pub struct ServerInfo {
     pub acc_is_sys: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub ldm: bool,
+    /// Switchyard's own release (`version` is the nats-server release it
+    /// matches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switchyard_version: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -13,7 +13,7 @@ mod encode;
 mod error;
 mod parser;
 
-pub use connect::{ConnectOptions, ServerInfo};
+pub use connect::{ConnectOptions, NATS_SERVER_VERSION, ServerInfo};
 pub use encode::{
     encode_err, encode_hmsg, encode_hpub, encode_info, encode_msg, encode_pub, encode_status,
 };

@@ -112,7 +112,8 @@ impl Server {
                 .clone()
                 .unwrap_or_else(|| server_id.clone()),
             server_id,
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            version: crate::protocol::NATS_SERVER_VERSION.to_string(),
+            switchyard_version: Some(env!("CARGO_PKG_VERSION").to_string()),
             proto: 1,
             go: concat!("switchyard-", env!("CARGO_PKG_VERSION")).to_string(),
             host: config.host.clone(),

@@ -86,7 +86,7 @@ impl Tenancy {
         runtime: &RuntimeSlot,
         operator: Option<OperatorTrust>,
     ) -> Result<Tenancy, TenancyError> {
-        if config.tenants.is_none() && config.operator_dir.is_none() {
+        if !config.has_tenants() {
             return Ok(Tenancy::without_tenants());
         }
         let join = |issues: Vec<String>| issues.join("\n");
@@ -96,12 +96,17 @@ impl Tenancy {
             })?,
             None => Vec::new(),
         };
-        let operator = match (operator, &config.operator_dir) {
-            (Some(trust), _) => Some(trust),
-            (None, Some(dir)) => {
+        files.extend(config.inline_tenants.iter().cloned());
+        let operator = match (operator, &config.operator_dir, &config.inline_operator) {
+            (Some(trust), _, _) => Some(trust),
+            (None, Some(dir), _) => {
                 Some(OperatorTrust::load(dir).map_err(|e| TenancyError::Operator(e.to_string()))?)
             }
-            (None, None) => None,
+            (None, None, Some(jwts)) => Some(
+                OperatorTrust::from_memory(&jwts.operator_jwt, &jwts.account_jwts)
+                    .map_err(|e| TenancyError::Operator(e.to_string()))?,
+            ),
+            (None, None, None) => None,
         };
         let mut activation_expiry = None;
         if let Some(trust) = &operator {
