@@ -10,7 +10,7 @@
 //! `tls_timeout`, `stale_connections`, `stale_connection_stats`,
 //! `stalled_clients` (docs/compatibility.md).
 
-use crate::server::StatsSnapshot;
+use super::observer::StatsSnapshot;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

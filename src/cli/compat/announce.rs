@@ -2,14 +2,29 @@
 //! (`[PID] DATE TIME [INF] Listening for client connections on HOST:PORT`,
 //! `... [INF] Server is ready`), the pid file and the ports file.
 
-use super::{Report, version_line};
 use crate::config::ServerConfig;
 use crate::config::natsmap::ProcessSettings;
+use crate::protocol::NATS_SERVER_VERSION;
 use crate::server::Server;
 use anyhow::Context;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+/// `nats-server --version`: the release matched, then Switchyard's own.
+pub fn version_line() -> String {
+    format!(
+        "nats-server: v{NATS_SERVER_VERSION} (Switchyard {})",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// What the configuration file said that the log should repeat.
+pub struct Report {
+    pub config_file: Option<String>,
+    pub ignored: Vec<String>,
+    pub notes: Vec<String>,
+}
 
 /// nats-server's log line format, to stderr or the `-l` file.
 pub(super) struct NatsLog {

@@ -15,8 +15,7 @@ pub use flags::{CompatFlags, parse};
 
 use crate::config::natsmap::{self, ProcessSettings};
 use crate::config::{Authorization, ServerConfig, TlsConfig};
-use crate::protocol::NATS_SERVER_VERSION;
-use announce::NatsLog;
+use announce::{NatsLog, Report, version_line};
 use anyhow::Context;
 use std::path::Path;
 
@@ -25,14 +24,6 @@ pub fn invoked_as_nats_server(argv0: &str) -> bool {
     Path::new(argv0)
         .file_name()
         .is_some_and(|n| n == "nats-server")
-}
-
-/// `nats-server --version`: the release matched, then Switchyard's own.
-pub fn version_line() -> String {
-    format!(
-        "nats-server: v{NATS_SERVER_VERSION} (Switchyard {})",
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 const USAGE: &str = "\
@@ -103,13 +94,6 @@ pub fn run(program: &str, args: &[String]) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(announce::serve(config, process, report, log, program))
-}
-
-/// What the configuration file said that the log should repeat.
-pub struct Report {
-    pub config_file: Option<String>,
-    pub ignored: Vec<String>,
-    pub notes: Vec<String>,
 }
 
 /// The configuration file (if any), then the flags over it.
