@@ -106,6 +106,6 @@ export const router = exportRouting({
     }
     if (found === undefined) return fallback === undefined ? Decision.allow : Decision.reroute(fallback);
     if (!isToken(found)) return Decision.deny(`content_router: \`${found}\` is not a subject token`);
-    return Decision.reroute(target.replace("{value}", found));
+    return Decision.reroute(target.replaceAll("{value}", found));
   },
 });
