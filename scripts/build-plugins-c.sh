@@ -69,14 +69,14 @@ for name in "${names[@]}"; do
   fi
   bindings=$out/bindings/$world
   rm -rf "$bindings"
-  "$tools/bin/wit-bindgen" c ../wit --world "$world" --out-dir "$bindings" >/dev/null \
-    || die "wit-bindgen c failed for world $world"
+  log=$("$tools/bin/wit-bindgen" c ../wit --world "$world" --out-dir "$bindings" 2>&1) \
+    || die "wit-bindgen c failed for world $world: $log"
   "${zig[@]}" cc -target wasm32-wasi -mexec-model=reactor -O2 -std=c11 -D_GNU_SOURCE \
     -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
     -DSY_WORLD_"${world^^}" -Isdk-c/include -I"$bindings" \
     sdk-c/src/switchyard_plugin.c sdk-c/src/switchyard_json.c "$src" \
     "$bindings/$world.c" "$bindings/${world}_component_type.o" \
-    -Wl,--strip-debug -o "$out/$name.core.wasm" \
+    -Wl,--strip-debug -Wl,-z,stack-size=131072 -o "$out/$name.core.wasm" \
     || die "zig cc failed for $src (see above)"
   adapt=()
   if "$tools/bin/wasm-tools" print "$out/$name.core.wasm" | grep -q '(import "wasi_snapshot_preview1"'; then
