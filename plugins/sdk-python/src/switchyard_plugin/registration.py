@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from . import config
+from . import _wit, config
 
 
 @dataclass
@@ -42,6 +42,4 @@ class Registration:
 
 
 def _types():
-    from . import _wit
-
     return _wit.module("imports.types")
