@@ -124,9 +124,15 @@ config = {{ subjects = "users.>", fields = "password,card.number,items.ssn", non
         .expect("pub");
     client.publish("audit", secret.into()).await.expect("pub");
     let items = r#"{"items":[{"ssn":"1"},{"x":2},{"ssn":{"a":1}}]}"#;
-    client.publish("users.list", items.into()).await.expect("pub");
+    client
+        .publish("users.list", items.into())
+        .await
+        .expect("pub");
     let clean = r#"{"name":"bob"}"#;
-    client.publish("users.clean", clean.into()).await.expect("pub");
+    client
+        .publish("users.clean", clean.into())
+        .await
+        .expect("pub");
     // An escaped key is still the key.
     let escaped = r#"{"pass\u0077ord":"p"}"#;
     client
@@ -218,14 +224,20 @@ config = {{ subjects = "payments.new", field = "meta.region", target = "payments
         .await
         .expect("pub");
     let us = r#"{"meta":{"region":"us"},"amount":5}"#;
-    client.publish("payments.new", us.into()).await.expect("pub");
+    client
+        .publish("payments.new", us.into())
+        .await
+        .expect("pub");
     let number = r#"{"meta":{"region":7}}"#;
     client
         .publish("payments.new", number.into())
         .await
         .expect("pub");
     let none = r#"{"amount":7}"#;
-    client.publish("payments.new", none.into()).await.expect("pub");
+    client
+        .publish("payments.new", none.into())
+        .await
+        .expect("pub");
     client.flush().await.expect("flush");
 
     assert_eq!(next_msg(&mut eu).await.payload, "o1".as_bytes());
