@@ -27,7 +27,9 @@ die() { printf 'build-plugins-c.sh: %s\n' "$*" >&2; exit 1; }
 
 declare -A WORLD=([redact_json]=transform [content_router]=routing)
 
-tools=$PWD/.tools
+# SWITCHYARD_PLUGIN_TOOLS may point at a directory that outlives the clone
+# (a CI cache), so the cargo installs happen once per machine.
+tools=${SWITCHYARD_PLUGIN_TOOLS:-$PWD/.tools}
 # Installed apart from any shared target directory, so a test run or
 # another build holding its lock does not block the install.
 cargo_install() { # crate version features
