@@ -20,6 +20,7 @@
 // script instead of `jco componentize`.)
 
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -92,7 +93,15 @@ async function main() {
     const bundled = join(work, "plugin.js");
     await bundle(opts.source, bundled);
     if (opts.backend === "qjs") {
-      const bin = join(sdkDir, "node_modules", ".bin", "componentize-qjs");
+      // Resolved like an import, so it is found where npm put it (this
+      // SDK's node_modules, or a plugin project's that depends on the SDK).
+      let bin;
+      try {
+        const pkg = createRequire(import.meta.url).resolve("componentize-qjs/package.json");
+        bin = join(dirname(pkg), "bin", "componentize-qjs");
+      } catch (e) {
+        die(`cannot find componentize-qjs (${e.code}): run 'npm ci' in ${sdkDir}`);
+      }
       const args = ["--wit", opts.wit, "--js", bundled, "--world", opts.world, "--sync", "--stub-wasi", "-o", opts.out];
       const run = spawnSync(bin, args, { stdio: "inherit" });
       if (run.error) die(`cannot run ${bin} (${run.error.code}): run 'npm ci' in ${sdkDir}`);
