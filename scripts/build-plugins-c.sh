@@ -25,7 +25,7 @@ ZIGLANG_VERSION=0.17.0
 
 die() { printf 'build-plugins-c.sh: %s\n' "$*" >&2; exit 1; }
 
-declare -A WORLD=([redact_json]=transform [content_router]=routing)
+declare -A WORLD=([redact_json]=transform [content_router]=routing [token_auth]=auth)
 
 # SWITCHYARD_PLUGIN_TOOLS may point at a directory that outlives the clone
 # (a CI cache), so the cargo installs happen once per machine.
@@ -60,7 +60,7 @@ export ZIG_GLOBAL_CACHE_DIR="$tools/zig-cache" ZIG_LOCAL_CACHE_DIR="$tools/zig-c
 out=target/c
 mkdir -p "$out"
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router)
+[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router token_auth)
 for name in "${names[@]}"; do
   world=${WORLD[$name]:-}
   [[ -n "$world" ]] || die "unknown C example '$name' (known: ${!WORLD[*]})"

@@ -376,3 +376,52 @@ config = {{ "key.{}" = "tenant=acme;user=svc;pub=orders.>;sub=orders.>,_INBOX.>"
     }
     assert_eq!(server.tenant_connections("globex"), 0);
 }
+
+/// The C auth glue: `token_auth` binds listed tokens to the configured
+/// tenant, publishing only under the user's own name.
+#[tokio::test]
+async fn c_token_auth_binds_listed_tokens_with_their_permissions() {
+    let dir = TenantDir::new(&[("acme", &tenant("acme", ""))]);
+    let mut config = with_cache(dir.config());
+    let toml = format!(
+        r#"
+[[auth_plugins]]
+kind = "auth"
+path = "{}"
+tenants = ["acme"]
+config = {{ tenant = "acme", "token.s3cret" = "ann" }}
+"#,
+        component(Lang::C, "token_auth")
+    );
+    let extra: switchyard::ServerConfig = toml::from_str(&toml).expect("config");
+    config.auth_plugins = extra.auth_plugins;
+    let server = common::start_with(config).await;
+
+    let ann = async_nats::ConnectOptions::with_token("s3cret".into())
+        .connect(server.client_url())
+        .await
+        .expect("listed token accepted");
+    let acme = user(&server, "acme-user", "pw").await;
+    let mut users = acme.subscribe("users.>").await.expect("sub");
+    acme.flush().await.expect("flush");
+    ann.publish("users.bob.x", "not hers".into())
+        .await
+        .expect("pub");
+    ann.publish("users.ann.x", "hers".into())
+        .await
+        .expect("pub");
+    ann.flush().await.expect("flush");
+    let m = next_msg(&mut users).await;
+    assert_eq!(m.subject.as_str(), "users.ann.x");
+    no_msg(&mut users).await;
+    eventually("ann bound to acme", || {
+        server.tenant_connections("acme") == 2
+    })
+    .await;
+
+    let refused = async_nats::ConnectOptions::with_token("guess".into())
+        .max_reconnects(Some(1))
+        .connect(server.client_url())
+        .await;
+    assert!(refused.is_err(), "an unlisted token must be refused");
+}
