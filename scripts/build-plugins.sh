@@ -4,6 +4,10 @@
 # Installs the wasm32-wasip2 target if missing; fails loudly (non-zero exit,
 # the command to run on stderr) when something cannot be had.
 #
+# Without arguments it then builds the Python, JavaScript/TypeScript and C
+# example plugins too (scripts/build-plugins-{python,js,c}.sh: each
+# installs its pinned toolchain on first use, see docs/plugins.md).
+#
 # Usage: scripts/build-plugins.sh [extra cargo build arguments, e.g. -p redact_json]
 set -euo pipefail
 cd "$(dirname "$0")/../plugins"
@@ -28,3 +32,9 @@ ls "$out"/*.wasm >/dev/null 2>&1 || die "no components in plugins/$out after a s
 for wasm in "$out"/*.wasm; do
   printf '%8d  plugins/%s\n' "$(stat -c %s "$wasm")" "$wasm"
 done
+
+if [[ $# -eq 0 ]]; then
+  for lang in python js c; do
+    "../scripts/build-plugins-$lang.sh" || die "the $lang plugins did not build: run scripts/build-plugins-$lang.sh"
+  done
+fi

@@ -45,6 +45,9 @@ host="$(rustc -vV | sed -n 's/^host: //p')"
 [[ -n "$host" ]] || die "cannot tell the host target from 'rustc -vV'"
 cargo test --manifest-path plugins/Cargo.toml --workspace --target "$host" --quiet
 
+say "plugins: Python, JS and C SDK unit tests (scripts/test-plugin-sdks.sh)"
+./scripts/test-plugin-sdks.sh
+
 say "cargo fmt --check"
 cargo fmt --all --check || die "formatting differs: run 'cargo fmt'"
 

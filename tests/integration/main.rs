@@ -26,6 +26,7 @@ mod permissions;
 mod plugins_examples;
 mod plugins_exports;
 mod plugins_hostile;
+mod plugins_polyglot;
 mod protocol_errors;
 mod slow_consumer;
 mod tenants;

@@ -1,0 +1,427 @@
+//! The example plugins written in Python, JavaScript/TypeScript and C doing
+//! the same jobs as their Rust originals (`plugins_examples.rs`), through
+//! the broker, with async-nats: JSON redaction, content-based routing and
+//! (Python) API-key logins.
+//!
+//! Each language's components are built once per test binary by its
+//! `scripts/build-plugins-<lang>.sh`, which installs the toolchain on
+//! first use and does nothing when the components are up to date. A
+//! missing toolchain fails the test with the script's message; nothing is
+//! skipped.
+
+use crate::common;
+
+use common::plugins::with_cache;
+use common::{TenantDir, eventually, next_msg, no_msg, user};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+use switchyard::Server;
+
+#[derive(Clone, Copy, Debug)]
+enum Lang {
+    Python,
+    Js,
+    C,
+}
+
+impl Lang {
+    fn script(self) -> &'static str {
+        match self {
+            Lang::Python => "scripts/build-plugins-python.sh",
+            Lang::Js => "scripts/build-plugins-js.sh",
+            Lang::C => "scripts/build-plugins-c.sh",
+        }
+    }
+
+    fn out_dir(self) -> &'static str {
+        match self {
+            Lang::Python => "plugins/target/python",
+            Lang::Js => "plugins/target/js",
+            Lang::C => "plugins/target/c",
+        }
+    }
+
+    fn built(self) -> &'static OnceLock<PathBuf> {
+        static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+        static JS: OnceLock<PathBuf> = OnceLock::new();
+        static C: OnceLock<PathBuf> = OnceLock::new();
+        match self {
+            Lang::Python => &PYTHON,
+            Lang::Js => &JS,
+            Lang::C => &C,
+        }
+    }
+}
+
+/// Runs the language's build script once per test binary and returns the
+/// component `name` of it. Panics with the script's output when the build
+/// (or the toolchain install) fails, or the component is absent.
+fn component(lang: Lang, name: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = lang.built().get_or_init(|| {
+        let output = Command::new("bash")
+            .arg(root.join(lang.script()))
+            .current_dir(root)
+            // The outer `cargo test` sets variables meant for the host build.
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .expect("run bash");
+        assert!(
+            output.status.success(),
+            "{lang:?} plugins did not build; run ./{} to see why:\n{}{}",
+            lang.script(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        root.join(lang.out_dir())
+    });
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} was not built by {}",
+        path.display(),
+        lang.script()
+    );
+    path.display().to_string()
+}
+
+async fn start(dir: &TenantDir) -> Server {
+    common::start_with(with_cache(dir.config())).await
+}
+
+fn tenant(name: &str, plugins: &str) -> String {
+    format!("name = \"{name}\"\n[[users]]\nuser = \"{name}-user\"\npassword = \"pw\"\n{plugins}")
+}
+
+/// The checks of `redact_json_hides_configured_fields_only_on_its_subjects`
+/// for the Rust plugin, plus the `non_json` and nothing-to-redact paths.
+async fn redact_json_behaves_like_the_rust_one(lang: Lang) {
+    let plugins = format!(
+        r#"
+[[plugins]]
+kind = "transform"
+path = "{}"
+config = {{ subjects = "users.>", fields = "password,card.number,items.ssn", non_json = "reject" }}
+"#,
+        component(lang, "redact_json")
+    );
+    let dir = TenantDir::new(&[("acme", &tenant("acme", &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, "acme-user", "pw").await;
+    let mut users = client.subscribe("users.>").await.expect("sub");
+    let mut other = client.subscribe("audit").await.expect("sub");
+    client.flush().await.expect("flush");
+
+    let secret = r#"{"name":"ann","password":"hunter2","card":{"number":"4111","exp":"12/30"}}"#;
+    client
+        .publish("users.new", secret.into())
+        .await
+        .expect("pub");
+    client.publish("audit", secret.into()).await.expect("pub");
+    let items = r#"{"items":[{"ssn":"1"},{"x":2},{"ssn":{"a":1}}]}"#;
+    client
+        .publish("users.list", items.into())
+        .await
+        .expect("pub");
+    let clean = r#"{"name":"bob"}"#;
+    client
+        .publish("users.clean", clean.into())
+        .await
+        .expect("pub");
+    // An escaped key is still the key.
+    let escaped = r#"{"pass\u0077ord":"p"}"#;
+    client
+        .publish("users.escaped", escaped.into())
+        .await
+        .expect("pub");
+    client.flush().await.expect("flush");
+
+    let redacted: serde_json::Value =
+        serde_json::from_slice(&next_msg(&mut users).await.payload).expect("json");
+    assert_eq!(redacted["name"], "ann");
+    assert_eq!(redacted["password"], "[REDACTED]");
+    assert_eq!(redacted["card"]["number"], "[REDACTED]");
+    assert_eq!(redacted["card"]["exp"], "12/30");
+    // Not a subject the plugin registered: delivered untouched.
+    assert_eq!(next_msg(&mut other).await.payload, secret.as_bytes());
+    let list: serde_json::Value =
+        serde_json::from_slice(&next_msg(&mut users).await.payload).expect("json");
+    assert_eq!(
+        list,
+        serde_json::json!({"items":[{"ssn":"[REDACTED]"},{"x":2},{"ssn":"[REDACTED]"}]})
+    );
+    // Nothing to redact: passed byte for byte.
+    assert_eq!(next_msg(&mut users).await.payload, clean.as_bytes());
+    let escaped: serde_json::Value =
+        serde_json::from_slice(&next_msg(&mut users).await.payload).expect("json");
+    assert_eq!(escaped, serde_json::json!({"password":"[REDACTED]"}));
+
+    // `non_json = "reject"`: a request learns why.
+    let answer = client
+        .request("users.bad", "not json".into())
+        .await
+        .expect("an answer, not a timeout");
+    assert_eq!(
+        answer.status,
+        Some(async_nats::StatusCode::from_u16(403).expect("code"))
+    );
+    assert_eq!(answer.description.as_deref(), Some("payload is not JSON"));
+    no_msg(&mut users).await;
+
+    let stats = server
+        .plugin_stats(Some("acme"), "redact_json")
+        .expect("stats");
+    eventually("verdicts counted", || {
+        stats.modified.load(Ordering::Relaxed) == 3 && stats.rejected.load(Ordering::Relaxed) == 1
+    })
+    .await;
+    assert_eq!(stats.errors.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.traps.load(Ordering::Relaxed), 0);
+}
+
+/// The checks of `content_router_routes_by_header_and_by_json_field`, plus
+/// a value that is not a subject token.
+async fn content_router_behaves_like_the_rust_one(lang: Lang) {
+    let plugins = format!(
+        r#"
+[[plugins]]
+name = "by-header"
+kind = "routing"
+path = "{0}"
+config = {{ subjects = "orders.new", header = "X-Region", target = "orders.{{value}}.new" }}
+[[plugins]]
+name = "by-field"
+kind = "routing"
+path = "{0}"
+config = {{ subjects = "payments.new", field = "meta.region", target = "payments.{{value}}", default = "payments.unrouted" }}
+"#,
+        component(lang, "content_router")
+    );
+    let dir = TenantDir::new(&[("acme", &tenant("acme", &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, "acme-user", "pw").await;
+    let mut eu = client.subscribe("orders.eu.new").await.expect("sub");
+    let mut plain = client.subscribe("orders.new").await.expect("sub");
+    let mut pay_us = client.subscribe("payments.us").await.expect("sub");
+    let mut pay_7 = client.subscribe("payments.7").await.expect("sub");
+    let mut unrouted = client.subscribe("payments.unrouted").await.expect("sub");
+    client.flush().await.expect("flush");
+
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("x-region", "eu"); // the name matches ignoring case
+    client
+        .publish_with_headers("orders.new", headers, "o1".into())
+        .await
+        .expect("pub");
+    // No header: allowed on its own subject.
+    client
+        .publish("orders.new", "o2".into())
+        .await
+        .expect("pub");
+    let us = r#"{"meta":{"region":"us"},"amount":5}"#;
+    client
+        .publish("payments.new", us.into())
+        .await
+        .expect("pub");
+    let number = r#"{"meta":{"region":7}}"#;
+    client
+        .publish("payments.new", number.into())
+        .await
+        .expect("pub");
+    let none = r#"{"amount":7}"#;
+    client
+        .publish("payments.new", none.into())
+        .await
+        .expect("pub");
+    client.flush().await.expect("flush");
+
+    assert_eq!(next_msg(&mut eu).await.payload, "o1".as_bytes());
+    assert_eq!(next_msg(&mut plain).await.payload, "o2".as_bytes());
+    assert_eq!(next_msg(&mut pay_us).await.payload, us.as_bytes());
+    assert_eq!(next_msg(&mut pay_7).await.payload, number.as_bytes());
+    assert_eq!(next_msg(&mut unrouted).await.payload, none.as_bytes());
+
+    // A value that would leave the template is denied, with the reason.
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("X-Region", "eu.>");
+    let answer = client
+        .request_with_headers("orders.new", headers, "o3".into())
+        .await
+        .expect("an answer, not a timeout");
+    assert_eq!(
+        answer.status,
+        Some(async_nats::StatusCode::from_u16(403).expect("code"))
+    );
+    assert_eq!(
+        answer.description.as_deref(),
+        Some("content_router: `eu.>` is not a subject token")
+    );
+    no_msg(&mut plain).await;
+    no_msg(&mut eu).await;
+    let stats = server
+        .plugin_stats(Some("acme"), "by-field")
+        .expect("stats");
+    assert_eq!(stats.errors.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.traps.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test]
+async fn python_redact_json_behaves_like_the_rust_one() {
+    redact_json_behaves_like_the_rust_one(Lang::Python).await;
+}
+
+#[tokio::test]
+async fn js_redact_json_behaves_like_the_rust_one() {
+    redact_json_behaves_like_the_rust_one(Lang::Js).await;
+}
+
+#[tokio::test]
+async fn c_redact_json_behaves_like_the_rust_one() {
+    redact_json_behaves_like_the_rust_one(Lang::C).await;
+}
+
+#[tokio::test]
+async fn python_content_router_behaves_like_the_rust_one() {
+    content_router_behaves_like_the_rust_one(Lang::Python).await;
+}
+
+#[tokio::test]
+async fn ts_content_router_behaves_like_the_rust_one() {
+    content_router_behaves_like_the_rust_one(Lang::Js).await;
+}
+
+#[tokio::test]
+async fn c_content_router_behaves_like_the_rust_one() {
+    content_router_behaves_like_the_rust_one(Lang::C).await;
+}
+
+fn sha256_hex(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `api_key_auth_binds_keys_to_tenants_with_their_permissions` for the
+/// Python port.
+#[tokio::test]
+async fn python_api_key_auth_binds_keys_to_tenants_with_their_permissions() {
+    let dir = TenantDir::new(&[
+        ("acme", &tenant("acme", "")),
+        ("globex", &tenant("globex", "")),
+    ]);
+    let mut config = with_cache(dir.config());
+    let good = "acme-key-123";
+    let toml = format!(
+        r#"
+[[auth_plugins]]
+kind = "auth"
+path = "{}"
+tenants = ["acme"]
+config = {{ "key.{}" = "tenant=acme;user=svc;pub=orders.>;sub=orders.>,_INBOX.>", "key.{}" = "tenant=globex;user=intruder", "key.{}" = "tenant=acme;user=broken;ttl_ms=soon" }}
+"#,
+        component(Lang::Python, "api_key_auth"),
+        sha256_hex(good),
+        sha256_hex("globex-key"),
+        sha256_hex("broken-key")
+    );
+    let extra: switchyard::ServerConfig = toml::from_str(&toml).expect("config");
+    config.auth_plugins = extra.auth_plugins;
+    let server = common::start_with(config).await;
+
+    let svc = async_nats::ConnectOptions::with_user_and_password("apikey".into(), good.into())
+        .connect(server.client_url())
+        .await
+        .expect("api key accepted as password of user apikey");
+    let acme = user(&server, "acme-user", "pw").await;
+    let mut orders = acme.subscribe("orders.>").await.expect("sub");
+    acme.flush().await.expect("flush");
+    svc.publish("orders.1", "from svc".into())
+        .await
+        .expect("pub");
+    svc.flush().await.expect("flush");
+    assert_eq!(next_msg(&mut orders).await.payload, "from svc".as_bytes());
+    eventually("svc bound to acme", || {
+        server.tenant_connections("acme") == 2
+    })
+    .await;
+
+    // The grant's permissions are enforced natively: billing.x is not
+    // delivered, orders.2 still is.
+    let token = async_nats::ConnectOptions::with_token(good.into())
+        .connect(server.client_url())
+        .await
+        .expect("api key accepted as token");
+    let mut billing = acme.subscribe("billing.>").await.expect("sub");
+    acme.flush().await.expect("flush");
+    token.publish("billing.x", "no".into()).await.expect("pub");
+    token.publish("orders.2", "yes".into()).await.expect("pub");
+    token.flush().await.expect("flush");
+    assert_eq!(next_msg(&mut orders).await.payload, "yes".as_bytes());
+    no_msg(&mut billing).await;
+
+    // Unknown key, a key granting a tenant the plugin may not bind, a
+    // malformed entry.
+    for key in ["wrong-key", "globex-key", "broken-key"] {
+        let refused = async_nats::ConnectOptions::with_token(key.into())
+            .max_reconnects(Some(1))
+            .connect(server.client_url())
+            .await;
+        assert!(refused.is_err(), "{key} must be refused");
+    }
+    assert_eq!(server.tenant_connections("globex"), 0);
+}
+
+/// The C auth glue: `token_auth` binds listed tokens to the configured
+/// tenant, publishing only under the user's own name.
+#[tokio::test]
+async fn c_token_auth_binds_listed_tokens_with_their_permissions() {
+    let dir = TenantDir::new(&[("acme", &tenant("acme", ""))]);
+    let mut config = with_cache(dir.config());
+    let toml = format!(
+        r#"
+[[auth_plugins]]
+kind = "auth"
+path = "{}"
+tenants = ["acme"]
+config = {{ tenant = "acme", "token.s3cret" = "ann" }}
+"#,
+        component(Lang::C, "token_auth")
+    );
+    let extra: switchyard::ServerConfig = toml::from_str(&toml).expect("config");
+    config.auth_plugins = extra.auth_plugins;
+    let server = common::start_with(config).await;
+
+    let ann = async_nats::ConnectOptions::with_token("s3cret".into())
+        .connect(server.client_url())
+        .await
+        .expect("listed token accepted");
+    let acme = user(&server, "acme-user", "pw").await;
+    let mut users = acme.subscribe("users.>").await.expect("sub");
+    acme.flush().await.expect("flush");
+    ann.publish("users.bob.x", "not hers".into())
+        .await
+        .expect("pub");
+    ann.publish("users.ann.x", "hers".into())
+        .await
+        .expect("pub");
+    ann.flush().await.expect("flush");
+    let m = next_msg(&mut users).await;
+    assert_eq!(m.subject.as_str(), "users.ann.x");
+    no_msg(&mut users).await;
+    eventually("ann bound to acme", || {
+        server.tenant_connections("acme") == 2
+    })
+    .await;
+
+    let refused = async_nats::ConnectOptions::with_token("guess".into())
+        .max_reconnects(Some(1))
+        .connect(server.client_url())
+        .await;
+    assert!(refused.is_err(), "an unlisted token must be refused");
+}
