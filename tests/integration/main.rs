@@ -13,6 +13,7 @@ mod hostile;
 mod interop_python;
 mod isolation;
 mod lame_duck;
+mod large_payloads;
 mod messaging;
 mod monitor;
 mod operator_activation;
