@@ -58,5 +58,5 @@ build_switchyard() {
   fi
   echo "building switchyard (release)" >&2
   cargo build --release --quiet || die "cargo build --release failed"
-  BIN="$PWD/target/release/switchyard"
+  BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/switchyard"
 }

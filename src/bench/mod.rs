@@ -14,6 +14,7 @@ mod endpoint;
 mod error;
 mod plan;
 mod pubsub;
+mod relay;
 mod report;
 mod req;
 mod scan;
@@ -34,6 +35,7 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
     match plan.mode {
         Mode::Req => req::run(&plan).await,
         Mode::Connect => connect::run(&plan).await,
+        Mode::Relay => relay::run(&plan).await,
         Mode::Pub | Mode::Sub | Mode::Pubsub | Mode::Queue => pubsub::run(&plan).await,
     }
 }
@@ -72,6 +74,12 @@ mod tests {
         let p = plan(&["connect", "--pubs", "8"])?;
         assert_eq!((p.mode, p.msgs, p.pubs), (Mode::Connect, 2_000, 8));
         assert!(plan(&["connect", "--creds", "/nonexistent.creds"]).is_err());
+        let p = plan(&["relay", "--size", "64KiB"])?;
+        assert_eq!(
+            (p.mode, p.msgs, p.relay_chunk),
+            (Mode::Relay, 16_384, 1 << 20)
+        );
+        assert!(plan(&["relay", "--size", "0"]).is_err());
         assert!(plan(&["pub", "--mode", "sub"]).is_err());
         assert!(plan(&["pub", "--msgs", "0"]).is_err());
         assert!(plan(&["pub", "--subject", "a.*"]).is_err());

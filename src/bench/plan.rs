@@ -21,6 +21,9 @@ pub enum Mode {
     Req,
     /// Connection set-up: connect, INFO, CONNECT, PING, PONG, close; repeated.
     Connect,
+    /// No server: the ceiling for one hop, a task relaying large chunks
+    /// between two loopback sockets (--msgs × --size bytes).
+    Relay,
 }
 
 impl Mode {
@@ -32,6 +35,7 @@ impl Mode {
             Mode::Queue => "queue",
             Mode::Req => "req",
             Mode::Connect => "connect",
+            Mode::Relay => "relay",
         }
     }
 }
@@ -41,7 +45,8 @@ impl Mode {
 pub struct BenchArgs {
     /// What to measure: pub, sub, pubsub (fan-out to every subscriber), queue
     /// (one queue group), req (request/reply latency), connect (connection
-    /// set-up rate and latency) [default: pubsub].
+    /// set-up rate and latency), relay (no server: the loopback ceiling for
+    /// one hop) [default: pubsub].
     #[arg(value_enum, value_name = "MODE")]
     pub mode: Option<Mode>,
 
@@ -64,7 +69,8 @@ pub struct BenchArgs {
 
     /// Messages to publish in total (split between publishers), requests in
     /// req mode, or connections in connect mode; `_` and `,` separators are
-    /// accepted [default: 1,000,000, 20,000 for req, 2,000 for connect].
+    /// accepted [default: 1,000,000, 20,000 for req, 2,000 for connect,
+    /// 1 GiB worth for relay].
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub msgs: Option<u64>,
 
@@ -76,6 +82,10 @@ pub struct BenchArgs {
     /// mode: how many connections are set up at the same time.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub pubs: usize,
+
+    /// In relay mode: the most the relay reads (and then writes) at once.
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size)]
+    pub relay_chunk: usize,
 
     /// Subscriber connections [default: 4 for queue, otherwise 1].
     #[arg(long, value_name = "N")]
@@ -144,6 +154,8 @@ pub(crate) struct Plan {
     pub subs: usize,
     pub timeout: Duration,
     pub json: bool,
+    /// Relay mode's read size.
+    pub relay_chunk: usize,
 }
 
 impl Plan {
@@ -153,6 +165,7 @@ impl Plan {
         let msgs = args.msgs.unwrap_or(match mode {
             Mode::Req => 20_000,
             Mode::Connect => 2_000,
+            Mode::Relay => ((1u64 << 30) / args.size.max(1) as u64).max(1),
             _ => 1_000_000,
         });
         let subs = args.subs.unwrap_or(if mode == Mode::Queue { 4 } else { 1 });
@@ -161,6 +174,9 @@ impl Plan {
         }
         if args.pubs == 0 || subs == 0 {
             return bad("--pubs and --subs must be at least 1");
+        }
+        if mode == Mode::Relay && (args.size == 0 || args.relay_chunk == 0) {
+            return bad("--size and --relay-chunk must be at least 1 byte in relay mode");
         }
         if args.timeout == 0 {
             return bad("--timeout must be at least 1 second");
@@ -217,6 +233,7 @@ impl Plan {
             subs,
             timeout: Duration::from_secs(args.timeout),
             json: args.json,
+            relay_chunk: args.relay_chunk,
         })
     }
 }

@@ -178,7 +178,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<BenchReport, BenchError> {
     })
 }
 
-fn side(spans: &[Span], size: usize) -> Option<SideStats> {
+pub(crate) fn side(spans: &[Span], size: usize) -> Option<SideStats> {
     if spans.is_empty() {
         return None;
     }

@@ -111,7 +111,7 @@ impl BenchReport {
     pub fn msgs_per_sec(&self) -> f64 {
         let side = match self.mode {
             Mode::Pub => self.publishers.as_ref(),
-            Mode::Sub | Mode::Pubsub | Mode::Queue => self.subscribers.as_ref(),
+            Mode::Sub | Mode::Pubsub | Mode::Queue | Mode::Relay => self.subscribers.as_ref(),
             Mode::Req | Mode::Connect => {
                 return self.requests.as_ref().map_or(0.0, RequestStats::per_sec);
             }
@@ -215,6 +215,7 @@ impl BenchReport {
             Mode::Pubsub | Mode::Queue => format!("{} pub -> {} sub", self.pubs, self.subs),
             Mode::Req => "1 requester -> 1 responder".to_string(),
             Mode::Connect => String::new(),
+            Mode::Relay => "sender -> relay -> receiver".to_string(),
         };
         let what = if self.mode == Mode::Req {
             "requests"

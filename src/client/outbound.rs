@@ -4,12 +4,20 @@
 //! Producers (publishing connections) encode straight into the buffer under
 //! a per-destination lock and never wait on the socket. Whoever makes the
 //! buffer non-empty is responsible for waking the writer, which it does once
-//! per read batch, so a burst of messages becomes one `write` syscall. The
+//! per read batch, so a burst of messages becomes few `write` syscalls. The
 //! buffer is bounded by `max_pending`: a producer that would exceed it marks
 //! the connection a slow consumer instead of growing memory or blocking.
+//!
+//! The bytes queue in chunks of at least [`CHUNK`], and written chunks are
+//! kept for reuse while the queue is deep. One contiguous buffer would be
+//! grown by `realloc` (copying everything queued) and, once dropped after a
+//! burst, replaced by fresh memory that the kernel faults in page by page:
+//! for large payloads those two were most of the broker's CPU time
+//! (docs/benchmarks.md, "Large payloads").
 
 use bytes::BytesMut;
 use parking_lot::Mutex;
+use std::collections::VecDeque;
 use tokio::sync::Notify;
 
 /// Outcome of appending to an outbound buffer.
@@ -27,9 +35,12 @@ pub enum Push {
 }
 
 struct State {
-    buf: BytesMut,
-    /// The buffer the writer last drained, kept to avoid reallocating.
-    spare: BytesMut,
+    /// Queued bytes, oldest first; producers append to the last chunk.
+    chunks: VecDeque<BytesMut>,
+    /// Bytes in `chunks`.
+    queued: usize,
+    /// Written chunks, kept to be filled again instead of allocated.
+    pool: Vec<BytesMut>,
     closed: bool,
     /// Messages and payload bytes (headers included) queued so far, counted
     /// here because producers already hold the lock.
@@ -46,17 +57,62 @@ pub struct Outbound {
     high_water: usize,
 }
 
-/// Spare buffers bigger than this are dropped after a burst instead of
-/// pinning memory on an idle connection.
-const KEEP_SPARE: usize = 1024 * 1024;
+/// A new chunk's least capacity, and so about the most one `write` sends.
+/// The first chunk starts small (an idle connection needs little) and grows
+/// up to this before another is started. At 256 KiB, 1 KiB and 64 KiB
+/// streams cost more CPU per message than with one growing buffer (ten
+/// times the write syscalls); at 1 MiB the syscalls are as few as before.
+const CHUNK: usize = 1024 * 1024;
+
+/// Chunks bigger than this are not reused. It fits one `max_payload` (1
+/// MiB) message with its MSG line.
+const KEEP_CHUNK: usize = 2 * 1024 * 1024;
+
+/// Written chunks kept when the writer has caught up, so that an idle
+/// connection pins little memory after a burst; while the queue is deep the
+/// pool keeps as many chunks as are queued.
+const POOL_IDLE: usize = 1;
 
 impl State {
     /// Frees what a closed connection's queue holds at once, rather than
     /// when its last handle goes: a cut-off slow consumer's buffer is
     /// `max_pending` bytes.
     fn release(&mut self) {
-        self.buf = BytesMut::new();
-        self.spare = BytesMut::new();
+        self.chunks = VecDeque::new();
+        self.pool = Vec::new();
+        self.queued = 0;
+    }
+
+    /// The chunk to append a frame of about `len` bytes to: the last one if
+    /// it has room (or is still small and may grow), else a pooled or new one.
+    fn room(&mut self, len: usize) -> &mut BytesMut {
+        let tail_ok = self
+            .chunks
+            .back()
+            .is_some_and(|t| t.is_empty() || t.capacity() - t.len() >= len || t.capacity() < CHUNK);
+        if !tail_ok {
+            let pooled = self.pool.iter().position(|c| c.capacity() >= len);
+            let chunk = match pooled {
+                Some(i) => self.pool.swap_remove(i),
+                // A quiet connection's first chunk starts small.
+                None if self.chunks.is_empty() => self
+                    .pool
+                    .pop()
+                    .unwrap_or_else(|| BytesMut::with_capacity(len.max(4096))),
+                None => BytesMut::with_capacity(len.max(CHUNK)),
+            };
+            self.chunks.push_back(chunk);
+        }
+        self.chunks.back_mut().expect("a chunk was just ensured")
+    }
+
+    /// Appends with `encode` and counts what it wrote.
+    fn append(&mut self, len: usize, encode: impl FnOnce(&mut BytesMut)) {
+        let tail = self.room(len);
+        let before = tail.len();
+        encode(tail);
+        let added = tail.len() - before;
+        self.queued += added;
     }
 }
 
@@ -64,8 +120,9 @@ impl Outbound {
     pub fn new(max_pending: usize) -> Self {
         Outbound {
             state: Mutex::new(State {
-                buf: BytesMut::with_capacity(4096),
-                spare: BytesMut::new(),
+                chunks: VecDeque::from([BytesMut::with_capacity(4096)]),
+                queued: 0,
+                pool: Vec::new(),
                 closed: false,
                 msgs: 0,
                 bytes: 0,
@@ -96,20 +153,20 @@ impl Outbound {
         if st.closed {
             return Push::Closed;
         }
-        if st.buf.len() + len > self.max_pending {
+        if st.queued + len > self.max_pending {
             st.closed = true;
             st.release();
             drop(st);
             self.writer.notify_one();
             return Push::SlowConsumer;
         }
-        let wake = st.buf.is_empty();
-        encode(&mut st.buf);
+        let wake = st.queued == 0;
+        st.append(len, encode);
         st.msgs += 1;
         st.bytes += body as u64;
         Push::Queued {
             wake,
-            stall: st.buf.len() > self.high_water,
+            stall: st.queued > self.high_water,
         }
     }
 
@@ -124,9 +181,10 @@ impl Outbound {
         if st.closed {
             return Push::Closed;
         }
-        let before = st.buf.len();
-        encode(&mut st.buf);
-        if st.buf.len() > self.max_pending {
+        let before = st.queued;
+        // Control lines are short; a full chunk is not grown (copied) for one.
+        st.append(64, encode);
+        if st.queued > self.max_pending {
             st.closed = true;
             st.release();
             drop(st);
@@ -151,7 +209,7 @@ impl Outbound {
     /// waiting to be written now.
     pub fn totals_and_pending(&self) -> (u64, u64, usize) {
         let st = self.state.lock();
-        (st.msgs, st.bytes, st.buf.len())
+        (st.msgs, st.bytes, st.queued)
     }
 
     pub fn wake_writer(&self) {
@@ -164,14 +222,18 @@ impl Outbound {
         self.writer.notify_one();
     }
 
-    /// Waits for the next batch to write; `None` once closed and drained.
+    /// Waits for the next batch to write (the oldest chunk); `None` once
+    /// closed and drained.
     pub async fn next_batch(&self) -> Option<BytesMut> {
         loop {
             {
                 let mut st = self.state.lock();
-                if !st.buf.is_empty() {
-                    let spare = std::mem::take(&mut st.spare);
-                    return Some(std::mem::replace(&mut st.buf, spare));
+                if st.queued > 0 {
+                    // Chunks are only started behind a non-empty one, so
+                    // the oldest holds bytes.
+                    let batch = st.chunks.pop_front().unwrap_or_default();
+                    st.queued -= batch.len();
+                    return Some(batch);
                 }
                 if st.closed {
                     return None;
@@ -190,7 +252,7 @@ impl Outbound {
             drained.as_mut().enable();
             {
                 let st = self.state.lock();
-                if st.closed || st.buf.len() <= self.high_water {
+                if st.closed || st.queued <= self.high_water {
                     return;
                 }
             }
@@ -201,13 +263,20 @@ impl Outbound {
     /// Hands a written batch back for reuse.
     pub fn recycle(&self, mut batch: BytesMut) {
         self.drained.notify_waiters();
-        if batch.capacity() > KEEP_SPARE {
+        if batch.capacity() > KEEP_CHUNK {
             return;
         }
         batch.clear();
         let mut st = self.state.lock();
-        if st.spare.capacity() < batch.capacity() {
-            st.spare = batch;
+        if st.closed {
+            return;
+        }
+        let keep = st.chunks.len().max(POOL_IDLE);
+        if st.pool.len() < keep {
+            st.pool.push(batch);
+        }
+        if st.chunks.is_empty() {
+            st.pool.truncate(POOL_IDLE);
         }
     }
 }
@@ -249,6 +318,28 @@ mod tests {
         );
         assert_eq!(out.push(1, |b| b.extend_from_slice(b"x")), Push::Closed);
         assert!(out.next_batch().await.is_none());
+    }
+
+    /// A chunk holding a max_payload (1 MiB) message is filled again, not
+    /// dropped and replaced by fresh memory for the next one.
+    #[tokio::test]
+    async fn large_chunks_are_reused() {
+        let out = Outbound::new(64 << 20);
+        let big = vec![b'x'; (1 << 20) + 64];
+        for _ in 0..2 {
+            out.push(big.len(), |b| b.extend_from_slice(&big));
+        }
+        let first = out.next_batch().await.unwrap();
+        assert_eq!(first.len(), big.len(), "one message per chunk");
+        let reused = first.as_ptr();
+        out.recycle(first);
+        out.push(big.len(), |b| b.extend_from_slice(&big));
+        let second = out.next_batch().await.unwrap();
+        assert_eq!(second.len(), big.len());
+        out.recycle(second);
+        let third = out.next_batch().await.unwrap();
+        assert_eq!(third.as_ptr(), reused, "the written chunk was filled again");
+        assert_eq!(out.totals_and_pending().2, 0);
     }
 
     /// Control replies (PONG, -ERR) count against `max_pending` too.

@@ -14,6 +14,7 @@ mod hostile;
 mod interop_python;
 mod isolation;
 mod lame_duck;
+mod large_payloads;
 mod layers;
 mod messaging;
 mod monitor;
