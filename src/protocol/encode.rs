@@ -104,45 +104,6 @@ pub fn encode_hmsg(
     buf.put_slice(b"\r\n");
 }
 
-/// Appends `PUB <subject> [reply] <#bytes>\r\n<payload>\r\n` (client side).
-pub fn encode_pub(buf: &mut BytesMut, subject: &[u8], reply: Option<&[u8]>, payload: &[u8]) {
-    buf.put_slice(b"PUB ");
-    buf.put_slice(subject);
-    buf.put_u8(b' ');
-    if let Some(reply) = reply {
-        buf.put_slice(reply);
-        buf.put_u8(b' ');
-    }
-    put_size(buf, payload.len());
-    buf.put_slice(b"\r\n");
-    buf.put_slice(payload);
-    buf.put_slice(b"\r\n");
-}
-
-/// Appends `HPUB <subject> [reply] <#hdr> <#total>\r\n<hdr><payload>\r\n` (client side).
-pub fn encode_hpub(
-    buf: &mut BytesMut,
-    subject: &[u8],
-    reply: Option<&[u8]>,
-    headers: &[u8],
-    payload: &[u8],
-) {
-    buf.put_slice(b"HPUB ");
-    buf.put_slice(subject);
-    buf.put_u8(b' ');
-    if let Some(reply) = reply {
-        buf.put_slice(reply);
-        buf.put_u8(b' ');
-    }
-    put_size(buf, headers.len());
-    buf.put_u8(b' ');
-    put_size(buf, headers.len() + payload.len());
-    buf.put_slice(b"\r\n");
-    buf.put_slice(headers);
-    buf.put_slice(payload);
-    buf.put_slice(b"\r\n");
-}
-
 /// Appends `INFO {json} \r\n` (the space before CRLF is what nats-server sends).
 pub fn encode_info(buf: &mut BytesMut, info: &ServerInfo) {
     buf.put_slice(b"INFO ");

@@ -14,8 +14,6 @@ mod error;
 mod parser;
 
 pub use connect::{ConnectOptions, NATS_SERVER_VERSION, ServerInfo};
-pub use encode::{
-    encode_err, encode_hmsg, encode_hpub, encode_info, encode_msg, encode_pub, encode_status,
-};
+pub use encode::{encode_err, encode_hmsg, encode_info, encode_msg, encode_status};
 pub use error::ParseError;
 pub use parser::{Limits, Op, parse};

@@ -27,8 +27,10 @@ impl Default for Limits {
 
 /// One protocol operation, borrowing from the parsed buffer.
 ///
-/// Both directions are covered: the server reads the client operations, and
-/// the load generator and tests read `Msg`, `Info`, `Ok` and `Err`.
+/// What a server reads from a client. `INFO`, `+OK` and `-ERR` are read
+/// (clients may send them; nats-server ignores them); `MSG` and `HMSG`,
+/// which only a server sends, are unknown operations here, refused on
+/// their name before any payload is buffered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op<'a> {
     Connect(&'a [u8]),
@@ -53,14 +55,6 @@ pub enum Op<'a> {
         sid: &'a [u8],
         max: Option<u64>,
     },
-    /// MSG or HMSG, server to client.
-    Msg {
-        subject: &'a [u8],
-        sid: &'a [u8],
-        reply: Option<&'a [u8]>,
-        headers: Option<&'a [u8]>,
-        payload: &'a [u8],
-    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -75,8 +69,6 @@ enum Kind {
     HPub,
     Sub,
     Unsub,
-    Msg,
-    HMsg,
 }
 
 const MAX_ARGS: usize = 6;
@@ -86,7 +78,7 @@ pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
-    if !matches!(first | 0x20, b'c' | b'i' | b'p' | b'h' | b's' | b'u' | b'm')
+    if !matches!(first | 0x20, b'c' | b'i' | b'p' | b'h' | b's' | b'u')
         && first != b'+'
         && first != b'-'
     {
@@ -175,7 +167,7 @@ pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize
                 _ => return Err(ParseError::BadArguments { op: "UNSUB" }),
             }
         }
-        Kind::Pub | Kind::HPub | Kind::Msg | Kind::HMsg => {
+        Kind::Pub | Kind::HPub => {
             return parse_with_payload(kind, args, buf, after_line, limits);
         }
     };
@@ -195,8 +187,6 @@ fn parse_with_payload<'a>(
     let (fixed, sizes) = match kind {
         Kind::Pub => (1, 1),
         Kind::HPub => (1, 2),
-        Kind::Msg => (2, 1),
-        Kind::HMsg => (2, 2),
         _ => unreachable!("only payload-carrying kinds reach here"),
     };
     let reply = match n.checked_sub(fixed + sizes) {
@@ -214,7 +204,7 @@ fn parse_with_payload<'a>(
     } else {
         None
     };
-    if matches!(kind, Kind::Pub | Kind::HPub) && total > limits.max_payload {
+    if total > limits.max_payload {
         return Err(ParseError::MaxPayload {
             size: total,
             max: limits.max_payload,
@@ -236,20 +226,11 @@ fn parse_with_payload<'a>(
         Some(h) => (Some(&body[..h]), &body[h..]),
         None => (None, body),
     };
-    let op = match kind {
-        Kind::Pub | Kind::HPub => Op::Pub {
-            subject: a[0],
-            reply,
-            headers,
-            payload,
-        },
-        _ => Op::Msg {
-            subject: a[0],
-            sid: a[1],
-            reply,
-            headers,
-            payload,
-        },
+    let op = Op::Pub {
+        subject: a[0],
+        reply,
+        headers,
+        payload,
     };
     Ok(Some((op, end + 2)))
 }
@@ -263,7 +244,6 @@ fn op_kind(name: &[u8]) -> Option<Kind> {
         3 => match (up(0), up(1), up(2)) {
             (b'P', b'U', b'B') => Kind::Pub,
             (b'S', b'U', b'B') => Kind::Sub,
-            (b'M', b'S', b'G') => Kind::Msg,
             _ => return None,
         },
         4 if name[0] == b'-' => {
@@ -274,7 +254,6 @@ fn op_kind(name: &[u8]) -> Option<Kind> {
             (b'P', b'I', b'N', b'G') => Kind::Ping,
             (b'P', b'O', b'N', b'G') => Kind::Pong,
             (b'I', b'N', b'F', b'O') => Kind::Info,
-            (b'H', b'M', b'S', b'G') => Kind::HMsg,
             _ => return None,
         },
         5 => name.eq_ignore_ascii_case(b"UNSUB").then_some(Kind::Unsub)?,
@@ -289,8 +268,6 @@ fn op_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Pub => "PUB",
         Kind::HPub => "HPUB",
-        Kind::Msg => "MSG",
-        Kind::HMsg => "HMSG",
         Kind::Sub => "SUB",
         Kind::Unsub => "UNSUB",
         Kind::Connect => "CONNECT",
@@ -304,9 +281,8 @@ fn op_name(kind: Kind) -> &'static str {
 
 /// True when `buf` could still grow into a known operation name.
 fn is_name_prefix(buf: &[u8]) -> bool {
-    const NAMES: [&[u8]; 12] = [
-        b"PUB", b"HPUB", b"SUB", b"UNSUB", b"PING", b"PONG", b"CONNECT", b"INFO", b"MSG", b"HMSG",
-        b"+OK", b"-ERR",
+    const NAMES: [&[u8]; 10] = [
+        b"PUB", b"HPUB", b"SUB", b"UNSUB", b"PING", b"PONG", b"CONNECT", b"INFO", b"+OK", b"-ERR",
     ];
     NAMES
         .iter()

@@ -399,7 +399,6 @@ impl Connection {
             Op::Unsub { sid, max } => self.on_unsub(sid, max),
             // Clients may send these; nats-server ignores them from clients.
             Op::Info(_) | Op::Ok | Op::Err(_) => {}
-            Op::Msg { .. } => return Err(CloseReason::UnknownOp),
             Op::Connect(_) => unreachable!("handled above"),
         }
         Ok(())

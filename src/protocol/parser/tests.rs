@@ -32,7 +32,7 @@ fn parses_pub_with_and_without_reply() {
 }
 
 #[test]
-fn parses_hpub_and_hmsg() {
+fn parses_hpub() {
     let (op, _) = one(b"HPUB foo r 12 14\r\nNATS/1.0\r\n\r\nhi\r\n")
         .unwrap()
         .unwrap();
@@ -45,19 +45,21 @@ fn parses_hpub_and_hmsg() {
             payload: b"hi"
         }
     );
-    let (op, _) = one(b"HMSG foo 7 12 12\r\nNATS/1.0\r\n\r\n\r\n")
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        op,
-        Op::Msg {
-            subject: b"foo",
-            sid: b"7",
-            reply: None,
-            headers: Some(b"NATS/1.0\r\n\r\n"),
-            payload: b""
-        }
-    );
+}
+
+/// MSG and HMSG are what a server sends: from a client they are unknown
+/// operations, refused on the name, before a declared payload of any size
+/// is waited for (the parser once buffered it, with no payload limit).
+#[test]
+fn msg_and_hmsg_from_a_client_are_unknown_operations() {
+    for line in [
+        &b"MSG foo 7 999999999\r\n"[..],
+        b"HMSG foo 7 12 999999999\r\n",
+        b"MSG",
+        b"hmsg foo",
+    ] {
+        assert_eq!(one(line), Err(ParseError::UnknownOp), "{line:?}");
+    }
 }
 
 #[test]
