@@ -41,6 +41,7 @@ impl Mode {
 }
 
 /// Measure a NATS server (nats-server, switchyard, ...) with raw-protocol publishers and subscribers.
+/// One field per command-line flag.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
     /// What to measure: pub, sub, pubsub (fan-out to every subscriber), queue
@@ -139,6 +140,7 @@ pub struct BenchArgs {
 }
 
 /// Validated arguments shared by the mode implementations.
+/// One field per validated flag.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub mode: Mode,

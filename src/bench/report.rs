@@ -84,6 +84,7 @@ impl RequestStats {
 
 /// What `run` measured. `Display` prints the human summary, or the JSON line
 /// when the run was asked for `--json`.
+/// One field per figure the report prints.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchReport {
     pub mode: Mode,

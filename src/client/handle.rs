@@ -20,6 +20,9 @@ struct KillSwitch {
     notify: Notify,
 }
 
+/// Thirteen fields: what publishers, monitoring and the connection's own
+/// task each touch of it, kept flat so delivery reaches `outbound` with
+/// one dereference.
 pub struct ClientHandle {
     pub id: u64,
     pub peer: SocketAddr,

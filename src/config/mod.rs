@@ -39,6 +39,7 @@ pub enum ConfigError {
 
 /// Everything the broker needs to run. Field names match nats-server's
 /// configuration keys where the concept is the same.
+/// One field per configuration key: the file format decides their number.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {

@@ -21,6 +21,7 @@ pub struct Accountz {
     pub account_detail: Option<AccountDetail>,
 }
 
+/// nats-server's `/accountz?acc=` document, one field per key.
 #[derive(Debug, Serialize)]
 pub struct AccountDetail {
     pub account_name: String,

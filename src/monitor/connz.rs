@@ -145,6 +145,7 @@ pub struct Connz {
     pub connections: Vec<ConnInfo>,
 }
 
+/// nats-server's `/connz` connection entry, one field per key.
 #[derive(Debug, Serialize)]
 pub struct ConnInfo {
     pub cid: u64,

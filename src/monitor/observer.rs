@@ -52,6 +52,7 @@ pub struct StatsSnapshot {
 }
 
 /// Identity and configured limits of the server.
+/// One field per identity or limit `/varz` reports.
 #[derive(Debug, Clone)]
 pub struct ServerSummary {
     pub server_id: String,
@@ -78,6 +79,7 @@ pub struct ServerSummary {
 }
 
 /// One live client connection.
+/// One field per value `/connz` reports of a connection.
 #[derive(Debug, Clone)]
 pub struct ConnSnapshot {
     pub cid: u64,
@@ -112,6 +114,7 @@ pub struct SubSnapshot {
 }
 
 /// One tenant (account).
+/// One field per value `/accountz` and `/metrics` report of a tenant.
 #[derive(Debug, Clone)]
 pub struct AccountSnapshot {
     pub name: Arc<str>,

@@ -40,6 +40,7 @@ impl Options {
     }
 }
 
+/// nats-server's `/subsz` document, one field per key.
 #[derive(Debug, Serialize)]
 pub struct Subsz {
     pub server_id: String,

@@ -8,6 +8,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+/// nats-server's `/varz` document, one field per key: its size is
+/// nats-server's.
 #[derive(Debug, Serialize)]
 pub struct Varz {
     pub server_id: String,

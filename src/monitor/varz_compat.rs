@@ -34,6 +34,7 @@ pub struct DiskWaits {
     pub max_wait_time: u64,
 }
 
+/// The rest of nats-server's `/varz` keys, one field each.
 #[derive(Debug, Default, Serialize)]
 pub struct VarzCompat {
     pub git_commit: &'static str,

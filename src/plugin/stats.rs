@@ -9,6 +9,7 @@ use std::time::Duration;
 /// last, unbounded bucket catches the rest.
 pub const LATENCY_BUCKETS_US: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 5000, 25_000];
 
+/// One counter per outcome a plugin call can have; each is a plain atomic.
 #[derive(Default)]
 pub struct PluginStats {
     pub calls: AtomicU64,

@@ -9,6 +9,7 @@ fn yes() -> bool {
 /// The client's CONNECT options. Omitted `verbose`, `pedantic` and `echo`
 /// default to true, as nats-server treats them; unknown fields are ignored
 /// because clients send extras.
+/// One field per CONNECT key that clients send: the protocol decides them.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct ConnectOptions {
     #[serde(default = "yes")]
@@ -59,6 +60,7 @@ impl ConnectOptions {
 pub const NATS_SERVER_VERSION: &str = "2.15.1";
 
 /// The INFO document. Optional fields are omitted when unset, as nats-server does.
+/// One field per INFO key: the protocol decides them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ServerInfo {
     pub server_id: String,

@@ -21,6 +21,9 @@ use std::time::SystemTime;
 use tokio::sync::{Notify, watch};
 
 /// State shared by the listener and every connection.
+/// Twenty fields, each one concern that the listener, the connections and
+/// monitoring reach by name (`server.config`, `server.stats`, ...); nesting
+/// them would add a level to those reads without making any one clearer.
 pub(crate) struct Shared {
     pub(super) config: ServerConfig,
     pub(super) info: ServerInfo,

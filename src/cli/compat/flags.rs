@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 /// The flags given, as nats-server names them. `None`: not given.
+/// One field per nats-server flag we accept.
 #[derive(Debug, Default, PartialEq)]
 pub struct CompatFlags {
     pub port: Option<i64>,

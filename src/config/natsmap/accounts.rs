@@ -25,6 +25,7 @@ const GLOBAL: &str = "G";
 /// the global account's mappings call for a tenant (see `apply`).
 const ANONYMOUS: &str = "anonymous";
 
+/// One field per key of nats-server's `authorization` block.
 #[derive(Default)]
 pub(super) struct AuthSettings {
     user: Option<String>,
