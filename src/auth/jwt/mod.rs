@@ -15,6 +15,8 @@
 //! the same `jti` nats-io/jwt would compute for the same claims. Fields of
 //! the Go structs that a broker without JetStream has no use for are not
 //! modelled; they are ignored when a token is read.
+//!
+//! May use: nothing in the crate outside `auth::jwt`.
 
 mod account;
 mod activation;

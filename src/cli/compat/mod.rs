@@ -7,6 +7,8 @@
 //! wait for (`announce`), and signalling a running server. Uses
 //! `config::natsmap` for the configuration file and `cli::serve` for the
 //! signal loop; the broker itself is the same `Server` as `serve` runs.
+//!
+//! May use: every module below `cli`.
 
 mod announce;
 mod flags;

@@ -15,6 +15,8 @@
 //! nesting depth, include depth and variable expansion is capped
 //! ([`Limits`]), and malformed input is an error with `file:line:column`,
 //! never a panic.
+//!
+//! May use: nothing in the crate (a parser of text into values).
 
 mod lexer;
 mod parser;

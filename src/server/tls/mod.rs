@@ -6,6 +6,8 @@
 //! It owns no protocol: it hands the connection an encrypted stream and,
 //! when client certificates are verified, the peer's identity. Plaintext
 //! connections never touch this module.
+//!
+//! May use: `auth` (the peer identity), `client`, `config`.
 
 mod handshake;
 mod keys;
