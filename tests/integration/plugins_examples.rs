@@ -350,4 +350,20 @@ async fn the_example_configuration_loads_its_plugins() {
     assert_eq!(v["name"], "ann");
     assert_eq!(v["email"], "[REDACTED]");
     assert_eq!(v["password"], "[REDACTED]");
+
+    // docs/monitoring.md: the ops admin asks every server for acme's
+    // connections (`nats --user admin --password ops-demo-pass request
+    // '$SYS.REQ.SERVER.PING.CONNZ' '{"acc":"acme"}'`).
+    let admin = user(&server, "admin", "ops-demo-pass").await;
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        admin.request("$SYS.REQ.SERVER.PING.CONNZ", r#"{"acc":"acme"}"#.into()),
+    )
+    .await
+    .expect("answer in time")
+    .expect("the documented request is answered");
+    let v: serde_json::Value = serde_json::from_slice(&answer.payload).expect("json");
+    let conns = v["data"]["connections"].as_array().expect("connections");
+    assert!(!conns.is_empty(), "alice is connected to acme: {v}");
+    assert!(conns.iter().all(|c| c["account"] == "acme"), "{v}");
 }
