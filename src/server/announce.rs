@@ -7,7 +7,6 @@ use super::events::{
     CONNECT_TYPE, ClientEvent, ClientRef, DISCONNECT_TYPE, DataStats, ServerRef, event_id, rfc3339,
 };
 use crate::client::CloseReason;
-use crate::route::publish_internal;
 use crate::tenant::GLOBAL_ACCOUNT;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -71,10 +70,7 @@ impl Connection {
         };
         let subject = format!("$SYS.ACCOUNT.{account}.{suffix}");
         match serde_json::to_vec(&event) {
-            Ok(json) => {
-                let mut stats = publish_internal(system, subject.as_bytes(), &json);
-                self.server.stats.absorb(&mut stats);
-            }
+            Ok(json) => self.server.publish(system, subject.as_bytes(), &json),
             Err(e) => tracing::warn!(error = %e, "cannot encode client event"),
         }
     }

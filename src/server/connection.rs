@@ -16,7 +16,7 @@ use crate::plugin::PublisherInfo;
 use crate::protocol::{
     ConnectOptions, Limits, Op, ParseError, ServerInfo, encode_err, encode_info, parse,
 };
-use crate::route::{DeliveryCtx, Message, PluginStage, Publisher, publish_internal};
+use crate::route::{DeliveryCtx, Message, PluginStage, Publisher};
 use crate::subject::is_valid_literal_subject;
 use crate::tenant::RESPONSE_PREFIX;
 use bytes::{Buf, Bytes, BytesMut};
@@ -448,8 +448,7 @@ impl Connection {
             && let Some(answer) = self.answer_system_request(subject, payload)
         {
             if let Some(reply) = reply {
-                let mut stats = publish_internal(&self.session.account, reply, &answer);
-                self.server.stats.absorb(&mut stats);
+                self.server.publish(&self.session.account, reply, &answer);
             }
             return Ok(());
         }

@@ -12,6 +12,7 @@ use crate::config::ServerConfig;
 use crate::login::LoginGate;
 use crate::plugin::engine::RuntimeSlot;
 use crate::protocol::{ConnectOptions, ServerInfo};
+use crate::route::publish_internal;
 use crate::tenant::{Account, Tenancy};
 use dashmap::DashMap;
 use parking_lot::RwLock;
@@ -59,6 +60,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Publishes a message from the server itself into `account` and
+    /// counts what it delivered.
+    pub(super) fn publish(&self, account: &Arc<Account>, subject: &[u8], payload: &[u8]) {
+        let mut stats = publish_internal(account, subject, payload);
+        self.stats.absorb(&mut stats);
+    }
+
     pub(super) fn auth_required(&self) -> bool {
         self.config.authorization.is_some() || self.tenancy.read().auth_required()
     }

@@ -4,9 +4,8 @@
 
 use crate::common;
 
-use common::plugins::{wasm, with_cache};
+use common::plugins::{sha256_hex, wasm, with_cache};
 use common::{TenantDir, eventually, next_msg, no_msg, user};
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 use switchyard::Server;
 
@@ -200,13 +199,6 @@ config = {{ subjects = "payments.new", field = "region", target = "payments.{{va
     );
     no_msg(&mut plain).await;
     let _ = server;
-}
-
-fn sha256_hex(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[tokio::test]

@@ -11,9 +11,8 @@
 
 use crate::common;
 
-use common::plugins::with_cache;
+use common::plugins::{sha256_hex, with_cache};
 use common::{TenantDir, eventually, next_msg, no_msg, user};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -298,13 +297,6 @@ async fn ts_content_router_behaves_like_the_rust_one() {
 #[tokio::test]
 async fn c_content_router_behaves_like_the_rust_one() {
     content_router_behaves_like_the_rust_one(Lang::C).await;
-}
-
-fn sha256_hex(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// `api_key_auth_binds_keys_to_tenants_with_their_permissions` for the

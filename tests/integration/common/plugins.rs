@@ -64,3 +64,13 @@ pub fn with_cache(config: ServerConfig) -> ServerConfig {
         ..config
     }
 }
+
+/// The lowercase hex SHA-256 of `key`: how the example auth plugins'
+/// configuration names an API key without holding it.
+pub fn sha256_hex(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
