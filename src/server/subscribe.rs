@@ -24,23 +24,20 @@ pub(super) fn sub_violation(subject: &[u8], queue: Option<&[u8]>) -> String {
 }
 
 impl Connection {
+    /// The checks run in nats-server's order (`processSubEx`):
+    /// permissions, then the subject limits, then the connection's
+    /// subscription limit, then a duplicate sid (ignored, answered only with
+    /// `+OK` in verbose mode), and only then the subject's syntax, which
+    /// nats-server learns from its sublist's insert.
     pub(super) fn on_sub(&mut self, subject: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
-        if !is_valid_subject(subject)
-            || queue.is_some_and(|q| !is_valid_literal_subject(q))
-            || !self.within_subject_limits(subject)
-        {
-            self.send_err("Invalid Subject");
-            return;
-        }
         if let Some(p) = &self.session.perms
             && !p.can_subscribe(subject, queue)
         {
             self.send_err(&sub_violation(subject, queue));
             return;
         }
-        // A duplicate sid is ignored, as nats-server does.
-        if self.subs.contains_key(sid) {
-            self.ok();
+        if !self.within_subject_limits(subject) {
+            self.send_err("Invalid Subject");
             return;
         }
         if self
@@ -49,6 +46,14 @@ impl Connection {
             .is_some_and(|max| self.subs.len() >= max)
         {
             self.send_err("maximum subscriptions exceeded");
+            return;
+        }
+        if self.subs.contains_key(sid) {
+            self.ok();
+            return;
+        }
+        if !is_valid_subject(subject) || queue.is_some_and(|q| !is_valid_literal_subject(q)) {
+            self.send_err("Invalid Subject");
             return;
         }
         let charge = footprint(subject, queue);

@@ -200,11 +200,19 @@ impl<T: Clone> SubscriptionIndex<T> {
     }
 
     /// Computes the match for a literal subject. Prefer `MatchCache::lookup`.
+    ///
+    /// A subject with an empty token (`.a`, `a..b`, `a.`, ``) matches
+    /// nothing, as in nats-server's sublist: such a publish is answered
+    /// `-ERR 'Invalid Publish Subject'` in pedantic mode and delivered to
+    /// nobody in any mode.
     pub fn match_subject(&self, subject: &[u8]) -> MatchResult<T> {
         self.matches.fetch_add(1, Ordering::Relaxed);
-        let root = self.root.read();
         let mut out = MatchResult::empty();
         let toks = tokens::split(subject);
+        if toks.as_slice().iter().any(|t| t.is_empty()) {
+            return out;
+        }
+        let root = self.root.read();
         collect(&root, toks.as_slice(), &mut out);
         out
     }

@@ -18,5 +18,6 @@ pub use index::{IndexStats, MatchResult, SubscriptionIndex, footprint};
 pub use mapping::{MappingError, MappingTable, SubjectMapping};
 pub use rewrite::{RewriteError, SubjectRewrite};
 pub use validate::{
-    is_subset_match, is_valid_literal_subject, is_valid_subject, matches, subjects_overlap,
+    has_empty_token, is_subset_match, is_valid_literal_subject, is_valid_subject, matches,
+    subjects_overlap,
 };

@@ -27,6 +27,13 @@ pub fn is_valid_subject(subject: &[u8]) -> bool {
     true
 }
 
+/// Does the subject have an empty token (`.a`, `a..b`, `a.`, or none at
+/// all)? nats-server's sublist matches nothing for such a subject, whatever
+/// the subscriptions or permission lists hold.
+pub fn has_empty_token(subject: &[u8]) -> bool {
+    tokens(subject).any(<[u8]>::is_empty)
+}
+
 /// Valid for PUB in pedantic mode: no wildcard tokens at all.
 pub fn is_valid_literal_subject(subject: &[u8]) -> bool {
     is_valid_subject(subject) && tokens(subject).all(|t| t != b"*" && t != b">")
@@ -101,6 +108,10 @@ mod tests {
         }
         assert!(is_valid_literal_subject(b"foo.bar"));
         assert!(!is_valid_literal_subject(b"foo.*"));
+        for empty in ["", ".a", "a..b", "a.", "."] {
+            assert!(has_empty_token(empty.as_bytes()), "{empty}");
+        }
+        assert!(!has_empty_token(b"a.>.b"));
         assert!(!is_valid_literal_subject(b"foo.>"));
     }
 

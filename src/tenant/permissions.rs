@@ -14,7 +14,7 @@ mod filters;
 use crate::client::DeliveryFilter;
 pub use crate::client::ResponsePermission;
 use crate::config::tenant::{AllowResponses, Permissions, SubjectRules};
-use crate::subject::{is_valid_subject, subjects_overlap, tokens};
+use crate::subject::{has_empty_token, is_valid_subject, subjects_overlap, tokens};
 use filters::{FilterSet, QueueEntry, QueueRules, has_wildcard, queue_matches};
 use rustc_hash::FxHashMap;
 use std::fmt;
@@ -203,6 +203,12 @@ impl CompiledPermissions {
         let Some(rules) = &self.subscribe else {
             return true;
         };
+        if has_empty_token(subject) {
+            // nats-server matches such a subject against its allow and deny
+            // lists and finds nothing: refused by any allow list, never by
+            // a deny list (the index then refuses it as invalid).
+            return rules.allow.is_none();
+        }
         let queue = queue.filter(|q| !q.is_empty());
         if let Some(allow) = &rules.allow {
             let mut allowed = allow.plain.matches(subject);

@@ -243,6 +243,44 @@ async fn invalid_sub_subjects_rejected_without_pedantic() {
     .await;
 }
 
+/// nats-server's sublist matches nothing for a subject with an empty
+/// token: pedantic or not, the message reaches no `>` or `*` subscriber
+/// (differential finding of issue 15; Switchyard used to deliver it).
+#[tokio::test]
+async fn publishes_with_an_empty_token_reach_nobody() {
+    expect_answer(
+        b"CONNECT {\"pedantic\":true,\"verbose\":false,\"headers\":true}\r\nSUB > 1\r\nSUB *.* 2\r\nSUB a.* 3\r\nPUB .a 1\r\nx\r\nPUB a..b 1\r\nx\r\nHPUB a. 12 12\r\nNATS/1.0\r\n\r\n\r\nPUB a.b 1\r\ny\r\nPING\r\n",
+        "-ERR 'Invalid Publish Subject'\r\n-ERR 'Invalid Publish Subject'\r\n-ERR 'Invalid Publish Subject'\r\nMSG a.b 1 1\r\ny\r\nMSG a.b 2 1\r\ny\r\nMSG a.b 3 1\r\ny\r\nPONG\r\n",
+        OPEN,
+    )
+    .await;
+    expect_answer(
+        b"CONNECT {\"pedantic\":false,\"verbose\":false}\r\nSUB > 1\r\nPUB a..b 1\r\nx\r\nPUB .a 1\r\nx\r\nPING\r\n",
+        "PONG\r\n",
+        OPEN,
+    )
+    .await;
+}
+
+/// nats-server looks for the sid before it learns that the subject is
+/// invalid: a duplicate sid with an invalid subject is answered with
+/// nothing (`+OK` in verbose mode), the first subscription kept.
+#[tokio::test]
+async fn a_duplicate_sid_is_ignored_before_the_subject_is_checked() {
+    expect_answer(
+        b"CONNECT {\"verbose\":false}\r\nSUB b 6\r\nSUB a. 6\r\nSUB a.. 7\r\nPUB b 1\r\nz\r\nPING\r\n",
+        "-ERR 'Invalid Subject'\r\nMSG b 6 1\r\nz\r\nPONG\r\n",
+        OPEN,
+    )
+    .await;
+    expect_answer(
+        b"CONNECT {\"verbose\":true}\r\nSUB b 6\r\nSUB a. 6\r\nPING\r\n",
+        "+OK\r\n+OK\r\n+OK\r\nPONG\r\n",
+        OPEN,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn unsub_with_non_numeric_max_is_ignored() {
     expect_answer(

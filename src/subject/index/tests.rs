@@ -136,3 +136,23 @@ fn values_and_stats_cover_every_branch() {
         }
     );
 }
+
+/// nats-server's sublist matches nothing for a subject with an empty
+/// token, so wildcard subscribers never see `.a`, `a..b` or `a.`.
+#[test]
+fn subjects_with_an_empty_token_match_nothing() {
+    let idx = SubscriptionIndex::new();
+    idx.insert(b">", None, 1u32);
+    idx.insert(b"*.*", None, 2);
+    idx.insert(b"a.*", None, 3);
+    idx.insert(b"a.>", None, 4);
+    for subject in [&b".a"[..], b"a..b", b"a.", b".", b""] {
+        let m = idx.match_subject(subject);
+        assert!(
+            m.plain.is_empty() && m.groups.is_empty(),
+            "{:?} matched",
+            String::from_utf8_lossy(subject)
+        );
+    }
+    assert_eq!(sorted(idx.match_subject(b"a.b").plain), vec![1, 2, 3, 4]);
+}

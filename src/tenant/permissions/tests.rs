@@ -393,3 +393,13 @@ proptest! {
         prop_assert_eq!(p.can_subscribe(s, None), naive);
     }
 }
+
+/// nats-server matches a subject with an empty token against its lists and
+/// finds nothing: any allow list refuses it, a deny list never does.
+#[test]
+fn subjects_with_an_empty_token_match_no_list_entry() {
+    assert!(!subscribe(&[">"], &[]).can_subscribe(b"a.", None));
+    assert!(!subscribe(&["a.*"], &[]).can_subscribe(b"a.", Some(b"q")));
+    assert!(subscribe(&[], &["a.*", ">"]).can_subscribe(b"a..b", None));
+    assert!(subscribe(&["b"], &[]).can_subscribe(b"b", None));
+}
