@@ -1,6 +1,7 @@
 //! Monitoring: the HTTP endpoints (`/varz`, `/connz`, `/subsz`,
 //! `/accountz`, `/healthz`, `/metrics`) and the same data for system-account
-//! clients over NATS (`$SYS.REQ.SERVER.PING.<KIND>`).
+//! clients over NATS (`$SYS.REQ.SERVER.PING.<KIND>`, statsz), and
+//! `$SYS.REQ.USER.INFO` for any logged-in user.
 //!
 //! This module only reads: every answer is built from the snapshots an
 //! `Observer` (the server implements it) gathers on request, with nats-server's JSON field
@@ -20,11 +21,15 @@ mod json;
 mod metrics;
 mod observer;
 pub mod plugins;
+mod process;
 mod query;
+mod server_ref;
+mod statsz;
 mod subsz;
 mod sys;
 mod sysreq;
 pub mod time;
+mod userinfo;
 mod varz;
 mod varz_compat;
 
@@ -36,4 +41,7 @@ pub use observer::{
 };
 pub use plugins::{PluginMetrics, PluginSummary};
 pub use sys::answer_system_request;
-pub use sysreq::{PREFIX as SYSTEM_REQUEST_PREFIX, SystemRequest, server_request};
+pub use sysreq::{
+    PREFIX as SYSTEM_REQUEST_PREFIX, SystemRequest, USER_INFO as USER_INFO_SUBJECT, server_request,
+};
+pub use userinfo::{UserInfo, answer_user_info};

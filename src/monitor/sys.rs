@@ -1,27 +1,17 @@
 //! Monitoring over NATS for system-account clients: the answers to
 //! `$SYS.REQ.SERVER.PING.<KIND>` and `$SYS.REQ.SERVER.<id>.<KIND>`, in
-//! nats-server's envelope `{"server": {...}, "data": {...}}` (or `"error"`).
+//! nats-server's envelope `{"server": {...}, "data": {...}}` (or `"error"`;
+//! statsz: `{"server": {...}, "statsz": {...}}`).
 //! A request payload may carry the endpoint's options as JSON, with
 //! nats-server's names (e.g. `{"sort":"msgs_to","limit":5}` for CONNZ).
 
 use super::error::RequestError;
 use super::observer::Observer;
+use super::server_ref::ServerRef;
 use super::sysreq::SystemRequest;
-use super::{accountz, connz, healthz, subsz, varz};
+use super::{accountz, connz, healthz, statsz, subsz, varz};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::time::SystemTime;
-
-#[derive(Debug, Serialize)]
-struct ServerRef {
-    name: String,
-    host: String,
-    id: String,
-    ver: String,
-    seq: u64,
-    jetstream: bool,
-    time: String,
-}
 
 #[derive(Debug, Serialize)]
 struct ApiError {
@@ -68,6 +58,7 @@ pub fn answer_system_request(
             options::<AccountzOptions>(payload)
                 .and_then(|o| accountz::build(observer, o.account.or(o.acc).as_deref())),
         ),
+        SystemRequest::Statsz => statsz::answer(observer),
     }
 }
 
@@ -80,16 +71,7 @@ fn options<T: DeserializeOwned + Default>(payload: &[u8]) -> Result<T, RequestEr
 }
 
 fn envelope<T: Serialize>(observer: &dyn Observer, result: Result<T, RequestError>) -> Vec<u8> {
-    let s = observer.summary();
-    let server = ServerRef {
-        name: s.server_name,
-        host: s.host,
-        id: s.server_id,
-        ver: s.version,
-        seq: observer.next_seq(),
-        jetstream: false,
-        time: super::time::rfc3339(SystemTime::now()),
-    };
+    let server = ServerRef::of(observer);
     let (data, error) = match result {
         Ok(d) => (Some(d), None),
         Err(e) => (

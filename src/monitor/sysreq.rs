@@ -1,13 +1,19 @@
 //! Recognises the monitoring requests nats-server answers on the system
-//! account: `$SYS.REQ.SERVER.PING.<KIND>` (every server) and
-//! `$SYS.REQ.SERVER.<server id>.<KIND>` (this one). The answers are built
-//! by `crate::monitor`.
+//! account: `$SYS.REQ.SERVER.PING.<KIND>` (every server),
+//! `$SYS.REQ.SERVER.<server id>.<KIND>` (this one) and the bare
+//! `$SYS.REQ.SERVER.PING` (statsz, what `nats server list` sends); and the
+//! one any logged-in user may send, `$SYS.REQ.USER.INFO`. The answers are
+//! built by `crate::monitor`.
 
 /// Every server request starts with this; a publish that does not costs one
 /// prefix compare.
 pub const PREFIX: &[u8] = b"$SYS.REQ.";
 
 const SERVER: &str = "$SYS.REQ.SERVER.";
+
+/// `nats account info`'s request: answered for any logged-in user, in
+/// any account, about that user and its account.
+pub const USER_INFO: &[u8] = b"$SYS.REQ.USER.INFO";
 
 /// What a monitoring request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,13 +23,18 @@ pub enum SystemRequest {
     Subsz,
     Healthz,
     Accountz,
+    Statsz,
 }
 
 /// The request a subject names, if it is addressed to all servers or to
 /// `server_id`.
 pub fn server_request(subject: &[u8], server_id: &str) -> Option<SystemRequest> {
     let s = std::str::from_utf8(subject).ok()?;
-    let (target, kind) = s.strip_prefix(SERVER)?.split_once('.')?;
+    let rest = s.strip_prefix(SERVER)?;
+    if rest == "PING" {
+        return Some(SystemRequest::Statsz);
+    }
+    let (target, kind) = rest.split_once('.')?;
     if target != "PING" && target != server_id {
         return None;
     }
@@ -33,6 +44,7 @@ pub fn server_request(subject: &[u8], server_id: &str) -> Option<SystemRequest> 
         "SUBSZ" => Some(SystemRequest::Subsz),
         "HEALTHZ" => Some(SystemRequest::Healthz),
         "ACCOUNTZ" => Some(SystemRequest::Accountz),
+        "STATSZ" => Some(SystemRequest::Statsz),
         _ => None,
     }
 }
@@ -53,7 +65,20 @@ mod tests {
         );
         assert_eq!(server_request(b"$SYS.REQ.SERVER.NXYZ.CONNZ", "NABC"), None);
         assert_eq!(server_request(b"$SYS.REQ.SERVER.PING.NOPE", "NABC"), None);
-        assert_eq!(server_request(b"$SYS.REQ.SERVER.PING", "NABC"), None);
+        assert_eq!(
+            server_request(b"$SYS.REQ.SERVER.PING", "NABC"),
+            Some(SystemRequest::Statsz)
+        );
+        assert_eq!(
+            server_request(b"$SYS.REQ.SERVER.PING.STATSZ", "NABC"),
+            Some(SystemRequest::Statsz)
+        );
+        assert_eq!(
+            server_request(b"$SYS.REQ.SERVER.NABC.STATSZ", "NABC"),
+            Some(SystemRequest::Statsz)
+        );
+        assert_eq!(server_request(b"$SYS.REQ.SERVER.NABC", "NABC"), None);
+        assert_eq!(server_request(b"$SYS.REQ.SERVER.PINGX", "NABC"), None);
         assert_eq!(server_request(b"foo", "NABC"), None);
     }
 }

@@ -94,7 +94,7 @@ pub fn build(observer: &dyn Observer) -> Varz {
         start: rfc3339(s.start),
         now: rfc3339(now),
         uptime: uptime(since(now, s.start)),
-        mem: resident_memory().unwrap_or(0),
+        mem: super::process::resident_memory().unwrap_or(0),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         connections: observer.connection_count(),
         total_connections: stats.total_connections,
@@ -116,12 +116,4 @@ pub fn build(observer: &dyn Observer) -> Varz {
 
 pub fn render(observer: &dyn Observer) -> Vec<u8> {
     to_json(&build(observer))
-}
-
-/// Resident set size from `/proc/self/status` (Linux); `None` elsewhere.
-fn resident_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }

@@ -8,7 +8,7 @@
 use super::outlet::Outlet;
 use super::shared::Shared;
 use super::subs::{Subscriptions, unindex};
-use super::{claims, writer};
+use super::writer;
 use crate::auth::{TlsPeer, new_nonce};
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{PendingLogin, Session};
@@ -443,13 +443,7 @@ impl Connection {
             ));
             return Ok(());
         }
-        if subject.starts_with(crate::monitor::SYSTEM_REQUEST_PREFIX)
-            && self.is_system_account()
-            && let Some(answer) = self.answer_system_request(subject, payload)
-        {
-            if let Some(reply) = reply {
-                self.server.publish(&self.session.account, reply, &answer);
-            }
+        if self.answered_by_server(subject, reply, payload) {
             return Ok(());
         }
         self.publish(Message {
@@ -495,24 +489,6 @@ impl Connection {
             opts: &self.opts,
         };
         (&mut self.plugins, from, outlet)
-    }
-
-    /// Requests the server answers itself for system-account clients:
-    /// account claims updates and monitoring (`$SYS.REQ.SERVER.*`).
-    fn answer_system_request(&self, subject: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
-        if let Some(request) = claims::request(subject) {
-            return claims::answer(&self.server, request, payload);
-        }
-        let kind = crate::monitor::server_request(subject, &self.server.info.server_id)?;
-        Some(crate::monitor::answer_system_request(
-            &super::observe::ServerView::new(self.server.clone()),
-            kind,
-            payload,
-        ))
-    }
-
-    fn is_system_account(&self) -> bool {
-        Arc::ptr_eq(&self.session.account, &self.server.tenancy().system)
     }
 
     /// Publish permissions, with replies allowed by `allow_responses`.

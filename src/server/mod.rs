@@ -29,6 +29,7 @@ mod shared;
 mod stats;
 mod subs;
 mod subscribe;
+mod system_requests;
 mod tls;
 mod writer;
 

