@@ -34,12 +34,14 @@ pub struct TlsConfig {
     pub handshake_first: bool,
 }
 
-/// nats-server's `DEFAULT_TLS_TIMEOUT`.
 fn default_timeout() -> Duration {
-    Duration::from_secs(2)
+    TlsConfig::DEFAULT_TIMEOUT
 }
 
 impl TlsConfig {
+    /// nats-server's `DEFAULT_TLS_TIMEOUT`.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
     /// Server TLS from a certificate and key, nothing else set.
     pub fn new(cert_file: PathBuf, key_file: PathBuf) -> TlsConfig {
         TlsConfig {

@@ -49,6 +49,10 @@ pub struct StatsSnapshot {
     pub total_connections: u64,
     pub cache_hits: u64,
     pub max_fanout: u64,
+    /// Connections closed for not answering PINGs.
+    pub stale_connections: u64,
+    /// Times a publisher was paused for a destination to drain.
+    pub stalled_clients: u64,
 }
 
 /// Identity and configured limits of the server.
@@ -65,6 +69,8 @@ pub struct ServerSummary {
     pub ping_interval: Duration,
     pub ping_max: u32,
     pub auth_timeout: Duration,
+    /// The TLS handshake timeout (nats-server's default without TLS).
+    pub tls_timeout: Duration,
     pub write_deadline: Duration,
     pub max_control_line: usize,
     pub max_payload: usize,

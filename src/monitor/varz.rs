@@ -110,7 +110,7 @@ pub fn build(observer: &dyn Observer) -> Varz {
         http_req_stats: observer.http_requests(),
         config_load_time: rfc3339(s.config_load_time),
         system_account: s.system_account,
-        compat: super::varz_compat::VarzCompat::new(&stats),
+        compat: super::varz_compat::VarzCompat::new(&stats, s.tls_timeout),
     }
 }
 

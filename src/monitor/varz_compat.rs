@@ -6,13 +6,11 @@
 //! (routes', gateways' and leaf nodes' slow consumers, disk waits without
 //! JetStream) are zero.
 //!
-//! Not yet filled, because the server does not count them: `cpu`,
-//! `tls_timeout`, `stale_connections`, `stale_connection_stats`,
-//! `stalled_clients` (docs/compatibility.md).
 
 use super::observer::StatsSnapshot;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// An empty JSON object: a feature block whose feature is off.
 #[derive(Debug, Default, Serialize)]
@@ -55,10 +53,17 @@ pub struct VarzCompat {
     pub feature_flags: BTreeMap<String, bool>,
     pub slow_consumer_stats: KindCounts,
     pub disk_io_wait_stats: DiskWaits,
+    /// Percent of one core, over the last second or more.
+    pub cpu: f64,
+    /// Seconds.
+    pub tls_timeout: f64,
+    pub stale_connections: u64,
+    pub stale_connection_stats: KindCounts,
+    pub stalled_clients: u64,
 }
 
 impl VarzCompat {
-    pub fn new(stats: &StatsSnapshot) -> VarzCompat {
+    pub fn new(stats: &StatsSnapshot, tls_timeout: Duration) -> VarzCompat {
         VarzCompat {
             // Threads that can run at once, the nearest thing to GOMAXPROCS.
             gomaxprocs: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -70,6 +75,14 @@ impl VarzCompat {
                 clients: stats.slow_consumers,
                 ..KindCounts::default()
             },
+            cpu: super::process::cpu_percent(),
+            tls_timeout: tls_timeout.as_secs_f64(),
+            stale_connections: stats.stale_connections,
+            stale_connection_stats: KindCounts {
+                clients: stats.stale_connections,
+                ..KindCounts::default()
+            },
+            stalled_clients: stats.stalled_clients,
             ..VarzCompat::default()
         }
     }

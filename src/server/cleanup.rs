@@ -70,6 +70,12 @@ impl Connection {
                     .slow_consumers
                     .fetch_add(1, Ordering::Relaxed);
             }
+            CloseReason::StaleConnection => {
+                self.server
+                    .stats
+                    .stale_connections
+                    .fetch_add(1, Ordering::Relaxed);
+            }
             CloseReason::AuthTimeout => self.server.stats.auth_failed(AuthFailure::Timeout),
             _ => {}
         }

@@ -78,6 +78,10 @@ struct Reader {
 struct Pinger {
     out: u32,
     sent: Option<Instant>,
+    /// When the connection was greeted, until its first CONNECT: the
+    /// INFO-to-CONNECT time is the first RTT estimate, as nats-server
+    /// makes it, so `/connz` shows an `rtt` from the start.
+    greeted: Option<Instant>,
 }
 
 /// Where a connection is in its life.
@@ -133,10 +137,20 @@ impl Connection {
             handle,
             phase: Phase::default(),
             subs: Subscriptions::default(),
-            pinger: Pinger::default(),
+            pinger: Pinger {
+                greeted: Some(Instant::now()),
+                ..Pinger::default()
+            },
             peer,
             login: LoginState::new(&server),
             server,
+        }
+    }
+
+    /// Takes the first RTT estimate, at the first CONNECT.
+    pub(super) fn estimate_rtt(&mut self) {
+        if let Some(greeted) = self.pinger.greeted.take() {
+            self.handle.counters.set_rtt(greeted.elapsed());
         }
     }
 
@@ -307,6 +321,7 @@ impl Connection {
     /// up survives a burst; one that has stopped reading still overflows
     /// and is cut off, so the pause is always bounded.
     async fn stall(&mut self) {
+        self.server.stats.stalls.fetch_add(1, Ordering::Relaxed);
         let deadline = Instant::now() + STALL_MAX;
         for dest in self.delivery.stalled.drain(..) {
             if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())

@@ -25,6 +25,7 @@ impl Connection {
         if opts.no_responders && !opts.headers {
             return Err(CloseReason::NoRespondersNeedsHeaders);
         }
+        self.estimate_rtt();
         if !self.phase.connected
             && let Some(pending) = self.start_login(&opts)?
         {

@@ -80,6 +80,10 @@ impl Observer for ServerView {
             ping_interval: c.ping_interval,
             ping_max: c.ping_max,
             auth_timeout: c.auth_timeout,
+            tls_timeout: c
+                .tls
+                .as_ref()
+                .map_or(crate::config::TlsConfig::DEFAULT_TIMEOUT, |t| t.timeout),
             write_deadline: c.write_deadline,
             max_control_line: c.max_control_line,
             max_payload: c.max_payload,

@@ -13,6 +13,11 @@ pub struct ServerStats {
     pub out_msgs: AtomicU64,
     pub out_bytes: AtomicU64,
     pub slow_consumers: AtomicU64,
+    /// Connections closed for not answering PINGs (`ping_max`).
+    pub stale_connections: AtomicU64,
+    /// Times a publisher paused for a destination's outbound buffer to
+    /// drain (nats-server's `stalled_clients`).
+    pub stalls: AtomicU64,
     pub total_connections: AtomicU64,
     /// Publishes answered from a connection's match cache.
     pub cache_hits: AtomicU64,
@@ -33,6 +38,8 @@ impl ServerStats {
             total_connections: get(&self.total_connections),
             cache_hits: get(&self.cache_hits),
             max_fanout: get(&self.max_fanout),
+            stale_connections: get(&self.stale_connections),
+            stalled_clients: get(&self.stalls),
         }
     }
 

@@ -57,6 +57,13 @@ async fn stalled_subscriber_is_cut_off_while_healthy_one_keeps_receiving() {
         server.stats().slow_consumers == 1
     })
     .await;
+    // On its way to max_pending the stalled subscriber's buffer passed its
+    // high-water mark (3/4 of it, crossed in 32 KiB steps), which pauses
+    // the publisher: /varz `stalled_clients`.
+    assert!(
+        server.stats().stalled_clients >= 1,
+        "the publisher was paused"
+    );
     // The stalled connection is closed by the server: draining it ends in EOF.
     let mut closed = false;
     for _ in 0..50 {

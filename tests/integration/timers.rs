@@ -188,6 +188,11 @@ async fn unanswered_pings_close_the_connection_as_stale() {
         "PING\r\nPING\r\n-ERR 'Stale Connection'\r\n"
     );
     assert!(closed, "stale connection should be closed");
+    // Counted once, for /varz `stale_connections`.
+    common::eventually("stale connection counted", || {
+        server.stats().stale_connections == 1
+    })
+    .await;
 }
 
 #[tokio::test]
