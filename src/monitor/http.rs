@@ -168,6 +168,20 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub query: String,
+    /// The `Accept` header, for `/metrics`' format.
+    pub accept: Option<String>,
+}
+
+/// The value of header `name` (ASCII case-insensitive) in a request head
+/// already bounded by `MAX_HEAD`.
+fn header(head: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(head).ok()?;
+    text.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
 }
 
 fn parse_request_line(head: &[u8]) -> Result<Request, Response> {
@@ -195,6 +209,7 @@ fn parse_request_line(head: &[u8]) -> Result<Request, Response> {
         method: method.to_string(),
         path: path.to_string(),
         query: query.to_string(),
+        accept: header(head, "accept"),
     })
 }
 
@@ -240,11 +255,14 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
                 ..Response::json(body)
             })
         }
-        "/metrics" => Ok(Response {
-            status: 200,
-            content_type: metrics::CONTENT_TYPE,
-            body: metrics::render(observer).into_bytes(),
-        }),
+        "/metrics" => {
+            let format = metrics::Format::negotiate(req.accept.as_deref());
+            Ok(Response {
+                status: 200,
+                content_type: format.content_type(),
+                body: metrics::render(observer, format).into_bytes(),
+            })
+        }
         _ => Ok(Response::text(404, format!("no endpoint at {}", req.path))),
     };
     answer.unwrap_or_else(|e| Response::bad_request(&e))
@@ -294,6 +312,12 @@ mod tests {
             (r.method.as_str(), r.path.as_str(), r.query.as_str()),
             ("GET", "/connz", "limit=2")
         );
+        assert_eq!(r.accept, None);
+        let r = parse_request_line(
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nACCEPT:  application/openmetrics-text \r\n\r\n",
+        )
+        .unwrap_or_else(|_| panic!("valid request line"));
+        assert_eq!(r.accept.as_deref(), Some("application/openmetrics-text"));
         assert_eq!(
             parse_request_line(b"POST /varz HTTP/1.1\r\n\r\n")
                 .err()

@@ -1,6 +1,12 @@
-//! `/metrics`: Prometheus text exposition format 0.0.4. Per-tenant
+//! `/metrics`: Prometheus text exposition format 0.0.4, or OpenMetrics
+//! 1.0.0 when the scraper's `Accept` header prefers it. Per-tenant
 //! traffic, connections, subscriptions and slow consumers (label
 //! `tenant`), failed logins by reason, and the plugin host's counters.
+//!
+//! Family names are chosen so that both formats' parsers accept the page:
+//! no gauge `X` beside a counter `X_total` (the text parser names the
+//! counter's family `X` too) and, in OpenMetrics, a counter's family is
+//! declared without its `_total`, which only its samples carry.
 
 use super::observer::Observer;
 use super::plugins::{LATENCY_BUCKETS, PluginMetrics};
@@ -8,10 +14,58 @@ use super::time::since;
 use std::fmt::Write;
 use std::time::SystemTime;
 
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The two exposition formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text format 0.0.4.
+    Text,
+    /// OpenMetrics 1.0.0.
+    OpenMetrics,
+}
 
-pub fn render(observer: &dyn Observer) -> String {
-    let mut out = Exposition::default();
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+
+    /// The format an `Accept` header asks for: OpenMetrics when it names
+    /// `application/openmetrics-text` with a quality at least that of
+    /// the text format (`text/plain`, else `*/*`), as Prometheus's
+    /// default header does; the text format otherwise.
+    pub fn negotiate(accept: Option<&str>) -> Format {
+        let Some(accept) = accept else {
+            return Format::Text;
+        };
+        let (mut open_metrics, mut text) = (0.0f32, 0.0f32);
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "application/openmetrics-text" => open_metrics = open_metrics.max(q),
+                "text/plain" | "*/*" | "text/*" => text = text.max(q),
+                _ => {}
+            }
+        }
+        if open_metrics > 0.0 && open_metrics >= text {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+}
+
+pub fn render(observer: &dyn Observer, format: Format) -> String {
+    let mut out = Exposition {
+        text: String::new(),
+        format,
+    };
     let summary = observer.summary();
     let stats = observer.stats();
     let accounts = observer.accounts();
@@ -67,7 +121,7 @@ pub fn render(observer: &dyn Observer) -> String {
             |a| a.connections as u64,
         ),
         (
-            "switchyard_connections_total",
+            "switchyard_logins_total",
             "counter",
             "Connections that logged in to the tenant since start.",
             |a| a.total_connections,
@@ -127,6 +181,9 @@ pub fn render(observer: &dyn Observer) -> String {
 
     let plugins = observer.plugin_metrics();
     plugin_metrics(&mut out, &plugins);
+    if format == Format::OpenMetrics {
+        out.text.push_str("# EOF\n");
+    }
     out.text
 }
 
@@ -187,14 +244,21 @@ fn plugin_metrics(out: &mut Exposition, plugins: &[PluginMetrics]) {
 }
 
 /// Builds the text: `# HELP` and `# TYPE` once per family, then samples.
-#[derive(Default)]
 struct Exposition {
     text: String,
+    format: Format,
 }
 
 impl Exposition {
+    /// Declares a family by the name of its samples (a counter's with its
+    /// `_total`).
     fn family(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.text, "# HELP {name} {}", escape_help(help));
+        let name = match self.format {
+            Format::OpenMetrics if kind == "counter" => name.strip_suffix("_total").unwrap_or(name),
+            _ => name,
+        };
+        let help = escape_help(help, self.format);
+        let _ = writeln!(self.text, "# HELP {name} {help}");
         let _ = writeln!(self.text, "# TYPE {name} {kind}");
     }
 
@@ -231,9 +295,14 @@ fn escape_label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Help text escapes backslash and newline.
-fn escape_help(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('\n', "\\n")
+/// Help text escapes backslash and newline (OpenMetrics: double quote
+/// too).
+fn escape_help(v: &str, format: Format) -> String {
+    let v = v.replace('\\', "\\\\").replace('\n', "\\n");
+    match format {
+        Format::Text => v,
+        Format::OpenMetrics => v.replace('"', "\\\""),
+    }
 }
 
 #[cfg(test)]
@@ -241,8 +310,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn negotiates_the_format_from_accept() {
+        let prometheus = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+        assert_eq!(Format::negotiate(Some(prometheus)), Format::OpenMetrics);
+        assert_eq!(
+            Format::negotiate(Some("application/openmetrics-text")),
+            Format::OpenMetrics
+        );
+        assert_eq!(Format::negotiate(Some("*/*")), Format::Text);
+        assert_eq!(
+            Format::negotiate(Some("text/plain;q=0.9, application/openmetrics-text;q=0.5")),
+            Format::Text
+        );
+        assert_eq!(Format::negotiate(None), Format::Text);
+    }
+
+    #[test]
+    fn open_metrics_counter_families_drop_total() {
+        let mut e = Exposition {
+            text: String::new(),
+            format: Format::OpenMetrics,
+        };
+        e.family("x_total", "counter", "say \"hi\"");
+        assert_eq!(e.text, "# HELP x say \\\"hi\\\"\n# TYPE x counter\n");
+    }
+
+    #[test]
     fn escapes_label_values() {
-        let mut e = Exposition::default();
+        let mut e = Exposition {
+            text: String::new(),
+            format: Format::Text,
+        };
         e.sample("m", &[("tenant", "a\"b\\c\nd")], 3);
         assert_eq!(e.text, "m{tenant=\"a\\\"b\\\\c\\nd\"} 3\n");
     }

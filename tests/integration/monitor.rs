@@ -60,13 +60,22 @@ struct Http {
 
 /// GET with a real HTTP client, off the async runtime (ureq blocks).
 async fn get(addr: SocketAddr, path: &str) -> Http {
+    get_accepting(addr, path, None).await
+}
+
+/// GET with an `Accept` header.
+async fn get_accepting(addr: SocketAddr, path: &str, accept: Option<&'static str>) -> Http {
     let url = format!("http://{addr}{path}");
     tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
             .into();
-        let mut resp = agent.get(&url).call().expect("HTTP request");
+        let mut request = agent.get(&url);
+        if let Some(accept) = accept {
+            request = request.header("Accept", accept);
+        }
+        let mut resp = request.call().expect("HTTP request");
         let content_type = resp
             .headers()
             .get("content-type")
@@ -504,7 +513,7 @@ async fn metrics_are_prometheus_text_with_per_tenant_counters() {
         (G * H as u64) as f64
     );
     assert_eq!(t("switchyard_connections", "acme"), 2.0);
-    assert_eq!(t("switchyard_connections_total", "globex"), 2.0);
+    assert_eq!(t("switchyard_logins_total", "globex"), 2.0);
     assert_eq!(t("switchyard_subscriptions", "acme"), 2.0);
     assert_eq!(t("switchyard_slow_consumers_total", "acme"), 0.0);
     assert_eq!(m["switchyard_client_connections"], 4.0);
@@ -940,4 +949,85 @@ failure_policy = "fail-open"
     assert_eq!(trap["calls"], 2);
     let globex = json(addr, "/accountz?acc=globex").await;
     assert_eq!(globex["account_detail"]["plugins"], serde_json::json!([]));
+}
+
+/// The Python with prometheus_client: `SWITCHYARD_PYTHON`, else the
+/// project's `.venv` (`scripts/test.sh` installs it there).
+fn python_with_prometheus_client() -> Option<std::path::PathBuf> {
+    let candidate = std::env::var_os("SWITCHYARD_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+        });
+    std::process::Command::new(&candidate)
+        .args(["-c", "import prometheus_client"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        .then_some(candidate)
+}
+
+/// Prometheus' own default `Accept` header (it prefers OpenMetrics).
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+
+/// `/metrics` in both formats parses with prometheus_client's parsers:
+/// the text page with the Prometheus text parser, the OpenMetrics page
+/// (served when `Accept` asks for it) with the OpenMetrics parser, each
+/// family declared once (before, a gauge `X` beside a counter `X_total`
+/// came out as two families `X`, and the OpenMetrics parser refused the
+/// page).
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_as_openmetrics() {
+    let Some(python) = python_with_prometheus_client() else {
+        assert!(
+            std::env::var_os("SWITCHYARD_REQUIRE_PYTHON").is_none(),
+            "prometheus_client is required but not importable"
+        );
+        eprintln!("skipping: prometheus_client not installed (run ./scripts/test.sh)");
+        return;
+    };
+    let t = traffic().await;
+    let addr = t.server.http_addr().expect("monitoring listener");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/parse_metrics.py");
+    for (kind, accept, content_type) in [
+        ("text", None, "text/plain; version=0.0.4"),
+        (
+            "openmetrics",
+            Some(PROMETHEUS_ACCEPT),
+            "application/openmetrics-text; version=1.0.0",
+        ),
+    ] {
+        let r = get_accepting(addr, "/metrics", accept).await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.content_type.starts_with(content_type),
+            "{}",
+            r.content_type
+        );
+        if kind == "openmetrics" {
+            assert!(r.body.ends_with("# EOF\n"));
+            assert!(r.body.contains("# TYPE switchyard_in_msgs counter\n"));
+        }
+        let page = dir.path().join(kind);
+        std::fs::write(&page, &r.body).expect("write page");
+        let (python, script) = (python.clone(), script.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(python)
+                .arg(script)
+                .arg(kind)
+                .arg(page)
+                .output()
+        })
+        .await
+        .expect("join")
+        .expect("python runs");
+        assert!(
+            out.status.success(),
+            "{kind}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            r.body
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok "));
+    }
 }
