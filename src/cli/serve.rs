@@ -106,7 +106,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             "starting switchyard (INFO reports the nats-server release it matches)"
         );
         let server = Server::start(config).await?;
-        run_until_stopped(&server).await?;
+        run_until_stopped(&server, None).await?;
         tracing::info!("shutting down: flushing pending messages");
         server.shutdown().await;
         Ok(())
@@ -116,9 +116,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// Serves until SIGINT or SIGTERM, or until lame-duck mode (SIGUSR2) has
 /// closed every client; SIGHUP reloads the tenants and the TLS
 /// certificates (a reload that fails validation is logged and changes
-/// nothing). Signals keep working during lame-duck mode: SIGTERM then cuts
-/// it short.
-pub(super) async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
+/// nothing), and for a server started from a nats-server file
+/// (`nats_file`) first reads that file again for its accounts and users.
+/// Signals keep working during lame-duck mode: SIGTERM then cuts it short.
+pub(super) async fn run_until_stopped(
+    server: &Server,
+    nats_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
@@ -128,8 +132,8 @@ pub(super) async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
         tokio::select! {
             r = tokio::signal::ctrl_c() => return r.context("cannot listen for SIGINT"),
             _ = term.recv() => return Ok(()),
-            _ = hup.recv() => match server.reload().await {
-                Ok(()) => {}
+            _ = hup.recv() => match reload(server, nats_file).await {
+                Ok(()) => tracing::info!("Reloaded server configuration"),
                 Err(e) => tracing::error!(error = %e, "reload failed; keeping the previous tenants and certificates"),
             },
             _ = usr2.recv(), if lame_duck.is_none() => lame_duck = Some(Box::pin(server.lame_duck())),
@@ -139,5 +143,17 @@ pub(super) async fn run_until_stopped(server: &Server) -> anyhow::Result<()> {
                 }
             }, if lame_duck.is_some() => return Ok(()),
         }
+    }
+}
+
+/// One SIGHUP's reload: of the nats-server file's accounts when the server
+/// started from one, else of the tenants as configured.
+async fn reload(server: &Server, nats_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    match nats_file {
+        Some(path) => {
+            let file = crate::config::natsmap::load(path)?;
+            Ok(server.reload_accounts_from(file.config).await?)
+        }
+        None => Ok(server.reload().await?),
     }
 }

@@ -118,7 +118,7 @@ fn try_update(server: &Shared, id: &str, payload: &[u8]) -> Result<(), Refusal> 
     let token = std::str::from_utf8(payload)
         .map_err(|_| Refusal::bad("JWT is not UTF-8"))?
         .trim();
-    server.reload_with(|previous| {
+    server.reload_with(|previous, sources| {
         let Some(in_force) = &previous.operator else {
             return Err(Refusal::bad("server is not in operator mode"));
         };
@@ -143,7 +143,7 @@ fn try_update(server: &Shared, id: &str, payload: &[u8]) -> Result<(), Refusal> 
             return Err(Refusal::bad(replay_error(claims.data.iat, newest)));
         }
         let candidate = on_disk.with_update(claims.clone(), token);
-        let next = Tenancy::load_with(&server.config, previous, &server.plugins, Some(candidate))
+        let next = Tenancy::load_with(sources, previous, &server.plugins, Some(candidate))
             .map_err(|e| Refusal::bad(e.to_string()))?;
         next.operator
             .as_ref()

@@ -132,6 +132,7 @@ impl Server {
             config.max_pending_logins_per_ip,
             crate::login::login_workers(),
         );
+        let sources = Arc::new(config.clone());
         let shared = Arc::new(Shared {
             config,
             info,
@@ -143,7 +144,7 @@ impl Server {
             closed: closed::ClosedClients::default(),
             all_closed: Notify::new(),
             tenancy: RwLock::new(Arc::new(tenancy)),
-            reloading: parking_lot::Mutex::new(()),
+            reloading: parking_lot::Mutex::new(sources),
             lame_duck: std::sync::atomic::AtomicBool::new(false),
             event_seq: AtomicU64::new(0),
             plugins,
@@ -273,6 +274,17 @@ impl Server {
         // Loading reads files and may check bcrypt hashes: keep it off the
         // async workers.
         tokio::task::spawn_blocking(move || shared.reload_now())
+            .await
+            .unwrap_or_else(|e| Err(ServerError::Config(format!("reload task failed: {e}"))))
+    }
+
+    /// Re-reads tenants as `reload` does, but with the accounts and users
+    /// of `file`, a nats-server configuration file translated again
+    /// (`config::natsmap`): what SIGHUP does for a server started from
+    /// one. The file's other settings need a restart.
+    pub async fn reload_accounts_from(&self, file: ServerConfig) -> Result<(), ServerError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || shared.reload_accounts_from(file))
             .await
             .unwrap_or_else(|e| Err(ServerError::Config(format!("reload task failed: {e}"))))
     }

@@ -38,8 +38,10 @@ pub(crate) struct Shared {
     pub(super) all_closed: Notify,
     /// Replaced whole on reload; read when a client logs in.
     pub(super) tenancy: RwLock<Arc<Tenancy>>,
-    /// Serialises reloads.
-    pub(super) reloading: parking_lot::Mutex<()>,
+    /// Serialises reloads, and holds the configuration tenants are loaded
+    /// from: `config`, or `config` with the accounts of a nats-server file
+    /// re-read since start (`reload_accounts_from`).
+    pub(super) reloading: parking_lot::Mutex<Arc<ServerConfig>>,
     /// Set once lame-duck mode has begun.
     pub(super) lame_duck: std::sync::atomic::AtomicBool,
     pub(super) event_seq: AtomicU64,
@@ -74,7 +76,36 @@ impl Shared {
     /// Rebuilds the tenancy from the configured files and tells every
     /// connection to re-check its login. One reload at a time.
     pub(super) fn reload_now(&self) -> Result<(), ServerError> {
-        self.reload_with(|previous| Ok(Tenancy::load(&self.config, previous, &self.plugins)?))
+        self.reload_with(|previous, sources| Ok(Tenancy::load(sources, previous, &self.plugins)?))
+    }
+
+    /// Reloads with the accounts, users, operator, `no_auth_user` and
+    /// `system_account` of `file` (a re-read nats-server file) in place of
+    /// those in force; every other setting stays as the server started
+    /// (a changed one is logged as needing a restart). Later reloads keep
+    /// using these accounts.
+    pub(super) fn reload_accounts_from(&self, file: ServerConfig) -> Result<(), ServerError> {
+        self.reload_with(|previous, sources| {
+            let mut next = (**sources).clone();
+            next.inline_tenants = file.inline_tenants.clone();
+            next.inline_operator = file.inline_operator.clone();
+            next.no_auth_user = file.no_auth_user.clone();
+            next.system_account = file.system_account.clone();
+            let tenancy = Tenancy::load(&next, previous, &self.plugins)?;
+            let mut rest = file;
+            rest.inline_tenants = next.inline_tenants.clone();
+            rest.inline_operator = next.inline_operator.clone();
+            rest.no_auth_user = next.no_auth_user.clone();
+            rest.system_account = next.system_account.clone();
+            if rest != self.config {
+                tracing::warn!(
+                    "the configuration file changes settings other than accounts and users; \
+                     they take effect at the next start"
+                );
+            }
+            *sources = Arc::new(next);
+            Ok(tenancy)
+        })
     }
 
     /// Installs the tenancy `next` builds from the one in force, holding
@@ -84,16 +115,16 @@ impl Shared {
     /// swapped, so a bad file changes nothing.
     pub(super) fn reload_with<E: From<TlsError>>(
         &self,
-        next: impl FnOnce(&Tenancy) -> Result<Tenancy, E>,
+        next: impl FnOnce(&Tenancy, &mut Arc<ServerConfig>) -> Result<Tenancy, E>,
     ) -> Result<(), E> {
-        let _one_at_a_time = self.reloading.lock();
+        let mut sources = self.reloading.lock();
         let previous = self.tenancy();
         let acceptor = self
             .tls
             .as_ref()
             .map(ServerTls::prepare_reload)
             .transpose()?;
-        let next = next(&previous)?;
+        let next = next(&previous, &mut sources)?;
         let tenants = next.tenants.len();
         *self.tenancy.write() = Arc::new(next);
         *self.config_loaded.lock() = SystemTime::now();

@@ -165,3 +165,85 @@ fn version_help_test_and_refused_flags() {
         .expect("run switchyard compat");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("nats-server: v2.15.1"));
 }
+
+/// Waits until stderr has had a line containing each of `texts`, in any
+/// order.
+fn wait_lines(rx: &std::sync::mpsc::Receiver<String>, texts: &[&str]) {
+    let mut missing: Vec<&str> = texts.to_vec();
+    let mut seen = Vec::new();
+    while !missing.is_empty() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no {missing:?} in:\n{}", seen.join("\n")));
+        missing.retain(|text| !line.contains(text));
+        seen.push(line);
+    }
+}
+
+async fn login(url: &str, user: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
+    async_nats::ConnectOptions::with_user_and_password(user.into(), "pw".into())
+        .connect(url)
+        .await
+}
+
+/// SIGHUP (`--signal reload=PID`) reads the nats-server file again: its
+/// accounts and users replace those in force, as nats-server's reload
+/// does; a removed user's connection is closed.
+#[tokio::test]
+async fn reload_reads_the_nats_server_file_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("server.conf");
+    let accounts =
+        |users: &str| format!("listen: 127.0.0.1:-1\naccounts {{ APP {{ users [ {users} ] }} }}\n");
+    std::fs::write(&conf, accounts("{user: a, password: pw}")).unwrap();
+    let bin = nats_server_link(dir.path());
+    let mut child = Command::new(&bin)
+        .arg("-c")
+        .arg(&conf)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nats-server symlink");
+    let (_, port, rest) = wait_ready(&mut child);
+    let url = format!("nats://127.0.0.1:{port}");
+    let a = login(&url, "a").await.expect("a logs in");
+    assert!(login(&url, "b").await.is_err(), "b is not a user yet");
+
+    std::fs::write(&conf, accounts("{user: b, password: pw}")).unwrap();
+    let pid = child.id();
+    let signal = Command::new(&bin)
+        .arg("--signal")
+        .arg(format!("reload={pid}"))
+        .status()
+        .expect("send signal");
+    assert!(signal.success());
+    // a's live connection is closed when it checks its login again.
+    wait_lines(
+        &rest,
+        &[
+            "Reloaded server configuration",
+            "login no longer valid after reload",
+        ],
+    );
+
+    let b = login(&url, "b").await.expect("b logs in after the reload");
+    b.flush().await.expect("b's connection works");
+    assert!(login(&url, "a").await.is_err(), "a was removed");
+    drop((a, b));
+
+    // A file that no longer parses changes nothing.
+    std::fs::write(&conf, "listen: 127.0.0.1:-1\naccounts { APP { users [ \n").unwrap();
+    let signal = Command::new(&bin)
+        .arg("--signal")
+        .arg(format!("reload={pid}"))
+        .status()
+        .expect("send signal");
+    assert!(signal.success());
+    wait_lines(&rest, &["reload failed"]);
+    login(&url, "b").await.expect("b still logs in");
+
+    let _ = Command::new(&bin)
+        .arg("--signal")
+        .arg(format!("quit={pid}"))
+        .status();
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+}

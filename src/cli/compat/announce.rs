@@ -22,6 +22,9 @@ pub fn version_line() -> String {
 /// What the configuration file said that the log should repeat.
 pub struct Report {
     pub config_file: Option<String>,
+    /// The nats-server file SIGHUP reads again (not a `.toml` file, whose
+    /// tenants reload as `switchyard serve`'s do).
+    pub nats_file: Option<std::path::PathBuf>,
     pub ignored: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -139,7 +142,7 @@ pub(super) async fn serve(
         None => None,
     };
     log.info("Server is ready");
-    let stopped = crate::cli::serve::run_until_stopped(&server).await;
+    let stopped = crate::cli::serve::run_until_stopped(&server, report.nats_file.as_deref()).await;
     log.info("Initiating Shutdown...");
     server.shutdown().await;
     if let Some(path) = ports_file {

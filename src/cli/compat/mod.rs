@@ -102,6 +102,7 @@ pub fn run(program: &str, args: &[String]) -> anyhow::Result<()> {
 fn configure(flags: &CompatFlags) -> anyhow::Result<(ServerConfig, ProcessSettings, Report)> {
     let mut report = Report {
         config_file: flags.config.as_ref().map(|p| p.display().to_string()),
+        nats_file: None,
         ignored: Vec::new(),
         notes: Vec::new(),
     };
@@ -111,6 +112,7 @@ fn configure(flags: &CompatFlags) -> anyhow::Result<(ServerConfig, ProcessSettin
         }
         Some(path) => {
             let t = natsmap::load(path)?;
+            report.nats_file = Some(path.clone());
             report.ignored = t.ignored;
             report.notes = t.notes;
             (t.config, t.process)
