@@ -339,6 +339,10 @@ impl Subscription {
         }
         let max = self.max.load(Ordering::Relaxed);
         if max == 0 {
+            // Counted without a limit too: an `UNSUB sid max` later
+            // compares with every delivery so far, as nats-server's
+            // `sub.nm` does (`UNSUB 1 1` after one message removes now).
+            self.delivered.fetch_add(1, Ordering::Relaxed);
             return Admit::Yes;
         }
         let n = self.delivered.fetch_add(1, Ordering::AcqRel) + 1;

@@ -76,6 +76,12 @@ impl PublishRules {
         // One split serves both lists.
         let split = tokens::split(subject);
         let toks = split.as_slice();
+        if toks.iter().any(|t| t.is_empty()) {
+            // nats-server's lists match nothing for such a subject: any
+            // allow list refuses it, no deny list does (and nobody
+            // receives it; see `SubscriptionIndex::match_subject`).
+            return self.allow.is_none();
+        }
         self.allow
             .as_ref()
             .is_none_or(|a| a.matches_split(subject, toks))

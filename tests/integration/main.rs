@@ -10,6 +10,7 @@ mod bench_connect;
 mod check_command;
 mod cli_serve;
 mod compat_cli;
+mod differential;
 mod hostile;
 mod interop_python;
 mod isolation;

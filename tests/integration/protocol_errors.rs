@@ -313,6 +313,19 @@ async fn duplicate_sid_is_ignored_and_auto_unsubscribe_applies() {
     .await;
 }
 
+/// `UNSUB sid max` counts the deliveries made before it, as nats-server's
+/// `sub.nm` does: after one message, `UNSUB 1 1` removes at once
+/// (differential finding; Switchyard counted only once a max was set).
+#[tokio::test]
+async fn unsub_max_counts_deliveries_made_before_it() {
+    expect_answer(
+        b"CONNECT {\"verbose\":false}\r\nSUB foo 1\r\nPUB foo 1\r\na\r\nUNSUB 1 1\r\nPUB foo 1\r\nb\r\nPING\r\n",
+        "MSG foo 1 1\r\na\r\nPONG\r\n",
+        OPEN,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn no_responders_status_is_sent_to_reply_subject() {
     expect_answer(

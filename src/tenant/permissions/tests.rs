@@ -402,4 +402,6 @@ fn subjects_with_an_empty_token_match_no_list_entry() {
     assert!(!subscribe(&["a.*"], &[]).can_subscribe(b"a.", Some(b"q")));
     assert!(subscribe(&[], &["a.*", ">"]).can_subscribe(b"a..b", None));
     assert!(subscribe(&["b"], &[]).can_subscribe(b"b", None));
+    assert!(publish(&[], &["b.>"]).can_publish(b"b.c."));
+    assert!(!publish(&["b.>"], &[]).can_publish(b"b..c"));
 }

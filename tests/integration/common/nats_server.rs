@@ -60,10 +60,10 @@ impl NatsServer {
         };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            // Keeps draining after start: nats-server (Go) dies of SIGPIPE
+            // if it logs to a closed stderr.
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = tx.send(line);
             }
         });
         let mut log = Vec::new();
