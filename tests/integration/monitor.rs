@@ -286,7 +286,10 @@ async fn varz_connz_subsz_accountz_count_exactly_what_was_sent() {
         assert!(!asub[key].is_null(), "connz.{key}");
     }
 
-    // Asking for an unknown RTT sends the client a PING, as nats-server does.
+    // Every connection has an RTT from its CONNECT on (the INFO-to-CONNECT
+    // estimate, as nats-server makes it); a PONG to a server PING, which
+    // /connz also sends a connection without one, replaces it.
+    assert!(asub["rtt"].is_string(), "rtt from CONNECT: {asub}");
     let cid = apub["cid"].as_u64().expect("cid");
     let measured = json_eventually(addr, &format!("/connz?cid={cid}"), "apub rtt", |v| {
         v["connections"][0]["rtt"].is_string()
