@@ -4,11 +4,45 @@
 //! keys. Every connection is a client here, so the client totals equal
 //! the server's.
 
-use super::observer::Observer;
+use super::observer::{Observer, ServerSummary};
 use super::process::{cpu_percent, resident_memory};
 use super::server_ref::ServerRef;
 use super::time::rfc3339;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// nats-server's `EventFilterOptions`, which a statsz request may carry:
+/// a server that does not match answers nothing. Names and hosts match
+/// when they contain the given text (equal it with `exact`); this server
+/// has no cluster, tags or JetStream domain, so asking for any leaves it
+/// out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct Filter {
+    server_name: String,
+    cluster: String,
+    host: String,
+    tags: Vec<String>,
+    domain: String,
+    exact: bool,
+}
+
+impl Filter {
+    pub(super) fn excludes(&self, server: &ServerSummary) -> bool {
+        let differs = |have: &str, want: &str| {
+            !want.is_empty()
+                && if self.exact {
+                    have != want
+                } else {
+                    !have.contains(want)
+                }
+        };
+        differs(&server.server_name, &self.server_name)
+            || differs(&server.host, &self.host)
+            || !self.cluster.is_empty()
+            || !self.tags.is_empty()
+            || !self.domain.is_empty()
+    }
+}
 
 #[derive(Debug, Serialize)]
 struct DataStats {

@@ -36,13 +36,15 @@ struct AccountzOptions {
     acc: Option<String>,
 }
 
-/// The JSON answer to a monitoring request from a system-account client.
+/// The JSON answer to a monitoring request from a system-account client;
+/// `None` when a statsz request's filter leaves this server out (no reply,
+/// as from nats-server).
 pub fn answer_system_request(
     observer: &dyn Observer,
     kind: SystemRequest,
     payload: &[u8],
-) -> Vec<u8> {
-    match kind {
+) -> Option<Vec<u8>> {
+    Some(match kind {
         SystemRequest::Varz => envelope(observer, Ok(varz::build(observer))),
         SystemRequest::Healthz => envelope(observer, Ok(healthz::build(observer))),
         SystemRequest::Connz => envelope(
@@ -58,8 +60,12 @@ pub fn answer_system_request(
             options::<AccountzOptions>(payload)
                 .and_then(|o| accountz::build(observer, o.account.or(o.acc).as_deref())),
         ),
-        SystemRequest::Statsz => statsz::answer(observer),
-    }
+        SystemRequest::Statsz => match options::<statsz::Filter>(payload) {
+            Ok(filter) if filter.excludes(&observer.summary()) => return None,
+            Ok(_) => statsz::answer(observer),
+            Err(e) => envelope::<()>(observer, Err(e)),
+        },
+    })
 }
 
 /// Options from a request payload; an empty payload means the defaults.

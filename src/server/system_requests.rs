@@ -18,7 +18,7 @@ impl Connection {
         let answer = if subject == crate::monitor::USER_INFO_SUBJECT {
             // nats-server answers it in every account, through the system
             // account's service import; nobody else receives it.
-            self.user_info()
+            Some(self.user_info())
         } else if subject.starts_with(crate::monitor::SYSTEM_REQUEST_PREFIX)
             && self.is_system_account()
         {
@@ -29,17 +29,21 @@ impl Connection {
         } else {
             return false;
         };
-        if let Some(reply) = reply {
+        // `None`: a statsz request whose filter leaves this server out;
+        // answered by silence, as nats-server does.
+        if let (Some(reply), Some(answer)) = (reply, answer) {
             self.server.publish(&self.session.account, reply, &answer);
         }
         true
     }
 
     /// Requests the server answers itself for system-account clients:
-    /// account claims updates and monitoring (`$SYS.REQ.SERVER.*`).
-    fn answer_system_request(&self, subject: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
+    /// account claims updates and monitoring (`$SYS.REQ.SERVER.*`);
+    /// `None` for other subjects, `Some(None)` for one to answer with
+    /// silence.
+    fn answer_system_request(&self, subject: &[u8], payload: &[u8]) -> Option<Option<Vec<u8>>> {
         if let Some(request) = claims::request(subject) {
-            return claims::answer(&self.server, request, payload);
+            return claims::answer(&self.server, request, payload).map(Some);
         }
         let kind = crate::monitor::server_request(subject, &self.server.info.server_id)?;
         Some(crate::monitor::answer_system_request(

@@ -129,4 +129,48 @@ async fn server_ping_statsz_and_user_info_have_nats_server_keys() {
         got[3]["data"]["permissions"], want[3]["data"]["permissions"],
         "a's permissions as nats-server shows them"
     );
+
+    for url in [
+        reference.url.clone(),
+        format!("nats://{}", server.local_addr()),
+    ] {
+        filtered_statsz(&url).await;
+    }
+}
+
+/// A statsz request whose filter leaves the server out gets no reply; one
+/// that matches gets one; options that are not JSON get a 400 error.
+async fn filtered_statsz(url: &str) {
+    use futures::StreamExt;
+    let admin = async_nats::ConnectOptions::with_user_and_password("admin".into(), "pw".into())
+        .connect(url)
+        .await
+        .expect("admin connects");
+    let mut replies = admin.subscribe("_INBOX.f.>").await.expect("subscribe");
+    let statsz = "$SYS.REQ.SERVER.PING.STATSZ";
+    for (reply, filter) in [
+        ("_INBOX.f.a", r#"{"server_name":"no-such-server"}"#),
+        ("_INBOX.f.b", r#"{"tags":["no-such-tag"]}"#),
+        ("_INBOX.f.c", r#"{"host":"127.0.0.1","exact":true}"#),
+        ("_INBOX.f.d", "not json"),
+    ] {
+        admin
+            .publish_with_reply(statsz, reply, filter.into())
+            .await
+            .expect("publish");
+    }
+    admin.flush().await.expect("flush");
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(5), replies.next())
+            .await
+            .unwrap_or_else(|_| panic!("a statsz reply from {url}"))
+            .expect("subscription open")
+    };
+    // Answered in order: had a or b been answered, they would come first.
+    let matched = next().await;
+    assert_eq!(matched.subject.as_str(), "_INBOX.f.c", "{url}");
+    let bad = next().await;
+    assert_eq!(bad.subject.as_str(), "_INBOX.f.d", "{url}");
+    let bad: Value = serde_json::from_slice(&bad.payload).expect("JSON");
+    assert_eq!(bad["error"]["code"], 400, "{url}: {bad}");
 }
