@@ -220,3 +220,53 @@ async fn switchyard_leaf_of_switchyard_hub() {
     request_reply_both_ways(&on_hub, &on_leaf).await;
     queue_group_once(&on_hub, &on_leaf).await;
 }
+
+/// A Switchyard hub whose remote dials a nats-server that is itself a
+/// leaf of that hub: the loop is detected with nats-server's `$LDS.`
+/// subjects and refused, and a message crosses at most once.
+#[tokio::test]
+async fn a_leaf_loop_is_detected_and_refused() {
+    let Some(bin) = binary() else { return };
+    // The nats-server's leaf port must be known before either starts: a
+    // port the kernel just handed out and released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let config = ServerConfig {
+        leafnodes: Some(LeafNodesConfig {
+            host: Some("127.0.0.1".into()),
+            port: Some(0),
+            remotes: vec![LeafRemote::new(&format!("nats-leaf://127.0.0.1:{port}"))],
+            ..LeafNodesConfig::default()
+        }),
+        ..ServerConfig::default()
+    };
+    let switchyard = start_with(config).await;
+    let hub_port = switchyard.leaf_addr().expect("leaf port").port();
+    let nats = NatsServer::start(
+        &bin,
+        &format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ host: 127.0.0.1, port: {port}\n  \
+             remotes = [ {{ url: \"nats-leaf://127.0.0.1:{hub_port}\" }} ] }}\n"
+        ),
+        &[],
+    );
+    let line = nats.wait_log("Loop detected").await;
+    assert!(
+        line.contains("Loop detected for leafnode account="),
+        "{line}"
+    );
+    // Whatever link is left, one message arrives at most once.
+    let on_switchyard = crate::common::client(&switchyard).await;
+    let mut sub = on_switchyard.subscribe("storm").await.unwrap();
+    on_switchyard.flush().await.unwrap();
+    let on_nats = nats.client().await;
+    on_nats.publish("storm", "once".into()).await.unwrap();
+    on_nats.flush().await.unwrap();
+    let mut got = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        got += 1;
+    }
+    assert!(got <= 1, "{got} copies of one message");
+}

@@ -31,6 +31,9 @@ const READ_CHUNK: usize = 64 * 1024;
 /// (nats-server's `leafNodeReconnectDelayAfterLoopDetected`).
 pub(super) const LOOP_DELAY: Duration = Duration::from_secs(30);
 
+/// nats-server's loop-detection subject prefix.
+const LOOP_PREFIX: &[u8] = b"$LDS.";
+
 /// What the peer is, as its INFO or CONNECT told.
 pub(super) struct Peer {
     pub name: String,
@@ -88,6 +91,13 @@ impl LeafConn {
         delivery.echo = false;
         delivery.server_max_payload = server.config.max_payload;
         handle.set_headers(peer.headers);
+        // Wildcard interest that overlaps a subscribe deny is filtered per
+        // message, as for a client.
+        let filter = session
+            .perms
+            .clone()
+            .map(|p| p as Arc<dyn crate::client::DeliveryFilter>);
+        handle.set_permissions(filter, None);
         let limits = Limits {
             max_control_line: server.config.max_control_line,
             max_payload: session.max_payload,
@@ -269,7 +279,10 @@ impl LeafConn {
         {
             return Ok(());
         }
+        // The loop-detection subjects carry no traffic and are never
+        // refused, as in nats-server.
         if let Some(p) = &self.session.perms
+            && !subject.starts_with(LOOP_PREFIX)
             && !p.can_subscribe(subject, queue)
         {
             let subject = String::from_utf8_lossy(subject);

@@ -15,6 +15,8 @@ pub struct NatsServer {
     pub url: String,
     /// `host:port` of its leaf node port, if it has one.
     pub leaf: Option<String>,
+    /// Log lines after "Server is ready".
+    later: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -57,13 +59,14 @@ impl NatsServer {
             .spawn()
             .expect("start nats-server");
         let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
         let mut server = NatsServer {
             child,
             url: String::new(),
             leaf: None,
+            later: rx,
             _dir: dir,
         };
-        let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if std::env::var_os("SWITCHYARD_NATS_LOG").is_some() {
@@ -77,7 +80,7 @@ impl NatsServer {
         });
         let mut log = Vec::new();
         loop {
-            let Ok(line) = rx.recv_timeout(Duration::from_secs(10)) else {
+            let Ok(line) = server.later.recv_timeout(Duration::from_secs(10)) else {
                 panic!("nats-server did not start:\n{}", log.join("\n"));
             };
             if let Some((_, addr)) = line.split_once("Listening for client connections on ") {
@@ -98,6 +101,23 @@ impl NatsServer {
             log.join("\n")
         );
         server
+    }
+
+    /// Waits (at most 10 s) for a log line containing `text`; returns it.
+    /// Polls without blocking, so servers on this test's runtime keep running.
+    pub async fn wait_log(&self, text: &str) -> String {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < until {
+            match self.later.try_recv() {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(mpsc::TryRecvError::Empty) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            }
+        }
+        panic!("nats-server never logged {text:?}");
     }
 
     pub async fn client(&self) -> async_nats::Client {
