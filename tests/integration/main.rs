@@ -17,6 +17,7 @@ mod lame_duck;
 mod large_payloads;
 mod layers;
 mod leaf_nats;
+mod leaf_plugins;
 mod leaf_rules;
 mod leaf_secure;
 mod leaf_tenants;
