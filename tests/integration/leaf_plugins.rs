@@ -65,13 +65,21 @@ async fn messages_from_a_nats_leaf_pass_the_hub_tenant_s_plugins() {
     let mut at_hub = on_hub.subscribe("users.>").await.unwrap();
     await_interest(&on_leaf, &on_hub).await;
     on_leaf.publish("users.new", SECRET.into()).await.unwrap();
-    assert!(redacted(&next_msg(&mut at_hub).await.payload), "redacted on the way in");
+    assert!(
+        redacted(&next_msg(&mut at_hub).await.payload),
+        "redacted on the way in"
+    );
 
     let mut at_leaf = on_leaf.subscribe("users.>").await.unwrap();
     await_interest(&on_hub, &on_leaf).await;
     on_hub.publish("users.old", SECRET.into()).await.unwrap();
-    assert!(redacted(&next_msg(&mut at_leaf).await.payload), "redacted where it entered");
-    let stats = hub.plugin_stats(Some("acme"), "redact_json").expect("stats");
+    assert!(
+        redacted(&next_msg(&mut at_leaf).await.payload),
+        "redacted where it entered"
+    );
+    let stats = hub
+        .plugin_stats(Some("acme"), "redact_json")
+        .expect("stats");
     // Once each: the leaf's message on entry, the hub client's on entry
     // (the first copy at_hub got of it is the same transformed message).
     assert_eq!(stats.modified.load(Ordering::Relaxed), 2);

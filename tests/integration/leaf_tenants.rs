@@ -218,3 +218,87 @@ async fn a_restarted_nats_hub_gets_the_interest_again_once() {
     no_msg(&mut sub).await;
     let _ = sub.next();
 }
+
+const IMPORTER: &str = r#"
+name = "acme"
+[[users]]
+user = "alice"
+password = "alice-pw"
+[[imports]]
+stream = { account = "globex", subject = "orders.>" }
+prefix = "globex"
+[[imports]]
+service = { account = "globex", subject = "inventory.lookup" }
+to = "stock.check"
+"#;
+
+const EXPORTER: &str = r#"
+name = "globex"
+[[users]]
+user = "gina"
+password = "gina-pw"
+[[exports]]
+stream = "orders.>"
+[[exports]]
+service = "inventory.lookup"
+"#;
+
+/// What acme imports on a Switchyard hub is reachable from acme's nats
+/// leaf: its stream import delivers to leaf subscribers, and a request
+/// from the leaf crosses the service import and is answered.
+#[tokio::test]
+async fn imports_reach_across_a_leaf() {
+    let Some(bin) = binary() else { return };
+    let dir = TenantDir::new(&[("acme", IMPORTER), ("globex", EXPORTER)]);
+    let hub = start_with(ServerConfig {
+        leafnodes: Some(LeafNodesConfig {
+            host: Some("127.0.0.1".into()),
+            port: Some(0),
+            ..LeafNodesConfig::default()
+        }),
+        ..dir.config()
+    })
+    .await;
+    let addr = hub.leaf_addr().expect("leaf port");
+    let leaf = NatsServer::start(
+        &bin,
+        &format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://alice:alice-pw@{addr}\" }} ] }}\n"
+        ),
+        &[],
+    );
+    eventually("leaf joined", || hub.leaf_count() == 1).await;
+    let gina = user(&hub, "gina", "gina-pw").await;
+    let alice = user(&hub, "alice", "alice-pw").await;
+    let on_leaf = leaf.client().await;
+
+    let mut orders = on_leaf.subscribe("globex.orders.>").await.unwrap();
+    await_interest(&alice, &on_leaf).await;
+    gina.publish("orders.eu.1", "order".into()).await.unwrap();
+    let m = next_msg(&mut orders).await;
+    assert_eq!(m.subject.as_str(), "globex.orders.eu.1");
+
+    let mut lookups = gina.subscribe("inventory.lookup").await.unwrap();
+    gina.flush().await.unwrap();
+    let responder = gina.clone();
+    tokio::spawn(async move {
+        while let Some(req) = lookups.next().await {
+            if let Some(reply) = req.reply {
+                let _ = responder.publish(reply, "in stock".into()).await;
+                let _ = responder.flush().await;
+            }
+        }
+    });
+    // The service import's subject is acme interest the leaf hears of.
+    let answer = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match on_leaf.request("stock.check", "widget".into()).await {
+                Ok(m) => break m,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await
+    .expect("answered across the leaf");
+    assert_eq!(&answer.payload[..], b"in stock");
+}

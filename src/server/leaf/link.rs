@@ -80,11 +80,6 @@ impl LeafLink {
             _ => {}
         }
     }
-
-    /// How many interest entries the peer has been told of.
-    pub(super) fn announced(&self) -> usize {
-        self.announced.lock().len()
-    }
 }
 
 impl InterestWatcher for LeafLink {

@@ -206,7 +206,7 @@ where
     let connect = match connect_for(server, remote, url, &info, &account.name) {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!(error = %e, "leaf node remote credentials unusable");
+            tracing::error!(error = %DialError::Credentials(e), "leaf node remote cannot log in");
             return Ended {
                 reason: CloseReason::AuthViolation,
                 looped: false,
