@@ -87,6 +87,8 @@ pub struct Server {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
     accept: JoinHandle<()>,
+    /// The leaf node port's accept loop, when there is one.
+    leaf_accept: Option<JoinHandle<()>>,
     http_addr: Option<SocketAddr>,
 }
 
@@ -199,10 +201,10 @@ impl Server {
         tokio::spawn(expire_activations(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
         let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
-        if let Some(leaf_listener) = leaf_listener {
+        let leaf_accept = leaf_listener.map(|l| {
             tracing::info!(addr = %shared.leaf_url(), "listening for leafnode connections");
-            tokio::spawn(leaf::accept_loop(leaf_listener, shared.clone()));
-        }
+            tokio::spawn(leaf::accept_loop(l, shared.clone()))
+        });
         let remotes = shared
             .config
             .leafnodes
@@ -223,6 +225,7 @@ impl Server {
             shared,
             local_addr,
             accept,
+            leaf_accept,
             http_addr,
         })
     }
@@ -329,10 +332,21 @@ impl Server {
 
     /// Stops accepting, lets every connection flush what is queued, and
     /// waits (up to `write_deadline`) for them to close.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.shared.shutdown.send(true);
         self.accept.abort();
+        // Awaited, so the ports are free once this returns (a restart on
+        // the same ports must not find them bound).
+        let _ = (&mut self.accept).await;
+        if let Some(leaf) = self.leaf_accept.take() {
+            leaf.abort();
+            let _ = leaf.await;
+        }
         self.wait_all_closed().await;
+        let deadline = tokio::time::Instant::now() + self.shared.config.write_deadline;
+        while !self.shared.leaves.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         tracing::info!("server stopped");
     }
 

@@ -302,3 +302,52 @@ async fn imports_reach_across_a_leaf() {
     .expect("answered across the leaf");
     assert_eq!(&answer.payload[..], b"in stock");
 }
+
+#[tokio::test]
+async fn a_nats_leaf_rejoins_a_restarted_switchyard_hub() {
+    let Some(bin) = binary() else { return };
+    let config = |port: u16| ServerConfig {
+        leafnodes: Some(LeafNodesConfig {
+            host: Some("127.0.0.1".into()),
+            port: Some(port),
+            ..LeafNodesConfig::default()
+        }),
+        ..ServerConfig::default()
+    };
+    let hub = start_with(config(0)).await;
+    let addr = hub.leaf_addr().expect("leaf port");
+    let leaf = NatsServer::start(
+        &bin,
+        &format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://{addr}\" }} ] }}\n"
+        ),
+        &[],
+    );
+    eventually("leaf joined", || hub.leaf_count() == 1).await;
+    let on_leaf = leaf.client().await;
+    let mut sub = on_leaf.subscribe("after.restart").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    hub.shutdown().await;
+    let hub = start_with(config(addr.port())).await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while hub.leaf_count() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("nats leaf rejoined the restarted hub");
+    let on_hub = crate::common::client(&hub).await;
+    await_interest(&on_hub, &on_leaf).await;
+    for i in 0..50 {
+        on_hub
+            .publish("after.restart", format!("{i}").into())
+            .await
+            .unwrap();
+    }
+    on_hub.flush().await.unwrap();
+    for i in 0..50 {
+        let m = next_msg(&mut sub).await;
+        assert_eq!(m.payload, format!("{i}").as_bytes(), "once each, in order");
+    }
+    no_msg(&mut sub).await;
+}

@@ -33,8 +33,13 @@ pub(super) fn apply(v: &Value, path: &str, out: &mut NatsTranslation, issues: &m
                     }
                 }
             }
-            "advertise" | "no_advertise" | "compression" | "reconnect" | "min_version"
-            | "isolate_leafnode_interest" | "authorization" => issues.ignore(
+            "advertise"
+            | "no_advertise"
+            | "compression"
+            | "reconnect"
+            | "min_version"
+            | "isolate_leafnode_interest"
+            | "authorization" => issues.ignore(
                 &entry.key_pos,
                 &p,
                 "not supported for leaf nodes yet (leaves log in as tenant users)",
@@ -68,11 +73,20 @@ fn map_remote(map: &Map, path: &str, pos: &Pos, issues: &mut Issues) -> Option<L
                 set(&mut remote.reconnect_delay, issues.duration(v, &p))
             }
             "tls" => remote.tls = remote_tls(v, &p, issues),
-            "hub" | "ws_compression" | "ws_no_masking" | "compression" | "first_info_timeout"
-            | "disable_discovery" | "jetstream_cluster_migrate" | "request_isolation"
-            | "local_isolation" | "proxy" => {
-                issues.ignore(&entry.key_pos, &p, "not supported for leaf node remotes yet")
-            }
+            "hub"
+            | "ws_compression"
+            | "ws_no_masking"
+            | "compression"
+            | "first_info_timeout"
+            | "disable_discovery"
+            | "jetstream_cluster_migrate"
+            | "request_isolation"
+            | "local_isolation"
+            | "proxy" => issues.ignore(
+                &entry.key_pos,
+                &p,
+                "not supported for leaf node remotes yet",
+            ),
             _ => issues.unknown(entry, &p),
         }
     }

@@ -97,7 +97,11 @@ pub(super) fn port(v: &Value, path: &str, issues: &mut Issues) -> Option<u16> {
 }
 
 /// `"host:port"`, `":port"`, `"[::1]:port"` or a bare port.
-pub(super) fn host_port(v: &Value, path: &str, issues: &mut Issues) -> Option<(Option<String>, u16)> {
+pub(super) fn host_port(
+    v: &Value,
+    path: &str,
+    issues: &mut Issues,
+) -> Option<(Option<String>, u16)> {
     let text = match &v.kind {
         Kind::Integer(_) => return port(v, path, issues).map(|p| (None, p)),
         _ => issues.string(v, path)?,

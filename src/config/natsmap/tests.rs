@@ -261,7 +261,10 @@ fn leafnodes_map_onto_the_leaf_node_port_and_remotes() {
         "}\n",
     ));
     let leaf = t.config.leafnodes.expect("leafnodes");
-    assert_eq!((leaf.host.as_deref(), leaf.port), (Some("127.0.0.1"), Some(0)));
+    assert_eq!(
+        (leaf.host.as_deref(), leaf.port),
+        (Some("127.0.0.1"), Some(0))
+    );
     assert_eq!(leaf.remotes.len(), 2);
     assert_eq!(leaf.remotes[0].tenant.as_deref(), Some("A"));
     assert_eq!(leaf.remotes[0].deny_imports, vec!["x.>".to_string()]);
