@@ -58,7 +58,7 @@ pub(crate) struct Shared {
     /// logins may wait for that.
     pub(super) logins: Arc<LoginGate>,
     /// Live leaf node connections, both ways, for monitoring.
-    pub(super) leaves: DashMap<u64, Arc<super::leaf::LeafEntry>>,
+    pub(super) leaves: DashMap<u64, Arc<super::leaf::state::LeafEntry>>,
     /// TLS on the leaf node port (`leafnodes.tls`).
     pub(super) leaf_tls: Option<ServerTls>,
     /// The leaf node port's bound address, once listening.
