@@ -120,6 +120,9 @@ impl Shared {
         for client in self.clients.iter() {
             client.request_reload();
         }
+        for leaf in self.leaves.iter() {
+            leaf.handle.request_reload();
+        }
         tracing::info!(tenants, "tenants reloaded");
         Ok(())
     }

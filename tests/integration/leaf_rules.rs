@@ -134,3 +134,37 @@ async fn a_leaf_user_s_permissions_bound_what_crosses_into_the_hub() {
         }
     }
 }
+
+/// A reload that removes the user a leaf logged in as disconnects the
+/// leaf, as it does a client; one that keeps it leaves it connected.
+#[tokio::test]
+async fn a_reload_re_checks_a_leaf_s_login() {
+    let Some(bin) = binary() else { return };
+    let dir = TenantDir::new(&[("edge", EDGE)]);
+    let hub = start_with(ServerConfig {
+        leafnodes: Some(LeafNodesConfig {
+            host: Some("127.0.0.1".into()),
+            port: Some(0),
+            ..LeafNodesConfig::default()
+        }),
+        ..dir.config()
+    })
+    .await;
+    let addr = hub.leaf_addr().expect("leaf port");
+    let _leaf = NatsServer::start(
+        &bin,
+        &format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://leaf:leaf-pw@{addr}\" }} ] }}\n"
+        ),
+        &[],
+    );
+    eventually("leaf joined", || hub.leaf_count() == 1).await;
+    hub.reload().await.expect("reload with the same files");
+    // Still there after a reload that changed nothing.
+    let app = user(&hub, "app", "app-pw").await;
+    app.flush().await.unwrap();
+    assert_eq!(hub.leaf_count(), 1);
+    dir.write("edge", &EDGE.replace("user = \"leaf\"", "user = \"other\""));
+    hub.reload().await.expect("reload without the leaf user");
+    eventually("leaf disconnected", || hub.leaf_count() == 0).await;
+}

@@ -6,7 +6,7 @@
 
 use super::link::LeafLink;
 use crate::client::{ClientHandle, CloseReason};
-use crate::login::Session;
+use crate::login::{Credentials, Session};
 use crate::plugin::PublisherInfo;
 use crate::protocol::{LeafOp, Limits, ParseError, encode_err, parse_leaf};
 use crate::route::{DeliveryCtx, Message, PluginStage, Publisher, Sink, deliver};
@@ -74,6 +74,9 @@ pub(super) struct LeafConn {
     pub loop_detected: bool,
     /// Its entry in the server's list of leaves, once running.
     pub entry: Option<Arc<super::state::LeafEntry>>,
+    /// On the hub side, the credentials it logged in with, checked again
+    /// after a reload.
+    pub login: Option<Credentials>,
 }
 
 impl LeafConn {
@@ -117,6 +120,7 @@ impl LeafConn {
             pings_out: 0,
             loop_detected: false,
             entry: None,
+            login: None,
         }
     }
 
@@ -154,6 +158,11 @@ impl LeafConn {
             tokio::select! {
                 biased;
                 _ = handle.killed() => return handle.kill_reason(),
+                _ = handle.reload_requested() => {
+                    if let Err(reason) = self.on_reload() {
+                        return reason;
+                    }
+                }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = ping.tick() => {
                     if self.pings_out + 1 > self.server.config.ping_max {
@@ -402,6 +411,79 @@ impl LeafConn {
         // Flushed per message: the queue filter belongs to this message.
         self.plugins.publish(&from, msg, &mut sink);
         self.plugins.flush(&from, &mut sink);
+    }
+
+    /// After a reload: a hub-side leaf logs in again with the same
+    /// credentials (a removed user or tenant is disconnected, changed
+    /// permissions apply); a remote's tenant must still be the same
+    /// account. Either way the peer's interest is checked against the new
+    /// permissions and its import shadows rebuilt.
+    fn on_reload(&mut self) -> Result<(), CloseReason> {
+        let tenancy = self.server.tenancy();
+        match (&self.login, self.session.identity.clone()) {
+            (Some(login), Some(old)) => {
+                let again = Credentials {
+                    tenancy: tenancy.clone(),
+                    opts: login.opts.clone(),
+                    nonce: login.nonce.clone(),
+                    peer: login.peer,
+                    tls_peer: None,
+                };
+                let grant = again.recheck(&old, self.session.auth_plugin.as_ref());
+                let max_payload = self.server.config.max_payload;
+                self.session
+                    .rebind(&tenancy, grant, max_payload, 0)
+                    .inspect_err(|reason| {
+                        tracing::info!(
+                            cid = self.handle.id,
+                            ?reason,
+                            "leaf login no longer valid after reload"
+                        );
+                    })?;
+            }
+            // Logged in without a tenant user: only while there are none.
+            (Some(_), None) if tenancy.users.is_some() => return Err(CloseReason::AuthViolation),
+            _ => {
+                let account = &self.session.account;
+                let same = Arc::ptr_eq(account, &self.server.global)
+                    || tenancy
+                        .accounts
+                        .get(&*account.name)
+                        .is_some_and(|a| Arc::ptr_eq(a, account));
+                if !same {
+                    return Err(CloseReason::AuthViolation);
+                }
+                self.session.rules = account.rules();
+            }
+        }
+        let filter = self
+            .session
+            .perms
+            .clone()
+            .map(|p| p as Arc<dyn crate::client::DeliveryFilter>);
+        self.handle.set_permissions(filter, None);
+        let account = self.session.account.clone();
+        let keys: Vec<Bytes> = self.subs.keys().cloned().collect();
+        for key in keys {
+            let Some(mut entry) = self.subs.remove(&key) else {
+                continue;
+            };
+            let sub = entry.sub.clone();
+            if let Some(p) = &self.session.perms
+                && !sub.subject.starts_with(LOOP_PREFIX)
+                && !p.can_subscribe(&sub.subject, sub.queue.as_deref())
+            {
+                unindex(&account, &entry);
+                continue;
+            }
+            for shadow in std::mem::take(&mut entry.shadows) {
+                shadow.remove_shadow();
+            }
+            entry.shadows = shadows_for(&account, &self.session.rules, &sub);
+            self.subs.insert(key, entry);
+        }
+        self.publish_interest();
+        Ok(())
     }
 
     fn send_err(&self, text: &str) {

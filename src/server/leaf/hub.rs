@@ -116,7 +116,7 @@ async fn login<R, W>(
         Ok(_) => Err(CloseReason::AuthViolation),
         Err(reason) => Err(reason),
     };
-    let (connect, session) = match checked {
+    let (connect, session, login) = match checked {
         Ok(ok) => ok,
         Err(reason) => {
             if let Some(text) = reason.error_text() {
@@ -133,52 +133,58 @@ async fn login<R, W>(
         headers: connect.headers,
         switchyard: connect.switchyard_version.is_some(),
     };
-    let conn = LeafConn::new(handle, server, session, peer_info, Filters::default(), buf);
+    let mut conn = LeafConn::new(handle, server, session, peer_info, Filters::default(), buf);
+    conn.login = Some(login);
     run(conn, rd, wr, false).await;
 }
 
-/// The CONNECT's options and, if its credentials hold, the session.
+/// The CONNECT's options and, if its credentials hold, the session and
+/// the credentials (to check again after a reload).
 async fn check(
     server: &Arc<Shared>,
     json: &[u8],
     peer: SocketAddr,
     nonce: String,
-) -> Result<(LeafConnect, Session), CloseReason> {
+) -> Result<(LeafConnect, Session, Credentials), CloseReason> {
     let connect: LeafConnect =
         serde_json::from_slice(json).map_err(|_| CloseReason::ProtocolViolation)?;
     if connect.lang.is_some() {
         return Err(CloseReason::WrongPort);
     }
-    let opts = connect.credentials();
     let tenancy = server.tenancy();
     let max_payload = server.config.max_payload;
+    let credentials = Credentials {
+        tenancy: tenancy.clone(),
+        opts: connect.credentials(),
+        nonce: Some(nonce),
+        peer,
+        tls_peer: None,
+    };
     if tenancy.users.is_none() {
-        if !server.authorize(&opts) {
+        if !server.authorize(&credentials.opts) {
             server.stats.auth_failed(AuthFailure::Credentials);
             return Err(CloseReason::AuthViolation);
         }
-        return Ok((
-            connect,
-            Session::unbound(server.global.clone(), max_payload),
-        ));
+        let session = Session::unbound(server.global.clone(), max_payload);
+        return Ok((connect, session, credentials));
     }
     let ticket = server.logins.admit(peer.ip()).map_err(|_| {
         server.stats.auth_failed(AuthFailure::Busy);
         CloseReason::TooManyLogins
     })?;
-    let credentials = Credentials {
+    let checking = Credentials {
         tenancy: tenancy.clone(),
-        opts,
-        nonce: Some(nonce),
+        opts: credentials.opts.clone(),
+        nonce: credentials.nonce.clone(),
         peer,
         tls_peer: None,
     };
-    let checked = ticket.run(move || credentials.check()).await;
+    let checked = ticket.run(move || checking.check()).await;
     let session = Session::bind(&tenancy, checked, max_payload).map_err(|refused| {
         if let Some(failure) = refused.failure {
             server.stats.auth_failed(failure);
         }
         refused.reason
     })?;
-    Ok((connect, session))
+    Ok((connect, session, credentials))
 }

@@ -31,7 +31,10 @@ async fn raw_leaf(server: &Server) -> BufReader<TcpStream> {
     let mut rd = BufReader::new(stream);
     let mut info = String::new();
     rd.read_line(&mut info).await.expect("INFO");
-    assert!(info.starts_with("INFO ") && info.contains("leafnode_urls"), "{info}");
+    assert!(
+        info.starts_with("INFO ") && info.contains("leafnode_urls"),
+        "{info}"
+    );
     rd
 }
 
@@ -67,7 +70,11 @@ async fn a_leaf_s_interest_is_capped() {
     read_until(&mut leaf, "PONG").await;
     // The hub holds at most the cap, whatever was sent.
     eventually("leaf interest counted", || server.subscriptions() > 0).await;
-    assert!(server.subscriptions() <= 100, "{} held", server.subscriptions());
+    assert!(
+        server.subscriptions() <= 100,
+        "{} held",
+        server.subscriptions()
+    );
 }
 
 #[tokio::test]
@@ -77,7 +84,10 @@ async fn malformed_leaf_operations_close_with_the_nats_server_error() {
         ("LS+ a b\r\n", None),
         ("LMSG a ? r 1\r\nx\r\n", None),
         ("XYZ\r\n", Some("-ERR 'Unknown Protocol Operation'")),
-        ("LMSG a 99999999\r\n", Some("-ERR 'Maximum Payload Violation'")),
+        (
+            "LMSG a 99999999\r\n",
+            Some("-ERR 'Maximum Payload Violation'"),
+        ),
     ] {
         let mut leaf = raw_leaf(&server).await;
         let input = format!("CONNECT {{\"name\":\"hostile\"}}\r\nPING\r\n{bad}");
@@ -111,5 +121,8 @@ async fn a_client_on_the_leaf_port_is_told_it_is_on_the_wrong_port() {
         .await
         .unwrap();
     let err = read_until(&mut leaf, "-ERR").await;
-    assert_eq!(err.trim_end(), "-ERR 'attempted to connect to leaf node port'");
+    assert_eq!(
+        err.trim_end(),
+        "-ERR 'attempted to connect to leaf node port'"
+    );
 }
