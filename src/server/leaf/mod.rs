@@ -14,8 +14,7 @@ mod handshake;
 mod hub;
 mod link;
 mod remote;
-mod state;
+pub(in crate::server) mod state;
 
 pub(in crate::server) use hub::accept_loop;
 pub(in crate::server) use remote::run_remote;
-pub(in crate::server) use state::LeafEntry;

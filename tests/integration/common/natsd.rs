@@ -15,6 +15,8 @@ pub struct NatsServer {
     pub url: String,
     /// `host:port` of its leaf node port, if it has one.
     pub leaf: Option<String>,
+    /// `host:port` of its monitoring port, if it has one (`http: "127.0.0.1:-1"`).
+    pub http: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -61,6 +63,7 @@ impl NatsServer {
             child,
             url: String::new(),
             leaf: None,
+            http: None,
             _dir: dir,
         };
         let (tx, rx) = mpsc::channel();
@@ -85,6 +88,9 @@ impl NatsServer {
             }
             if let Some((_, addr)) = line.split_once("Listening for leafnode connections on ") {
                 server.leaf = Some(addr.trim().to_string());
+            }
+            if let Some((_, addr)) = line.split_once("Starting http monitor on ") {
+                server.http = Some(addr.trim().to_string());
             }
             let ready = line.contains("Server is ready");
             log.push(line);
