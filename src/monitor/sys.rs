@@ -7,7 +7,7 @@
 use super::error::RequestError;
 use super::observer::Observer;
 use super::sysreq::SystemRequest;
-use super::{accountz, connz, healthz, subsz, varz};
+use super::{accountz, connz, healthz, leafz, subsz, varz};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::SystemTime;
@@ -67,6 +67,10 @@ pub fn answer_system_request(
             observer,
             options::<AccountzOptions>(payload)
                 .and_then(|o| accountz::build(observer, o.account.or(o.acc).as_deref())),
+        ),
+        SystemRequest::Leafz => envelope(
+            observer,
+            options::<leafz::Options>(payload).and_then(|o| leafz::build(observer, &o)),
         ),
     }
 }

@@ -17,6 +17,7 @@ pub enum SystemRequest {
     Subsz,
     Healthz,
     Accountz,
+    Leafz,
 }
 
 /// The request a subject names, if it is addressed to all servers or to
@@ -33,6 +34,7 @@ pub fn server_request(subject: &[u8], server_id: &str) -> Option<SystemRequest> 
         "SUBSZ" => Some(SystemRequest::Subsz),
         "HEALTHZ" => Some(SystemRequest::Healthz),
         "ACCOUNTZ" => Some(SystemRequest::Accountz),
+        "LEAFZ" => Some(SystemRequest::Leafz),
         _ => None,
     }
 }
@@ -50,6 +52,10 @@ mod tests {
         assert_eq!(
             server_request(b"$SYS.REQ.SERVER.NABC.CONNZ", "NABC"),
             Some(SystemRequest::Connz)
+        );
+        assert_eq!(
+            server_request(b"$SYS.REQ.SERVER.PING.LEAFZ", "NABC"),
+            Some(SystemRequest::Leafz)
         );
         assert_eq!(server_request(b"$SYS.REQ.SERVER.NXYZ.CONNZ", "NABC"), None);
         assert_eq!(server_request(b"$SYS.REQ.SERVER.PING.NOPE", "NABC"), None);

@@ -179,6 +179,7 @@ impl Server {
             tls,
             logins,
             leaves: DashMap::new(),
+            leaf_retired: Default::default(),
             leaf_tls,
             leaf_addr: parking_lot::Mutex::new(
                 leaf_listener.as_ref().and_then(|l| l.local_addr().ok()),

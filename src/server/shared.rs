@@ -22,7 +22,7 @@ use std::time::SystemTime;
 use tokio::sync::{Notify, watch};
 
 /// State shared by the listener and every connection.
-/// Twenty-three fields, each one concern that the listener, the connections and
+/// Twenty-four fields, each one concern that the listener, the connections and
 /// monitoring reach by name (`server.config`, `server.stats`, ...); nesting
 /// them would add a level to those reads without making any one clearer.
 pub(crate) struct Shared {
@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub(super) logins: Arc<LoginGate>,
     /// Live leaf node connections, both ways, for monitoring.
     pub(super) leaves: DashMap<u64, Arc<super::leaf::state::LeafEntry>>,
+    /// Traffic of closed leaf connections, so leaf counters never go back.
+    pub(super) leaf_retired: super::leaf::state::LeafTotals,
     /// TLS on the leaf node port (`leafnodes.tls`).
     pub(super) leaf_tls: Option<ServerTls>,
     /// The leaf node port's bound address, once listening.

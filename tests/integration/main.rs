@@ -16,6 +16,8 @@ mod isolation;
 mod lame_duck;
 mod large_payloads;
 mod layers;
+mod leaf_bench;
+mod leaf_monitor;
 mod leaf_nats;
 mod leaf_plugins;
 mod leaf_rules;

@@ -129,6 +129,10 @@ impl LeafConn {
         let account = &self.session.account;
         let now = account.watch(self.link.clone());
         self.link.announce_all(&now, account.loop_subject());
+        // A first PING measures the round trip for `/leafz`, as nats-server's.
+        if self.handle.counters.start_rtt_ping() {
+            self.handle.control(|b| b.extend_from_slice(b"PING\r\n"));
+        }
     }
 
     /// Tells monitoring how many interest entries the peer holds here.
@@ -169,6 +173,7 @@ impl LeafConn {
                         return CloseReason::StaleConnection;
                     }
                     self.pings_out += 1;
+                    self.handle.counters.start_rtt_ping();
                     self.handle.control(|b| b.extend_from_slice(b"PING\r\n"));
                 }
                 read = rd.read_buf(&mut self.buf) => match read {
@@ -230,7 +235,10 @@ impl LeafConn {
     fn on_op(&mut self, op: LeafOp<'_>) -> Result<(), CloseReason> {
         match op {
             LeafOp::Ping => self.handle.control(|b| b.extend_from_slice(b"PONG\r\n")),
-            LeafOp::Pong => self.pings_out = 0,
+            LeafOp::Pong => {
+                self.pings_out = 0;
+                self.handle.counters.finish_rtt_ping();
+            }
             LeafOp::Sub { subject, queue } => self.on_sub(subject, queue.map(|(q, _)| q))?,
             LeafOp::Unsub { subject, queue } => self.on_unsub(subject, queue),
             LeafOp::Msg {

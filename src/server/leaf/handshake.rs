@@ -90,7 +90,11 @@ where
     let reason = conn.read_loop(rd).await;
     let looped = conn.loop_detected;
     conn.unregister();
-    server.leaves.remove(&handle.id);
+    if let Some(entry) = conn.entry.take() {
+        server.leaf_retired.retire(&entry, || {
+            server.leaves.remove(&handle.id);
+        });
+    }
     if let Some(text) = reason.error_text() {
         handle.control(|b| encode_err(b, text));
     }

@@ -37,6 +37,11 @@ pub(in crate::server) async fn accept_loop(listener: TcpListener, server: Arc<Sh
             }
         };
         let _ = stream.set_nodelay(true);
+        // Lame duck closes leaves last; a leaf dialling in meanwhile would
+        // only be closed again.
+        if server.lame_duck.load(Ordering::Acquire) {
+            continue;
+        }
         if server.leaves.len() >= server.config.max_connections {
             tracing::warn!(%peer, "leaf node refused: maximum connections exceeded");
             continue;

@@ -86,6 +86,10 @@ pub(in crate::server) async fn run_remote(server: Arc<Shared>, remote: LeafRemot
                 delay
             }
         };
+        // Lame duck closed this connection on the way out; do not redial.
+        if server.lame_duck.load(Ordering::Acquire) {
+            return;
+        }
         delay = (delay * 2).min(MAX_DELAY);
         // Jitter: up to a quarter more, so leaves of a restarted hub do
         // not all dial in the same instant.
@@ -215,7 +219,9 @@ where
         }
     };
     let id = server.next_id.fetch_add(1, Ordering::Relaxed);
-    let peer_addr = std::net::SocketAddr::from(([0, 0, 0, 0], url.port));
+    // The hub's address as dialled, for `/leafz` (unspecified for a host name).
+    let peer_addr =
+        std::net::SocketAddr::new(url.host.parse().unwrap_or([0, 0, 0, 0].into()), url.port);
     let handle = Arc::new(ClientHandle::new(
         id,
         server.config.max_pending,

@@ -17,6 +17,8 @@ pub struct NatsServer {
     pub leaf: Option<String>,
     /// Log lines after "Server is ready".
     later: mpsc::Receiver<String>,
+    /// `host:port` of its monitoring port, if it has one (`http: "127.0.0.1:-1"`).
+    pub http: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -65,6 +67,7 @@ impl NatsServer {
             url: String::new(),
             leaf: None,
             later: rx,
+            http: None,
             _dir: dir,
         };
         std::thread::spawn(move || {
@@ -88,6 +91,9 @@ impl NatsServer {
             }
             if let Some((_, addr)) = line.split_once("Listening for leafnode connections on ") {
                 server.leaf = Some(addr.trim().to_string());
+            }
+            if let Some((_, addr)) = line.split_once("Starting http monitor on ") {
+                server.http = Some(addr.trim().to_string());
             }
             let ready = line.contains("Server is ready");
             log.push(line);
