@@ -214,6 +214,36 @@ impl Conn {
         }
     }
 
+    /// Waits for a message on `probe` (subscribed as sid 2), then
+    /// unsubscribes it and waits for the PONG after the UNSUB: the server
+    /// delivers nothing on the probe after that, so no probe is counted as a
+    /// benchmark message. Probes overtaken by the PONG are dropped.
+    pub(crate) async fn await_probe(
+        &mut self,
+        probe: &[u8],
+        wait: Duration,
+    ) -> Result<(), BenchError> {
+        loop {
+            let n = self.read_some(wait, "waiting for a probe").await?;
+            let mut seen = false;
+            let (pings, _) = self.absorb(n, |m| seen |= m.subject() == probe)?;
+            self.pong(pings, wait).await?;
+            if seen {
+                break;
+            }
+        }
+        self.write(b"UNSUB 2\r\nPING\r\n", wait, "unsubscribing the probe")
+            .await?;
+        loop {
+            let n = self.read_some(wait, "waiting for PONG").await?;
+            let (pings, pong) = self.absorb(n, |_| {})?;
+            self.pong(pings, wait).await?;
+            if pong {
+                return Ok(());
+            }
+        }
+    }
+
     /// Answers `pings` server PINGs.
     pub(crate) async fn pong(&mut self, pings: usize, wait: Duration) -> Result<(), BenchError> {
         if pings > 0 {

@@ -83,6 +83,14 @@ mod tests {
         assert!(plan(&["pub", "--mode", "sub"]).is_err());
         assert!(plan(&["pub", "--msgs", "0"]).is_err());
         assert!(plan(&["pub", "--subject", "a.*"]).is_err());
+        let p = plan(&["pubsub", "--await-interest", "--sub-url", "127.0.0.1:4223"])?;
+        assert!(
+            p.probe
+                .as_deref()
+                .is_some_and(|s| s.starts_with("_BENCH.probe."))
+        );
+        assert_eq!(plan(&["pubsub"])?.probe, None);
+        assert!(plan(&["req", "--await-interest"]).is_err());
         Ok(())
     }
 }

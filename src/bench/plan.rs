@@ -137,6 +137,15 @@ pub struct BenchArgs {
     /// maps the publishers' subject to another one [default: --subject]
     #[arg(long, value_name = "SUBJECT")]
     pub sub_subject: Option<String>,
+
+    /// Before publishing, wait until the subscribers' interest has reached
+    /// the publishers' server: publish probes on a subject of its own (one
+    /// every 10 ms, never counted) until every subscriber has received one.
+    /// For subscribers on another server (--sub-url on a leaf node or
+    /// cluster peer), whose SUB is answered before the interest has crossed
+    /// to the publishers' server. pubsub and queue modes only.
+    #[arg(long)]
+    pub await_interest: bool,
 }
 
 /// Validated arguments shared by the mode implementations.
@@ -158,6 +167,8 @@ pub(crate) struct Plan {
     pub json: bool,
     /// Relay mode's read size.
     pub relay_chunk: usize,
+    /// With --await-interest: the subject probes are published on.
+    pub probe: Option<String>,
 }
 
 impl Plan {
@@ -194,6 +205,9 @@ impl Plan {
             return bad(
                 "--subject must be a literal subject (wildcards only make sense in sub mode)",
             );
+        }
+        if args.await_interest && !matches!(mode, Mode::Pubsub | Mode::Queue) {
+            return bad("--await-interest applies to pubsub and queue modes only");
         }
         let endpoint = endpoint::Endpoint::parse(
             &args.url,
@@ -236,6 +250,10 @@ impl Plan {
             timeout: Duration::from_secs(args.timeout),
             json: args.json,
             relay_chunk: args.relay_chunk,
+            // Unique per run, so probes of another run never count here.
+            probe: args
+                .await_interest
+                .then(|| format!("_BENCH.probe.{}", fastrand::u64(..))),
         })
     }
 }

@@ -8,7 +8,7 @@ use super::scan::Frame;
 use super::stats::{Span, aggregate};
 use bytes::Bytes;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{oneshot, watch};
@@ -90,6 +90,8 @@ struct SubJob {
     shared_target: u64,
     done_tx: Arc<watch::Sender<bool>>,
     done_rx: watch::Receiver<bool>,
+    /// With --await-interest: subscribers that have received a probe.
+    probed: Arc<AtomicUsize>,
 }
 
 pub(crate) async fn run(plan: &Plan) -> Result<BenchReport, BenchError> {
@@ -101,6 +103,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<BenchReport, BenchError> {
     let queue = plan.mode == Mode::Queue;
     let shared = Arc::new(AtomicU64::new(0));
     let done_tx = Arc::new(watch::channel(false).0);
+    let probed = Arc::new(AtomicUsize::new(0));
     let mut guard = AbortOnDrop(Vec::new());
     let mut server = String::new();
 
@@ -113,6 +116,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<BenchReport, BenchError> {
             shared_target: if queue { plan.msgs } else { 0 },
             done_tx: done_tx.clone(),
             done_rx: done_tx.subscribe(),
+            probed: probed.clone(),
         };
         subs.push(spawn(&mut guard, |ready| subscriber(job, ready)));
     }
@@ -136,6 +140,9 @@ pub(crate) async fn run(plan: &Plan) -> Result<BenchReport, BenchError> {
     }
     for w in &mut pubs {
         server = w.wait_ready().await?;
+    }
+    if let Some(probe) = &plan.probe {
+        await_interest(plan, probe, &probed, n_subs).await?;
     }
     // Start all publishers together so that the aggregate rate is meaningful.
     for go in gos {
@@ -235,12 +242,21 @@ fn check_delivery(plan: &Plan, outcomes: &[SubOutcome]) -> Result<(), BenchError
 async fn subscriber(job: SubJob, ready: oneshot::Sender<String>) -> Result<SubOutcome, BenchError> {
     let plan = &job.plan;
     let idle = plan.timeout;
-    let sub = match plan.mode {
+    let mut sub = match plan.mode {
         Mode::Queue => format!("SUB {} {QUEUE_GROUP} 1\r\n", plan.sub_subject),
         _ => format!("SUB {} 1\r\n", plan.sub_subject),
     };
+    // After the benchmark's own SUB, so that interest in the probe reaches
+    // the publishers' server after it.
+    if let Some(probe) = &plan.probe {
+        sub.push_str(&format!("SUB {probe} 2\r\n"));
+    }
     let mut conn = connect(&plan.sub_endpoint, sub.as_bytes(), idle).await?;
     let _ = ready.send(conn.info.describe.clone());
+    if let Some(probe) = &plan.probe {
+        conn.await_probe(probe.as_bytes(), idle).await?;
+        job.probed.fetch_add(1, Ordering::Release);
+    }
     let mut out = SubOutcome {
         msgs: 0,
         first: None,
@@ -304,6 +320,37 @@ async fn subscriber(job: SubJob, ready: oneshot::Sender<String>) -> Result<SubOu
         }
     }
     Ok(out)
+}
+
+/// Publishes an empty message on `probe` every 10 ms until `subs`
+/// subscribers have received one (each then unsubscribes the probe), or
+/// fails after the timeout.
+async fn await_interest(
+    plan: &Plan,
+    probe: &str,
+    probed: &AtomicUsize,
+    subs: usize,
+) -> Result<(), BenchError> {
+    let mut conn = connect(&plan.endpoint, b"", plan.timeout).await?;
+    let frame = format!("PUB {probe} 0\r\n\r\n");
+    let until = Instant::now() + plan.timeout;
+    while probed.load(Ordering::Acquire) < subs {
+        if Instant::now() >= until {
+            return Err(BenchError::Timeout {
+                what: format!(
+                    "waiting for the subscribers' interest to reach {} ({} of {subs} saw a probe)",
+                    plan.url,
+                    probed.load(Ordering::Acquire)
+                ),
+                secs: plan.timeout.as_secs(),
+            });
+        }
+        conn.write(frame.as_bytes(), plan.timeout, "publishing a probe")
+            .await?;
+        conn.poll_control(plan.timeout).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Ok(())
 }
 
 /// Pre-built publish frames shared by all publishers.

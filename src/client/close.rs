@@ -38,6 +38,8 @@ pub enum CloseReason {
     /// The TLS handshake failed (bad or missing client certificate, or a
     /// client that stalled mid-handshake).
     TlsHandshakeError,
+    /// A client dialled the leaf node port.
+    WrongPort,
     /// The connection's task ended without closing it: it panicked (or was
     /// dropped). See `cleanup`.
     InternalError,
@@ -65,6 +67,7 @@ impl CloseReason {
             // nats-server composes this one at its TLS timeout; it is sent
             // in plaintext, before any TLS.
             CloseReason::TlsRequired => "Secure Connection - TLS Required",
+            CloseReason::WrongPort => "attempted to connect to leaf node port",
             // nats-server closes these without a word: malformed arguments,
             // slow consumers, and ordinary ends.
             CloseReason::ProtocolViolation
@@ -114,6 +117,7 @@ impl CloseReason {
             CloseReason::AuthRevoked => "Authentication Revoked",
             CloseReason::TlsRequired | CloseReason::TlsHandshakeError => "TLS Handshake Failure",
             CloseReason::InternalError => "Internal Error",
+            CloseReason::WrongPort => "Wrong Port",
         }
     }
 }

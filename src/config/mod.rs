@@ -4,6 +4,7 @@
 //! May use: `subject` (to validate the subjects in tenant files).
 
 mod duration;
+pub mod leafnodes;
 pub mod natsconf;
 pub mod natsmap;
 pub mod tenant;
@@ -11,6 +12,7 @@ pub mod tenants;
 mod tls;
 
 pub use duration::{MAX_DURATION, parse_duration};
+pub use leafnodes::{LeafNodesConfig, LeafRemote, RemoteTls, RemoteUrl, parse_remote_url};
 pub use tls::TlsConfig;
 
 use serde::Deserialize;
@@ -115,6 +117,8 @@ pub struct ServerConfig {
     pub http_host: Option<String>,
     /// TLS for client connections; when set, every client must use TLS.
     pub tls: Option<TlsConfig>,
+    /// Leaf node connections: a hub port and the remotes to join.
+    pub leafnodes: Option<LeafNodesConfig>,
     /// Lame-duck mode (SIGUSR2): time over which clients are closed,
     /// counting the grace period.
     #[serde(with = "duration::serde_str")]
@@ -188,6 +192,7 @@ impl Default for ServerConfig {
             http_port: None,
             http_host: None,
             tls: None,
+            leafnodes: None,
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
             inline_tenants: Vec::new(),
@@ -244,6 +249,9 @@ impl ServerConfig {
         if let (Some(tls), Some(base)) = (config.tls.as_mut(), path.parent()) {
             tls.resolve_paths(base);
         }
+        if let (Some(leaf), Some(base)) = (config.leafnodes.as_mut(), path.parent()) {
+            leaf.resolve_paths(base);
+        }
         config.validate().map_err(|errs| {
             ConfigError::Invalid(errs.into_iter().map(|e| format!("{shown}: {e}")).collect())
         })?;
@@ -290,6 +298,9 @@ impl ServerConfig {
             if value > MAX_DURATION {
                 errs.push(format!("{key}: must be at most 365 days"));
             }
+        }
+        if let Some(leaf) = &self.leafnodes {
+            leaf.validate(&mut errs);
         }
         if self.max_pending_logins == 0 {
             errs.push("max_pending_logins: must be greater than 0".to_string());

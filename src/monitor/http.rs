@@ -8,7 +8,7 @@
 use super::error::{MonitorError, RequestError};
 use super::observer::Observer;
 use super::query::Query;
-use super::{accountz, connz, healthz, metrics, subsz, varz};
+use super::{accountz, connz, healthz, leafz, metrics, subsz, varz};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -224,13 +224,14 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
         Ok(q) => q,
         Err(e) => return Response::bad_request(&e),
     };
-    const KNOWN: [&str; 8] = [
+    const KNOWN: [&str; 9] = [
         "/",
         "/varz",
         "/connz",
         "/subsz",
         "/subscriptionsz",
         "/accountz",
+        "/leafz",
         "/healthz",
         "/metrics",
     ];
@@ -248,6 +249,9 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
             .and_then(|o| subsz::render(observer, &o))
             .map(Response::json),
         "/accountz" => accountz::render(observer, query.text("acc")).map(Response::json),
+        "/leafz" => leafz::Options::from_query(&query)
+            .and_then(|o| leafz::render(observer, &o))
+            .map(Response::json),
         "/healthz" => {
             let (body, healthy) = healthz::render(observer);
             Ok(Response {
@@ -268,7 +272,7 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
     answer.unwrap_or_else(|e| Response::bad_request(&e))
 }
 
-const INDEX: &str = "switchyard monitoring: /varz /connz /subsz /accountz /healthz /metrics";
+const INDEX: &str = "switchyard monitoring: /varz /connz /subsz /accountz /leafz /healthz /metrics";
 
 async fn write(stream: &mut TcpStream, r: &Response, head_only: bool) -> std::io::Result<()> {
     let reason = match r.status {

@@ -1,14 +1,15 @@
 //! `/metrics`: Prometheus text exposition format 0.0.4, or OpenMetrics
 //! 1.0.0 when the scraper's `Accept` header prefers it. Per-tenant
 //! traffic, connections, subscriptions and slow consumers (label
-//! `tenant`), failed logins by reason, and the plugin host's counters.
+//! `tenant`), leaf node connections and their traffic (label `tenant`),
+//! failed logins by reason, and the plugin host's counters.
 //!
 //! Family names are chosen so that both formats' parsers accept the page:
 //! no gauge `X` beside a counter `X_total` (the text parser names the
 //! counter's family `X` too) and, in OpenMetrics, a counter's family is
 //! declared without its `_total`, which only its samples carry.
 
-use super::observer::Observer;
+use super::observer::{LeafTotalsSnapshot, Observer};
 use super::plugins::{LATENCY_BUCKETS, PluginMetrics};
 use super::time::since;
 use std::fmt::Write;
@@ -170,6 +171,8 @@ pub fn render(observer: &dyn Observer, format: Format) -> String {
         }
     }
 
+    leaf_metrics(&mut out, &observer.leaf_totals());
+
     out.family(
         "switchyard_auth_failures_total",
         "counter",
@@ -185,6 +188,51 @@ pub fn render(observer: &dyn Observer, format: Format) -> String {
         out.text.push_str("# EOF\n");
     }
     out.text
+}
+
+/// Leaf node connections by local tenant: how many are open, and what
+/// crossed them since start (closed connections included). The families
+/// are always declared, so dashboards find them before any leaf connects.
+fn leaf_metrics(out: &mut Exposition, leaves: &[LeafTotalsSnapshot]) {
+    type Field = fn(&LeafTotalsSnapshot) -> u64;
+    let families: [(&str, &str, &str, Field); 5] = [
+        (
+            "switchyard_leaf_connections",
+            "gauge",
+            "Open leaf node connections (both ways) bound to the tenant.",
+            |l| l.connections as u64,
+        ),
+        (
+            "switchyard_leaf_in_msgs_total",
+            "counter",
+            "Messages received from leaf node peers.",
+            |l| l.traffic.in_msgs,
+        ),
+        (
+            "switchyard_leaf_in_bytes_total",
+            "counter",
+            "Payload bytes (headers included) received from leaf node peers.",
+            |l| l.traffic.in_bytes,
+        ),
+        (
+            "switchyard_leaf_out_msgs_total",
+            "counter",
+            "Messages sent to leaf node peers.",
+            |l| l.traffic.out_msgs,
+        ),
+        (
+            "switchyard_leaf_out_bytes_total",
+            "counter",
+            "Payload bytes (headers included) sent to leaf node peers.",
+            |l| l.traffic.out_bytes,
+        ),
+    ];
+    for (name, kind, help, field) in families {
+        out.family(name, kind, help);
+        for l in leaves {
+            out.sample(name, &[("tenant", &l.tenant)], field(l));
+        }
+    }
 }
 
 /// Plugin counters and call latency; the families are always declared so

@@ -1,5 +1,5 @@
 //! Monitoring: the HTTP endpoints (`/varz`, `/connz`, `/subsz`,
-//! `/accountz`, `/healthz`, `/metrics`) and the same data for system-account
+//! `/accountz`, `/leafz`, `/healthz`, `/metrics`) and the same data for system-account
 //! clients over NATS (`$SYS.REQ.SERVER.PING.<KIND>`, statsz), and
 //! `$SYS.REQ.USER.INFO` for any logged-in user.
 //!
@@ -18,6 +18,7 @@ mod error;
 mod healthz;
 mod http;
 mod json;
+mod leafz;
 mod metrics;
 mod observer;
 pub mod plugins;
@@ -36,8 +37,9 @@ mod varz_compat;
 pub use error::{MonitorError, RequestError};
 pub use http::{MonitorListener, bind};
 pub use observer::{
-    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
-    ServerSummary, StatsSnapshot, SubSnapshot,
+    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, LeafRemoteSettings,
+    LeafSettings, LeafSnapshot, LeafTotalsSnapshot, Observer, ServerSummary, StatsSnapshot,
+    SubSnapshot,
 };
 pub use plugins::{PluginMetrics, PluginSummary};
 pub use sys::answer_system_request;

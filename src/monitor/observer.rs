@@ -36,6 +36,12 @@ pub trait Observer: Send + Sync + 'static {
     fn plugin_metrics(&self) -> Vec<PluginMetrics>;
     /// Whether lame-duck mode has stopped the server accepting clients.
     fn in_lame_duck(&self) -> bool;
+    /// Live leaf node connections, both ways, by cid; `with_subjects`
+    /// fills `subjects`.
+    fn leaves(&self, with_subjects: bool) -> Vec<LeafSnapshot>;
+    /// Per tenant: open leaf connections, and the traffic of every leaf
+    /// connection since start (closed ones included), by tenant name.
+    fn leaf_totals(&self) -> Vec<LeafTotalsSnapshot>;
 }
 
 /// A plain snapshot of `ServerStats`.
@@ -82,6 +88,57 @@ pub struct ServerSummary {
     pub start: SystemTime,
     pub config_load_time: SystemTime,
     pub system_account: String,
+    /// Leaf node settings, for `/varz`'s `leaf` block.
+    pub leaf: LeafSettings,
+}
+
+/// The `[leafnodes]` section as `/varz` reports it.
+#[derive(Debug, Clone, Default)]
+pub struct LeafSettings {
+    /// The leaf node port's interface and bound port, when this is a hub.
+    pub listen: Option<(String, u16)>,
+    pub auth_timeout: Duration,
+    pub tls_timeout: Duration,
+    pub tls_required: bool,
+    pub tls_verify: bool,
+    pub remotes: Vec<LeafRemoteSettings>,
+}
+
+/// One `[[leafnodes.remotes]]` entry.
+#[derive(Debug, Clone, Default)]
+pub struct LeafRemoteSettings {
+    pub local_account: String,
+    /// `host:port` of each URL, without credentials.
+    pub urls: Vec<String>,
+    pub deny_imports: Vec<String>,
+    pub deny_exports: Vec<String>,
+}
+
+/// One live leaf node connection.
+/// One field per value `/leafz` reports of a leaf.
+#[derive(Debug, Clone)]
+pub struct LeafSnapshot {
+    pub cid: u64,
+    /// The peer's server name.
+    pub name: String,
+    /// This server dialled the peer (it is a leaf of the peer's hub).
+    pub is_spoke: bool,
+    pub account: Arc<str>,
+    pub peer: SocketAddr,
+    pub rtt: Option<Duration>,
+    pub traffic: Traffic,
+    /// Interest entries the peer holds here.
+    pub subscriptions: usize,
+    /// Their subjects, when asked for.
+    pub subjects: Vec<String>,
+}
+
+/// Leaf connections of one tenant, for `/metrics`.
+#[derive(Debug, Clone)]
+pub struct LeafTotalsSnapshot {
+    pub tenant: Arc<str>,
+    pub connections: usize,
+    pub traffic: Traffic,
 }
 
 /// One live client connection.

@@ -24,6 +24,7 @@ pub enum SystemRequest {
     Healthz,
     Accountz,
     Statsz,
+    Leafz,
 }
 
 /// The request a subject names, if it is addressed to all servers or to
@@ -45,6 +46,7 @@ pub fn server_request(subject: &[u8], server_id: &str) -> Option<SystemRequest> 
         "HEALTHZ" => Some(SystemRequest::Healthz),
         "ACCOUNTZ" => Some(SystemRequest::Accountz),
         "STATSZ" => Some(SystemRequest::Statsz),
+        "LEAFZ" => Some(SystemRequest::Leafz),
         _ => None,
     }
 }
@@ -62,6 +64,10 @@ mod tests {
         assert_eq!(
             server_request(b"$SYS.REQ.SERVER.NABC.CONNZ", "NABC"),
             Some(SystemRequest::Connz)
+        );
+        assert_eq!(
+            server_request(b"$SYS.REQ.SERVER.PING.LEAFZ", "NABC"),
+            Some(SystemRequest::Leafz)
         );
         assert_eq!(server_request(b"$SYS.REQ.SERVER.NXYZ.CONNZ", "NABC"), None);
         assert_eq!(server_request(b"$SYS.REQ.SERVER.PING.NOPE", "NABC"), None);

@@ -4,6 +4,7 @@
 use super::json::to_json;
 use super::observer::Observer;
 use super::time::{rfc3339, since, uptime};
+use crate::tenant::Traffic;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -48,7 +49,8 @@ pub struct Varz {
     pub total_connections: u64,
     pub routes: u32,
     pub remotes: u32,
-    pub leafnodes: u32,
+    /// Open leaf node connections, both ways.
+    pub leafnodes: usize,
     pub in_msgs: u64,
     pub out_msgs: u64,
     pub in_bytes: u64,
@@ -70,6 +72,13 @@ pub fn build(observer: &dyn Observer) -> Varz {
     let s = observer.summary();
     let stats = observer.stats();
     let now = SystemTime::now();
+    let leaf_traffic = observer
+        .leaf_totals()
+        .iter()
+        .fold(Traffic::default(), |mut sum, l| {
+            sum.add(l.traffic);
+            sum
+        });
     Varz {
         server_id: s.server_id,
         server_name: s.server_name,
@@ -100,7 +109,7 @@ pub fn build(observer: &dyn Observer) -> Varz {
         total_connections: stats.total_connections,
         routes: 0,
         remotes: 0,
-        leafnodes: 0,
+        leafnodes: observer.leaves(false).len(),
         in_msgs: stats.in_msgs,
         out_msgs: stats.out_msgs,
         in_bytes: stats.in_bytes,
@@ -110,7 +119,7 @@ pub fn build(observer: &dyn Observer) -> Varz {
         http_req_stats: observer.http_requests(),
         config_load_time: rfc3339(s.config_load_time),
         system_account: s.system_account,
-        compat: super::varz_compat::VarzCompat::new(&stats, s.tls_timeout),
+        compat: super::varz_compat::VarzCompat::new(&stats, s.tls_timeout, &s.leaf, leaf_traffic),
     }
 }
 

@@ -1,13 +1,15 @@
 //! The `/varz` keys nats-server 2.15 has and Switchyard's own fields do
 //! not, so that tools reading nats-server's page find every key: blocks
 //! for features Switchyard lacks are empty (as nats-server's are when the
-//! feature is off), client totals equal the server totals (every
-//! connection is a client), counts of things that cannot happen here
-//! (routes', gateways' and leaf nodes' slow consumers, disk waits without
-//! JetStream) are zero.
+//! feature is off), client totals are the server totals less what crossed
+//! leaf connections, counts of
+//! things that cannot happen here (routes', gateways' and leaf nodes' slow
+//! consumers, disk waits without JetStream) are zero. The `leaf` block is
+//! nats-server's `LeafNodeOptsVarz`.
 //!
 
-use super::observer::StatsSnapshot;
+use super::observer::{LeafSettings, StatsSnapshot};
+use crate::tenant::Traffic;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,7 +42,7 @@ pub struct VarzCompat {
     pub https_port: u16,
     pub cluster: Empty,
     pub gateway: Empty,
-    pub leaf: Empty,
+    pub leaf: LeafVarz,
     pub mqtt: Empty,
     pub websocket: Empty,
     pub jetstream: Empty,
@@ -62,15 +64,117 @@ pub struct VarzCompat {
     pub stalled_clients: u64,
 }
 
+/// nats-server's `LeafNodeOptsVarz`: every key is `omitempty`, so a
+/// server without `[leafnodes]` shows `{}`, a leaf without a hub port only
+/// `remotes`.
+#[derive(Debug, Default, Serialize)]
+pub struct LeafVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    #[serde(skip_serializing_if = "is_zero_u16")]
+    pub port: u16,
+    /// Seconds.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub auth_timeout: f64,
+    /// Seconds.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub tls_timeout: f64,
+    #[serde(skip_serializing_if = "is_false")]
+    pub tls_required: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub tls_verify: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remotes: Vec<RemoteLeafVarz>,
+}
+
+/// nats-server's `RemoteLeafOptsVarz`.
+#[derive(Debug, Default, Serialize)]
+pub struct RemoteLeafVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub local_account: String,
+    /// `host:port` only: credentials in a URL are never shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<DenyRules>,
+}
+
+/// nats-server's `DenyRules`.
+#[derive(Debug, Default, Serialize)]
+pub struct DenyRules {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
+}
+
+fn is_zero_u16(v: &u16) -> bool {
+    *v == 0
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+impl LeafVarz {
+    pub fn new(s: &LeafSettings) -> LeafVarz {
+        let (host, port) = s.listen.clone().unwrap_or_default();
+        // nats-server fills the timeouts only for a hub port.
+        let hub = s.listen.is_some();
+        LeafVarz {
+            host,
+            port,
+            auth_timeout: if hub {
+                s.auth_timeout.as_secs_f64()
+            } else {
+                0.0
+            },
+            tls_timeout: if hub {
+                s.tls_timeout.as_secs_f64()
+            } else {
+                0.0
+            },
+            tls_required: s.tls_required,
+            tls_verify: s.tls_verify,
+            remotes: s
+                .remotes
+                .iter()
+                .map(|r| RemoteLeafVarz {
+                    local_account: r.local_account.clone(),
+                    urls: r.urls.clone(),
+                    deny: (!r.deny_imports.is_empty() || !r.deny_exports.is_empty()).then(|| {
+                        DenyRules {
+                            exports: r.deny_exports.clone(),
+                            imports: r.deny_imports.clone(),
+                        }
+                    }),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl VarzCompat {
-    pub fn new(stats: &StatsSnapshot, tls_timeout: Duration) -> VarzCompat {
+    /// `leaf_traffic` is what crossed leaf connections, which nats-server
+    /// leaves out of its `*_client_*` totals.
+    pub fn new(
+        stats: &StatsSnapshot,
+        tls_timeout: Duration,
+        leaf: &LeafSettings,
+        leaf_traffic: Traffic,
+    ) -> VarzCompat {
         VarzCompat {
             // Threads that can run at once, the nearest thing to GOMAXPROCS.
             gomaxprocs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            in_client_msgs: stats.in_msgs,
-            in_client_bytes: stats.in_bytes,
-            out_client_msgs: stats.out_msgs,
-            out_client_bytes: stats.out_bytes,
+            in_client_msgs: stats.in_msgs.saturating_sub(leaf_traffic.in_msgs),
+            in_client_bytes: stats.in_bytes.saturating_sub(leaf_traffic.in_bytes),
+            out_client_msgs: stats.out_msgs.saturating_sub(leaf_traffic.out_msgs),
+            out_client_bytes: stats.out_bytes.saturating_sub(leaf_traffic.out_bytes),
+            leaf: LeafVarz::new(leaf),
             slow_consumer_stats: KindCounts {
                 clients: stats.slow_consumers,
                 ..KindCounts::default()

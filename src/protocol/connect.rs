@@ -96,6 +96,89 @@ pub struct ServerInfo {
     /// matches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switchyard_version: Option<String>,
+    /// On the leaf node port only: where leaf nodes may connect. Its
+    /// presence tells a soliciting nats-server it reached a leaf port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leafnode_urls: Option<Vec<String>>,
+}
+
+/// The INFO a leaf node reads from the server it dialled: only what the
+/// leaf side uses, each field optional (servers differ in what they send).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct PeerInfo {
+    pub server_id: String,
+    pub server_name: String,
+    pub version: String,
+    pub headers: bool,
+    pub max_payload: usize,
+    pub client_id: u64,
+    pub nonce: Option<String>,
+    pub tls_required: bool,
+    pub leafnode_urls: Option<Vec<String>>,
+    pub switchyard_version: Option<String>,
+    pub remote_account: Option<String>,
+}
+
+/// A leaf node's CONNECT (nats-server's field names). Credentials are
+/// the client CONNECT's; there is no `lang` (a CONNECT with one on the
+/// leaf port is a client on the wrong port).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct LeafConnect {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nkey: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_hub: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub headers: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub switchyard_version: Option<String>,
+}
+
+impl LeafConnect {
+    /// The credentials, as the client login reads them.
+    pub fn credentials(&self) -> ConnectOptions {
+        ConnectOptions {
+            verbose: false,
+            pedantic: false,
+            echo: false,
+            headers: self.headers,
+            auth_token: self.auth_token.clone(),
+            user: self.user.clone(),
+            pass: self.pass.clone(),
+            name: self.name.clone(),
+            version: self.version.clone(),
+            sig: self.sig.clone(),
+            jwt: self.jwt.clone(),
+            nkey: self.nkey.clone(),
+            ..ConnectOptions::default()
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {

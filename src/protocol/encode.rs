@@ -5,7 +5,7 @@
 use super::connect::ServerInfo;
 use bytes::{BufMut, BytesMut};
 
-fn put_size(buf: &mut BytesMut, n: usize) {
+pub(super) fn put_size(buf: &mut BytesMut, n: usize) {
     let mut fmt = itoa::Buffer::new();
     buf.put_slice(fmt.format(n).as_bytes());
 }

@@ -11,9 +11,13 @@
 mod connect;
 mod encode;
 mod error;
+mod leaf;
 mod parser;
 
-pub use connect::{ConnectOptions, NATS_SERVER_VERSION, ServerInfo};
+pub use connect::{ConnectOptions, LeafConnect, NATS_SERVER_VERSION, PeerInfo, ServerInfo};
 pub use encode::{encode_err, encode_hmsg, encode_info, encode_msg, encode_status};
 pub use error::ParseError;
+pub use leaf::{
+    LeafOp, encode_leaf_msg, encode_leaf_sub, encode_leaf_unsub, names_queue, parse_leaf,
+};
 pub use parser::{Limits, Op, parse};

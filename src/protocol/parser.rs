@@ -289,7 +289,7 @@ fn is_name_prefix(buf: &[u8]) -> bool {
         .any(|n| n.len() >= buf.len() && n[..buf.len()].eq_ignore_ascii_case(buf))
 }
 
-fn split_args(args: &[u8]) -> ([&[u8]; MAX_ARGS], usize) {
+pub(super) fn split_args(args: &[u8]) -> ([&[u8]; MAX_ARGS], usize) {
     let mut out: [&[u8]; MAX_ARGS] = [&[]; MAX_ARGS];
     let mut n = 0;
     let mut i = 0;
@@ -314,7 +314,7 @@ fn split_args(args: &[u8]) -> ([&[u8]; MAX_ARGS], usize) {
     (out, n)
 }
 
-fn trim_start(s: &[u8]) -> &[u8] {
+pub(super) fn trim_start(s: &[u8]) -> &[u8] {
     let skip = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
     let s = &s[skip..];
     let keep = s.len()
@@ -325,7 +325,7 @@ fn trim_start(s: &[u8]) -> &[u8] {
     &s[..keep]
 }
 
-fn strip_quotes(s: &[u8]) -> &[u8] {
+pub(super) fn strip_quotes(s: &[u8]) -> &[u8] {
     match s {
         [b'\'', inner @ .., b'\''] => inner,
         _ => s,
@@ -333,7 +333,7 @@ fn strip_quotes(s: &[u8]) -> &[u8] {
 }
 
 /// Decimal size without sign; `None` on anything else or on overflow.
-fn parse_size(s: &[u8]) -> Option<usize> {
+pub(super) fn parse_size(s: &[u8]) -> Option<usize> {
     if s.is_empty() || s.len() > 18 {
         return None;
     }

@@ -13,7 +13,7 @@ use super::stats::BatchStats;
 use crate::client::{ClientHandle, CloseReason, Push};
 use crate::plugin::TransformPlugin;
 use crate::plugin::transform::{OutMessage, Produced};
-use crate::protocol::{encode_hmsg, encode_msg};
+use crate::protocol::{encode_hmsg, encode_leaf_msg, encode_msg, names_queue};
 use crate::subject::{MatchCache, MatchResult, matches};
 use crate::tenant::{
     Account, Admit, Forward, RESPONSE_PREFIX, ServiceImport, Shadow, Subscription, Target,
@@ -48,6 +48,10 @@ pub struct DeliveryCtx {
     /// reading for a moment so they can catch up.
     pub stalled: Vec<Arc<ClientHandle>>,
     pub stats: BatchStats,
+    /// For a message from another server (a leaf node): the queue groups
+    /// the sender chose this server to serve, space-separated; other
+    /// groups get nothing. Reused between messages.
+    pub queue_filter: Option<Vec<u8>>,
     /// What each export transform made of the message being delivered,
     /// so importers of one export share one call. Kept (empty) between
     /// messages so the common message, which crosses no export, pays no
@@ -66,6 +70,7 @@ impl DeliveryCtx {
             wake: Vec::new(),
             stalled: Vec::new(),
             stats: BatchStats::default(),
+            queue_filter: None,
             crossed: Vec::new(),
         }
     }
@@ -98,6 +103,7 @@ pub fn deliver(account: &Arc<Account>, msg: Message<'_>, ctx: &mut DeliveryCtx) 
         stalled,
         stats,
         crossed,
+        queue_filter,
         ..
     } = ctx;
     let result = cache.lookup(&account.index, msg.subject);
@@ -112,6 +118,7 @@ pub fn deliver(account: &Arc<Account>, msg: Message<'_>, ctx: &mut DeliveryCtx) 
         depth: 0,
         service_request: false,
         crossed,
+        queue_filter: queue_filter.as_deref(),
     };
     let delivered = tx.deliver_all(result, &msg);
     if !crossed.is_empty() {
@@ -145,6 +152,7 @@ pub fn publish_internal(account: &Arc<Account>, subject: &[u8], payload: &[u8]) 
             depth: 0,
             service_request: false,
             crossed,
+            queue_filter: None,
         };
         tx.deliver_all(
             &result,
@@ -233,6 +241,7 @@ fn deliver_response(
         depth: 0,
         service_request: false,
         crossed: &mut Vec::new(),
+        queue_filter: None,
     };
     tx.deliver_all(&result, &back);
 }
@@ -254,6 +263,9 @@ struct Sender<'c> {
     /// exporter's stream importers (their shadows share its index).
     service_request: bool,
     crossed: &'c mut Crossed,
+    /// `DeliveryCtx::queue_filter` while delivering in the publishing
+    /// account; imports serve their own groups.
+    queue_filter: Option<&'c [u8]>,
 }
 
 impl Sender<'_> {
@@ -266,12 +278,27 @@ impl Sender<'_> {
                 delivered += 1;
             }
         }
-        for (_, members) in &result.groups {
+        for (name, members) in &result.groups {
+            if let Some(chosen) = self.queue_filter {
+                // A shadow's group name also carries its importer's.
+                let own = name.split(|&b| b == b' ').next().unwrap_or_default();
+                if !names_queue(chosen, own) {
+                    continue;
+                }
+            }
             // One member per group, starting at a random one and moving on
-            // when a member is excluded (echo off) or gone.
+            // when a member is excluded (echo off) or gone. Members on this
+            // server first; a leaf peer's only when none here took it, as
+            // nats-server does.
             let n = members.len();
             let start = fastrand::usize(..n);
-            if (0..n).any(|i| self.deliver(&members[(start + i) % n], msg)) {
+            let mut pick = |leaf: bool| {
+                (0..n).any(|i| {
+                    let m = &members[(start + i) % n];
+                    matches!(m.target, Target::Leaf(_)) == leaf && self.deliver(m, msg)
+                })
+            };
+            if pick(false) || pick(true) {
                 delivered += 1;
             }
         }
@@ -281,7 +308,7 @@ impl Sender<'_> {
     fn deliver(&mut self, sub: &Arc<Subscription>, msg: &Message<'_>) -> bool {
         match &sub.target {
             Target::Service(import) => self.deliver_service(import, msg),
-            Target::Client(dest) => match &sub.shadow {
+            Target::Client(dest) | Target::Leaf(dest) => match &sub.shadow {
                 None => self.deliver_client(sub, dest, msg),
                 // A stream importer's shadow: never for a service request.
                 Some(_) if self.service_request => false,
@@ -357,17 +384,23 @@ impl Sender<'_> {
             Admit::Yes => {}
             Admit::No => return false,
             Admit::Last => {
-                self.account
-                    .index
-                    .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
+                self.account.remove_sub(sub);
                 dest.expired_subs.fetch_add(1, Ordering::AcqRel);
             }
         }
         let headers = msg.headers.filter(|_| dest.supports_headers());
         let body = msg.payload.len() + headers.map_or(0, <[u8]>::len);
-        let frame =
-            body + msg.subject.len() + sub.sid.len() + msg.reply.map_or(0, <[u8]>::len) + 40;
+        let leaf = matches!(sub.target, Target::Leaf(_));
+        // A leaf peer is told which of its queue groups is to serve it.
+        let queue = sub.own_queue().filter(|_| leaf).map(|q| &q[..]);
+        let frame = body
+            + msg.subject.len()
+            + sub.sid.len()
+            + queue.map_or(0, <[u8]>::len)
+            + msg.reply.map_or(0, <[u8]>::len)
+            + 40;
         let pushed = dest.outbound.push_message(frame, body, |b| match headers {
+            _ if leaf => encode_leaf_msg(b, msg.subject, msg.reply, queue, headers, msg.payload),
             Some(h) => encode_hmsg(b, msg.subject, &sub.sid, msg.reply, h, msg.payload),
             None => encode_msg(b, msg.subject, &sub.sid, msg.reply, msg.payload),
         });
@@ -434,6 +467,7 @@ impl Sender<'_> {
             depth: self.depth + 1,
             service_request: true,
             crossed: &mut Vec::new(),
+            queue_filter: None,
         };
         let delivered = inner.deliver_all(&result, &forwarded);
         if delivered == 0

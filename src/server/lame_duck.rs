@@ -3,7 +3,11 @@
 //! server), wait a grace period so several servers entering lame-duck mode
 //! together do not send their clients to each other, then close the
 //! clients spread over the rest of `lame_duck_duration` so they do not all
-//! reconnect elsewhere at once.
+//! reconnect elsewhere at once. Leaf node connections go last, once every
+//! client is gone (nats-server closes them at its final shutdown): until
+//! then they still carry the remaining clients' traffic to and from the
+//! rest of the deployment. Leaves are not sent the lame-duck INFO, as in
+//! nats-server; no new leaf is accepted and remotes do not redial.
 
 use super::Server;
 use crate::client::ClientHandle;
@@ -21,7 +25,8 @@ const MIN_PAUSE: Duration = Duration::from_millis(1);
 
 impl Server {
     /// Enters lame-duck mode and returns once every client has been told
-    /// and closed (or the server was shut down meanwhile). Call
+    /// and closed, and then every leaf node connection (or the server was
+    /// shut down meanwhile). Call
     /// [`Server::shutdown`] afterwards to finish. A second call does nothing.
     pub async fn lame_duck(&self) {
         let shared = &self.shared;
@@ -34,10 +39,19 @@ impl Server {
         while !self.accept.is_finished() {
             tokio::time::sleep(MIN_PAUSE).await;
         }
+        if self.close_clients().await {
+            self.close_leaves().await;
+        }
+    }
+
+    /// Tells the clients, waits the grace period and closes them; false if
+    /// the server was shut down meanwhile.
+    async fn close_clients(&self) -> bool {
+        let shared = &self.shared;
         let clients: Vec<Arc<ClientHandle>> =
             shared.clients.iter().map(|c| c.value().clone()).collect();
         if clients.is_empty() {
-            return;
+            return true;
         }
         let mut info = shared.info.clone();
         info.ldm = true;
@@ -52,7 +66,7 @@ impl Server {
         let mut shutdown = shared.shutdown.subscribe();
         tokio::select! {
             _ = tokio::time::sleep(grace) => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return false,
         }
         tracing::info!(
             clients = clients.len(),
@@ -72,10 +86,36 @@ impl Server {
             let pause = Duration::from_nanos(fastrand::u64(nanos / 2..nanos.max(1)));
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => return false,
             }
         }
         self.wait_all_closed().await;
+        true
+    }
+
+    /// Closes every leaf node connection, both ways, and waits (at most
+    /// `write_deadline` and a second, as for clients) until they are gone.
+    async fn close_leaves(&self) {
+        let shared = &self.shared;
+        let leaves: Vec<Arc<ClientHandle>> =
+            shared.leaves.iter().map(|l| l.handle.clone()).collect();
+        if leaves.is_empty() {
+            return;
+        }
+        tracing::info!(
+            leaves = leaves.len(),
+            "lame duck: closing leaf node connections"
+        );
+        for leaf in &leaves {
+            leaf.kill(CloseReason::ServerShutdown);
+        }
+        let deadline = shared.config.write_deadline + Duration::from_secs(1);
+        let _ = tokio::time::timeout(deadline, async {
+            while !shared.leaves.is_empty() {
+                tokio::time::sleep(MIN_PAUSE).await;
+            }
+        })
+        .await;
     }
 }
 

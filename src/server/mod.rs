@@ -19,6 +19,7 @@ mod connection;
 mod error;
 mod events;
 mod lame_duck;
+mod leaf;
 mod listener;
 mod login;
 mod observe;
@@ -72,7 +73,14 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
     let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
     Tenancy::load(config, &Tenancy::without_tenants(), &plugins)?;
     config.tls.as_ref().map(ServerTls::load).transpose()?;
+    leaf_tls(config)?;
     Ok(())
+}
+
+/// TLS for the leaf node port, if `leafnodes.tls` is set.
+fn leaf_tls(config: &ServerConfig) -> Result<Option<ServerTls>, ServerError> {
+    let tls = config.leafnodes.as_ref().and_then(|l| l.tls.as_ref());
+    Ok(tls.map(ServerTls::load).transpose()?)
 }
 
 /// A running broker.
@@ -80,6 +88,8 @@ pub struct Server {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
     accept: JoinHandle<()>,
+    /// The leaf node port's accept loop, when there is one.
+    leaf_accept: Option<JoinHandle<()>>,
     http_addr: Option<SocketAddr>,
 }
 
@@ -103,6 +113,22 @@ impl Server {
         let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
         let tenancy = Tenancy::load(&config, &Tenancy::without_tenants(), &plugins)?;
         let tls = config.tls.as_ref().map(ServerTls::load).transpose()?;
+        let leaf_tls = leaf_tls(&config)?;
+        let leaf_listener = match config
+            .leafnodes
+            .as_ref()
+            .and_then(|l| l.port.map(|p| (l, p)))
+        {
+            Some((leaf, port)) => {
+                let host = leaf.host.as_deref().unwrap_or(&config.host);
+                let addr = format!("{host}:{port}");
+                let bound = TcpListener::bind(&addr)
+                    .await
+                    .map_err(|source| ServerError::Bind { addr, source })?;
+                Some(bound)
+            }
+            None => None,
+        };
         if config.tenants.is_some() {
             tracing::info!(tenants = tenancy.tenants.len(), "tenants loaded");
         }
@@ -154,6 +180,12 @@ impl Server {
             http_requests: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
             tls,
             logins,
+            leaves: DashMap::new(),
+            leaf_retired: Default::default(),
+            leaf_tls,
+            leaf_addr: parking_lot::Mutex::new(
+                leaf_listener.as_ref().and_then(|l| l.local_addr().ok()),
+            ),
         });
         let monitor = match shared.config.http_port {
             Some(port) => {
@@ -172,6 +204,18 @@ impl Server {
         tokio::spawn(expire_activations(shared.clone()));
         tracing::info!(addr = %local_addr, server_id = %shared.info.server_id, "listening for client connections");
         let accept = tokio::spawn(listener::accept_loop(listener, shared.clone()));
+        let leaf_accept = leaf_listener.map(|l| {
+            tracing::info!(addr = %shared.leaf_url(), "listening for leafnode connections");
+            tokio::spawn(leaf::accept_loop(l, shared.clone()))
+        });
+        let remotes = shared
+            .config
+            .leafnodes
+            .iter()
+            .flat_map(|l| l.remotes.clone());
+        for remote in remotes {
+            tokio::spawn(leaf::run_remote(shared.clone(), remote));
+        }
         let http_addr = monitor.map(|m| {
             let addr = m.local_addr();
             m.serve(
@@ -184,12 +228,23 @@ impl Server {
             shared,
             local_addr,
             accept,
+            leaf_accept,
             http_addr,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The leaf node port's address, when `[leafnodes]` has a port.
+    pub fn leaf_addr(&self) -> Option<SocketAddr> {
+        *self.shared.leaf_addr.lock()
+    }
+
+    /// Live leaf node connections (both ways).
+    pub fn leaf_count(&self) -> usize {
+        self.shared.leaves.len()
     }
 
     /// A `nats://` URL for clients on this machine.
@@ -291,10 +346,21 @@ impl Server {
 
     /// Stops accepting, lets every connection flush what is queued, and
     /// waits (up to `write_deadline`) for them to close.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.shared.shutdown.send(true);
         self.accept.abort();
+        // Awaited, so the ports are free once this returns (a restart on
+        // the same ports must not find them bound).
+        let _ = (&mut self.accept).await;
+        if let Some(leaf) = self.leaf_accept.take() {
+            leaf.abort();
+            let _ = leaf.await;
+        }
         self.wait_all_closed().await;
+        let deadline = tokio::time::Instant::now() + self.shared.config.write_deadline;
+        while !self.shared.leaves.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         tracing::info!("server stopped");
     }
 

@@ -7,8 +7,9 @@ use crate::client::ClientHandle;
 use crate::config::tenant::{ResponseType, TenantFile};
 use crate::monitor::plugins::LatencyHistogram;
 use crate::monitor::{
-    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, Observer,
-    PluginMetrics, PluginSummary, ServerSummary, StatsSnapshot, SubSnapshot,
+    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, LeafRemoteSettings,
+    LeafSettings, LeafSnapshot, LeafTotalsSnapshot, Observer, PluginMetrics, PluginSummary,
+    ServerSummary, StatsSnapshot, SubSnapshot,
 };
 use crate::tenant::{Account, AccountTraffic, Subscription, Target, Traffic};
 use rustc_hash::FxHashMap;
@@ -65,6 +66,48 @@ impl ServerView {
     }
 }
 
+impl ServerView {
+    /// `[leafnodes]` as `/varz` shows it: the bound hub port, if any, and
+    /// each remote's URLs without their credentials.
+    fn leaf_settings(&self) -> LeafSettings {
+        let s = &self.shared;
+        let Some(leaf) = &s.config.leafnodes else {
+            return LeafSettings::default();
+        };
+        let listen = s.leaf_addr.lock().map(|addr| {
+            let host = leaf.host.clone().unwrap_or_else(|| s.config.host.clone());
+            (host, addr.port())
+        });
+        let tls = leaf.tls.as_ref();
+        LeafSettings {
+            listen,
+            auth_timeout: s.config.auth_timeout,
+            // nats-server's default TLS timeout when the port has no TLS.
+            tls_timeout: tls.map_or(Duration::from_secs(2), |t| t.timeout),
+            tls_required: tls.is_some(),
+            tls_verify: tls.is_some_and(|t| t.verify || t.verify_and_map),
+            remotes: leaf
+                .remotes
+                .iter()
+                .map(|r| LeafRemoteSettings {
+                    local_account: r
+                        .tenant
+                        .clone()
+                        .unwrap_or_else(|| s.global.name.to_string()),
+                    urls: r
+                        .urls
+                        .iter()
+                        .filter_map(|u| crate::config::parse_remote_url(u).ok())
+                        .map(|u| format!("{}:{}", u.host, u.port))
+                        .collect(),
+                    deny_imports: r.deny_imports.clone(),
+                    deny_exports: r.deny_exports.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Observer for ServerView {
     fn summary(&self) -> ServerSummary {
         let s = &self.shared;
@@ -95,6 +138,7 @@ impl Observer for ServerView {
             start: s.started,
             config_load_time: *s.config_loaded.lock(),
             system_account: s.tenancy().system.name.to_string(),
+            leaf: self.leaf_settings(),
         }
     }
 
@@ -368,6 +412,68 @@ impl Observer for ServerView {
         self.shared
             .lame_duck
             .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Live leaf connections, in cid order. The subjects are the peer's
+    /// interest entries in the account (`Target::Leaf`), as nats-server
+    /// lists a leaf connection's subscriptions.
+    fn leaves(&self, with_subjects: bool) -> Vec<LeafSnapshot> {
+        let mut subjects: FxHashMap<u64, Vec<String>> = FxHashMap::default();
+        if with_subjects {
+            let tenancy = self.shared.tenancy();
+            for account in tenancy.accounts.values().chain([&self.shared.global]) {
+                for sub in account.index.values() {
+                    if let (None, Target::Leaf(leaf)) = (&sub.shadow, &sub.target) {
+                        subjects
+                            .entry(leaf.id)
+                            .or_default()
+                            .push(String::from_utf8_lossy(&sub.subject).into_owned());
+                    }
+                }
+            }
+        }
+        let mut out: Vec<LeafSnapshot> = self
+            .shared
+            .leaves
+            .iter()
+            .map(|entry| {
+                let c = &entry.handle;
+                // As for clients: an unknown round trip is measured now, so
+                // the next look shows it.
+                if c.counters.rtt().is_none() && c.counters.start_rtt_ping() {
+                    c.control(|b| b.extend_from_slice(b"PING\r\n"));
+                }
+                let mut subjects = subjects.remove(&c.id).unwrap_or_default();
+                subjects.sort();
+                LeafSnapshot {
+                    cid: c.id,
+                    name: entry.name.clone(),
+                    is_spoke: entry.solicited,
+                    account: entry.account.clone(),
+                    peer: c.peer,
+                    rtt: c.counters.rtt(),
+                    traffic: Traffic::of(c),
+                    subscriptions: entry.subscriptions.load(Ordering::Relaxed),
+                    subjects,
+                }
+            })
+            .collect();
+        out.sort_by_key(|l| l.cid);
+        out
+    }
+
+    fn leaf_totals(&self) -> Vec<LeafTotalsSnapshot> {
+        let shared = &self.shared;
+        shared
+            .leaf_retired
+            .sum(|| shared.leaves.iter().map(|e| e.value().clone()).collect())
+            .into_iter()
+            .map(|(tenant, (connections, traffic))| LeafTotalsSnapshot {
+                tenant,
+                connections,
+                traffic,
+            })
+            .collect()
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::SystemTime;
 use tokio::sync::{Notify, watch};
 
 /// State shared by the listener and every connection.
-/// Twenty fields, each one concern that the listener, the connections and
+/// Twenty-four fields, each one concern that the listener, the connections and
 /// monitoring reach by name (`server.config`, `server.stats`, ...); nesting
 /// them would add a level to those reads without making any one clearer.
 pub(crate) struct Shared {
@@ -59,6 +59,14 @@ pub(crate) struct Shared {
     /// Where credentials are checked, off the async workers, and how many
     /// logins may wait for that.
     pub(super) logins: Arc<LoginGate>,
+    /// Live leaf node connections, both ways, for monitoring.
+    pub(super) leaves: DashMap<u64, Arc<super::leaf::state::LeafEntry>>,
+    /// Traffic of closed leaf connections, so leaf counters never go back.
+    pub(super) leaf_retired: super::leaf::state::LeafTotals,
+    /// TLS on the leaf node port (`leafnodes.tls`).
+    pub(super) leaf_tls: Option<ServerTls>,
+    /// The leaf node port's bound address, once listening.
+    pub(super) leaf_addr: parking_lot::Mutex<Option<std::net::SocketAddr>>,
 }
 
 impl Shared {
@@ -67,6 +75,16 @@ impl Shared {
     pub(super) fn publish(&self, account: &Arc<Account>, subject: &[u8], payload: &[u8]) {
         let mut stats = publish_internal(account, subject, payload);
         self.stats.absorb(&mut stats);
+    }
+
+    /// `host:port` of the leaf node port as leaves should dial it (INFO's
+    /// `leafnode_urls`).
+    pub(super) fn leaf_url(&self) -> String {
+        match *self.leaf_addr.lock() {
+            Some(addr) if addr.ip().is_unspecified() => format!("127.0.0.1:{}", addr.port()),
+            Some(addr) => addr.to_string(),
+            None => String::new(),
+        }
     }
 
     pub(super) fn auth_required(&self) -> bool {
@@ -134,6 +152,9 @@ impl Shared {
         }
         for client in self.clients.iter() {
             client.request_reload();
+        }
+        for leaf in self.leaves.iter() {
+            leaf.handle.request_reload();
         }
         tracing::info!(tenants, "tenants reloaded");
         Ok(())

@@ -38,10 +38,7 @@ pub(super) fn shadows_for(
             filter,
             &account.name,
         ));
-        import
-            .exporter
-            .index
-            .insert(&shadow.subject, shadow.queue.as_ref(), shadow.clone());
+        import.exporter.insert_sub(&shadow);
         shadows.push(shadow);
     }
     shadows
@@ -57,10 +54,7 @@ pub(super) fn unindex(account: &Account, entry: &SubEntry) {
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
             Some(v.saturating_sub(entry.charged))
         });
-    let sub = &entry.sub;
-    account
-        .index
-        .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
+    account.remove_sub(&entry.sub);
     for shadow in &entry.shadows {
         shadow.remove_shadow();
     }

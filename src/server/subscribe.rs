@@ -86,7 +86,7 @@ impl Connection {
             let filter = p.sub_needs_delivery_filter(subject);
             sub.needs_filter.store(filter, Ordering::Relaxed);
         }
-        account.index.insert(subject, queue.as_ref(), sub.clone());
+        account.insert_sub(&sub);
         let shadows = shadows_for(account, &self.session.rules, &sub);
         let charged = charge * (1 + shadows.len());
         account

@@ -6,6 +6,7 @@
 //! one another (an import names its exporter's account; a shadow
 //! subscription names its import), so they live in one file.
 
+use super::interest::{InterestWatcher, Watchers};
 use super::responses::{ResponseMap, ResponseTerms};
 use crate::client::ClientHandle;
 use crate::config::tenant::ResponseType;
@@ -34,6 +35,11 @@ pub struct Account {
     /// What the account's live subscriptions are charged, in bytes (see
     /// `subject::footprint`), against `AccountRules::max_subscription_bytes`.
     pub subscription_bytes: AtomicUsize,
+    /// Leaf connections that relay this account's interest to their peers.
+    pub watchers: Watchers,
+    /// `$LDS.<random>`: announced on every leaf connection of the account;
+    /// hearing it back from a peer means the leaf topology has a loop.
+    loop_subject: std::sync::OnceLock<Bytes>,
 }
 
 /// Message and byte totals of connections.
@@ -184,7 +190,51 @@ impl Account {
             responses: ResponseMap::default(),
             traffic: AccountTraffic::default(),
             subscription_bytes: AtomicUsize::new(0),
+            watchers: Watchers::default(),
+            loop_subject: std::sync::OnceLock::new(),
         })
+    }
+
+    /// This account's leaf loop-detection subject (nats-server's `$LDS.`
+    /// prefix and a random id), made on first use.
+    pub fn loop_subject(&self) -> &Bytes {
+        self.loop_subject.get_or_init(|| {
+            let id: String = (0..22).map(|_| fastrand::alphanumeric()).collect();
+            Bytes::from(format!("$LDS.{id}"))
+        })
+    }
+
+    /// Adds `sub` to the index and tells the watchers.
+    pub fn insert_sub(&self, sub: &Arc<Subscription>) {
+        let watchers = self.watchers.list.read();
+        self.index
+            .insert(&sub.subject, sub.queue.as_ref(), sub.clone());
+        for w in watchers.iter() {
+            w.interest_changed(&sub.subject, sub.queue.as_deref(), 1, sub.owner());
+        }
+    }
+
+    /// Removes `sub` from the index (if it is still there) and tells the
+    /// watchers. Returns whether it was there.
+    pub fn remove_sub(&self, sub: &Arc<Subscription>) -> bool {
+        let watchers = self.watchers.list.read();
+        let removed = self
+            .index
+            .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
+        if removed {
+            for w in watchers.iter() {
+                w.interest_changed(&sub.subject, sub.queue.as_deref(), -1, sub.owner());
+            }
+        }
+        removed
+    }
+
+    /// Starts telling `watcher` of changes; returns what the index holds
+    /// now, which it has not been told of.
+    pub fn watch(&self, watcher: Arc<dyn InterestWatcher>) -> Vec<Arc<Subscription>> {
+        let mut list = self.watchers.list.write();
+        list.push(watcher);
+        self.index.values()
     }
 
     pub fn rules(&self) -> Arc<AccountRules> {
@@ -201,13 +251,12 @@ impl Account {
                 import.local.clone(),
                 None,
             ));
-            self.index.insert(&import.local, None, sub.clone());
+            self.insert_sub(&sub);
             rules.service_subs.push(sub);
         }
         let old = std::mem::replace(&mut *self.rules.write(), Arc::new(rules));
         for sub in &old.service_subs {
-            self.index
-                .remove(&sub.subject, None, |s| Arc::ptr_eq(s, sub));
+            self.remove_sub(sub);
         }
     }
 
@@ -236,6 +285,9 @@ impl AccountRules {
 pub enum Target {
     /// A client connection's subscription.
     Client(Arc<ClientHandle>),
+    /// Interest a leaf node peer announced (`LS+`): messages go to that
+    /// leaf connection as `LMSG`.
+    Leaf(Arc<ClientHandle>),
     /// A service import: the message continues into the exporting account.
     Service(Arc<ServiceImport>),
 }
@@ -300,6 +352,7 @@ impl Subscription {
     ) -> Self {
         let target = match &origin.target {
             Target::Client(c) => Target::Client(c.clone()),
+            Target::Leaf(c) => Target::Leaf(c.clone()),
             Target::Service(s) => Target::Service(s.clone()),
         };
         Subscription {
@@ -324,10 +377,25 @@ impl Subscription {
     /// (nothing for other subscriptions).
     pub fn remove_shadow(self: &Arc<Self>) {
         if let Some(sh) = &self.shadow {
-            sh.import
-                .exporter
-                .index
-                .remove(&self.subject, self.queue.as_ref(), |s| Arc::ptr_eq(s, self));
+            sh.import.exporter.remove_sub(self);
+        }
+    }
+
+    /// The id of the connection this subscription delivers to; 0 for a
+    /// service import.
+    pub fn owner(&self) -> u64 {
+        match &self.target {
+            Target::Client(c) | Target::Leaf(c) => c.id,
+            Target::Service(_) => 0,
+        }
+    }
+
+    /// The queue group as its subscriber named it (a shadow's group in the
+    /// exporter's index also carries the importer's name).
+    pub fn own_queue(&self) -> Option<&bytes::Bytes> {
+        match &self.shadow {
+            Some(sh) => sh.origin.queue.as_ref(),
+            None => self.queue.as_ref(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! plugins).
 
 pub mod account;
+pub mod interest;
 pub mod mappings;
 pub mod permissions;
 pub mod registry;
@@ -20,5 +21,6 @@ pub use account::{
     SYSTEM_ACCOUNT, ServiceImport, StreamImport, Traffic,
 };
 pub use account::{Admit, Shadow, Subscription, Target};
+pub use interest::{InterestWatcher, Watchers};
 pub use responses::{Forward, RESPONSE_PREFIX, ResponseMap};
 pub use tenancy::{Tenancy, TenancyError};

@@ -70,7 +70,7 @@ pub(super) fn apply(
     true
 }
 
-fn set<T>(slot: &mut T, value: Option<T>) {
+pub(super) fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
     }
@@ -81,12 +81,12 @@ fn set<T>(slot: &mut T, value: Option<T>) {
 /// from the file's own (only `include` is relative to the including
 /// file); files written for nats-server, such as async-nats' test
 /// configurations (`./tests/configs/certs/...`), rely on it.
-fn file(v: &Value, path: &str, issues: &mut Issues) -> Option<PathBuf> {
+pub(super) fn file(v: &Value, path: &str, issues: &mut Issues) -> Option<PathBuf> {
     issues.string(v, path).map(PathBuf::from)
 }
 
 /// A port; nats-server's `-1` (pick a free one) is Switchyard's 0.
-fn port(v: &Value, path: &str, issues: &mut Issues) -> Option<u16> {
+pub(super) fn port(v: &Value, path: &str, issues: &mut Issues) -> Option<u16> {
     match issues.integer(v, path)? {
         -1 => Some(0),
         n => u16::try_from(n).ok().or_else(|| {
@@ -97,7 +97,11 @@ fn port(v: &Value, path: &str, issues: &mut Issues) -> Option<u16> {
 }
 
 /// `"host:port"`, `":port"`, `"[::1]:port"` or a bare port.
-fn host_port(v: &Value, path: &str, issues: &mut Issues) -> Option<(Option<String>, u16)> {
+pub(super) fn host_port(
+    v: &Value,
+    path: &str,
+    issues: &mut Issues,
+) -> Option<(Option<String>, u16)> {
     let text = match &v.kind {
         Kind::Integer(_) => return port(v, path, issues).map(|p| (None, p)),
         _ => issues.string(v, path)?,
@@ -127,7 +131,7 @@ fn host_port(v: &Value, path: &str, issues: &mut Issues) -> Option<(Option<Strin
 /// handshake_first }`. Keys that would change who may connect
 /// (`pinned_certs`, `insecure`, ...) are errors rather than silently
 /// ignored, since ignoring them would weaken what the file asks for.
-fn tls(v: &Value, path: &str, issues: &mut Issues) -> Option<TlsConfig> {
+pub(super) fn tls(v: &Value, path: &str, issues: &mut Issues) -> Option<TlsConfig> {
     let map = issues.map(v, path)?;
     let mut cert = None;
     let mut key = None;

@@ -246,3 +246,31 @@ fn client_test_suite_shapes() {
     );
     assert!(t.config.inline_tenants[0].1.users[0].nkey.is_some());
 }
+
+#[test]
+fn leafnodes_map_onto_the_leaf_node_port_and_remotes() {
+    let t = ok(concat!(
+        "accounts { A { users = [ { user: a, password: a } ] } }\n",
+        "leafnodes {\n",
+        "  listen: 127.0.0.1:-1\n",
+        "  remotes = [\n",
+        "    { url: \"nats-leaf://u:p@hub:7422\", account: A, deny_imports: [\"x.>\"] }\n",
+        "    { urls: [\"tls://h1\", \"tls://h2\"], credentials: \"/c/edge.creds\",\n",
+        "      tls { ca_file: \"/c/ca.pem\", handshake_first: true } }\n",
+        "  ]\n",
+        "}\n",
+    ));
+    let leaf = t.config.leafnodes.expect("leafnodes");
+    assert_eq!(
+        (leaf.host.as_deref(), leaf.port),
+        (Some("127.0.0.1"), Some(0))
+    );
+    assert_eq!(leaf.remotes.len(), 2);
+    assert_eq!(leaf.remotes[0].tenant.as_deref(), Some("A"));
+    assert_eq!(leaf.remotes[0].deny_imports, vec!["x.>".to_string()]);
+    assert_eq!(leaf.remotes[1].urls.len(), 2);
+    let tls = leaf.remotes[1].tls.as_ref().expect("tls");
+    assert!(tls.handshake_first);
+    assert!(errors("leafnodes { remotes = [ { account: A } ] }").contains("url"));
+    assert!(errors("leafnodes { remotes = [ { url: \"http://x\" } ] }").contains("scheme"));
+}

@@ -73,3 +73,41 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     }
     Ok(certs)
 }
+
+/// The rustls client configuration for a connection this server dials
+/// (a leaf node remote): the hub's certificate must chain to `ca_file`;
+/// a client certificate is presented if one is configured.
+pub(in crate::server) fn connector(
+    cfg: &crate::config::RemoteTls,
+) -> Result<tokio_rustls::TlsConnector, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    let Some(ca) = &cfg.ca_file else {
+        return Err(TlsError::Config(
+            "leaf node remote TLS needs ca_file (the hub's CA)".to_string(),
+        ));
+    };
+    for cert in certificates(ca)? {
+        roots.add(cert).map_err(|e| TlsError::File {
+            path: ca.clone(),
+            reason: format!("not a usable CA certificate: {e}"),
+        })?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_root_certificates(roots);
+    let config = match (&cfg.cert_file, &cfg.key_file) {
+        (Some(cert), Some(key)) => {
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::File {
+                path: key.clone(),
+                reason: format!("cannot read a private key: {e}"),
+            })?;
+            builder
+                .with_client_auth_cert(certificates(cert)?, key)
+                .map_err(|e| TlsError::Config(format!("client certificate and key: {e}")))?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}

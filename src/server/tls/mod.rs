@@ -14,6 +14,7 @@ mod keys;
 
 pub(super) use handshake::{Refused, handshake};
 pub use keys::TlsError;
+pub(in crate::server) use keys::connector;
 
 use crate::config::TlsConfig;
 use parking_lot::RwLock;

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod nats_server;
+pub mod natsd;
 pub mod operator;
 pub mod pki;
 pub mod plugins;

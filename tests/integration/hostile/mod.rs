@@ -5,6 +5,7 @@
 //! counters, latency as a generous bound).
 
 mod isolation;
+mod leaf;
 mod logins;
 mod memory;
 mod plugins;
