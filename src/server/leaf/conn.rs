@@ -24,6 +24,9 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
+/// Longest pause of a leaf whose destinations are above high water.
+const STALL_MAX: Duration = Duration::from_millis(10);
+
 /// A leaf connection's read buffer grows in steps of this.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -182,6 +185,9 @@ impl LeafConn {
                         if let Err(reason) = self.process() {
                             return reason;
                         }
+                        if !self.delivery.stalled.is_empty() {
+                            self.stall().await;
+                        }
                     }
                     Err(_) => return CloseReason::ReadError,
                 },
@@ -229,6 +235,21 @@ impl LeafConn {
                 .fetch_add(stats.in_bytes, Ordering::Relaxed);
         }
         self.server.stats.absorb(&mut self.delivery.stats);
+    }
+
+    /// Pauses reading from the peer while its busiest destinations drain
+    /// (at most `STALL_MAX`), as a client publisher does: a burst from the
+    /// hub does not cut off a local subscriber that keeps up.
+    async fn stall(&mut self) {
+        let deadline = Instant::now() + STALL_MAX;
+        for dest in self.delivery.stalled.drain(..) {
+            if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
         self.delivery.stalled.clear();
     }
 
