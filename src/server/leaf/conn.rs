@@ -24,6 +24,10 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
+/// Longest pause of the peer's reads while local destinations drain (as
+/// for a client publisher, `connection.rs`).
+const STALL_MAX: Duration = Duration::from_millis(10);
+
 /// A leaf connection's read buffer grows in steps of this.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -163,6 +167,9 @@ impl LeafConn {
                         if let Err(reason) = self.process() {
                             return reason;
                         }
+                        if !self.delivery.stalled.is_empty() {
+                            self.stall().await;
+                        }
                     }
                     Err(_) => return CloseReason::ReadError,
                 },
@@ -210,6 +217,24 @@ impl LeafConn {
                 .fetch_add(stats.in_bytes, Ordering::Relaxed);
         }
         self.server.stats.absorb(&mut self.delivery.stats);
+    }
+
+    /// Stops reading from the peer until the destinations this batch
+    /// filled above their high-water mark drain, for at most `STALL_MAX`,
+    /// as a client publisher is paused: without it a burst from the peer
+    /// overflows local subscribers that keep up with their fair share, and
+    /// they are cut off as slow consumers. The peer sees TCP backpressure,
+    /// as from a nats-server leaf.
+    async fn stall(&mut self) {
+        let deadline = Instant::now() + STALL_MAX;
+        for dest in self.delivery.stalled.drain(..) {
+            if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
         self.delivery.stalled.clear();
     }
 
