@@ -115,11 +115,17 @@ for rep in $(seq "$REPS"); do
   done
 done
 
-# Who cut subscribers off, if anyone did (a failed run's usual cause).
+# Who cut subscribers off, if anyone did (a failed run's usual cause);
+# the servers' logs are kept when a run failed.
 for log in "$WORK"/*.log; do
   n=$(grep -ci "slow consumer" "$log" || true)
-  ((n > 0)) && echo "$(basename "$log" .log): $n slow consumer line(s) in its log" >&2
+  if ((n > 0)); then echo "$(basename "$log" .log): $n slow consumer line(s) in its log" >&2; fi
 done
+if grep -q '"error"' "$RESULTS"; then
+  KEPT="$(mktemp -d)"
+  cp "$WORK"/*.log "$WORK"/err "$KEPT"/ 2>/dev/null || true
+  echo "a run failed; server logs kept in $KEPT" >&2
+fi
 
 python3 - "$RESULTS" "$REPS" "$("$NATS" --version 2>&1 | head -n 1)" "${CASES[@]}" <<'PY'
 import json, statistics, sys
