@@ -18,6 +18,7 @@ mod lame_duck;
 mod large_payloads;
 mod layers;
 mod leaf_bench;
+mod leaf_examples;
 mod leaf_monitor;
 mod leaf_nats;
 mod leaf_plugins;

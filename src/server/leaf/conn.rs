@@ -24,7 +24,8 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
-/// Longest pause of a leaf whose destinations are above high water.
+/// Longest pause of the peer's reads while local destinations drain (as
+/// for a client publisher, `connection.rs`).
 const STALL_MAX: Duration = Duration::from_millis(10);
 
 /// A leaf connection's read buffer grows in steps of this.
@@ -237,9 +238,12 @@ impl LeafConn {
         self.server.stats.absorb(&mut self.delivery.stats);
     }
 
-    /// Pauses reading from the peer while its busiest destinations drain
-    /// (at most `STALL_MAX`), as a client publisher does: a burst from the
-    /// hub does not cut off a local subscriber that keeps up.
+    /// Stops reading from the peer until the destinations this batch
+    /// filled above their high-water mark drain, for at most `STALL_MAX`,
+    /// as a client publisher is paused: without it a burst from the peer
+    /// overflows local subscribers that keep up with their fair share, and
+    /// they are cut off as slow consumers. The peer sees TCP backpressure,
+    /// as from a nats-server leaf.
     async fn stall(&mut self) {
         let deadline = Instant::now() + STALL_MAX;
         for dest in self.delivery.stalled.drain(..) {
