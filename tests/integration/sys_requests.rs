@@ -125,8 +125,11 @@ async fn server_ping_statsz_and_user_info_have_nats_server_keys() {
         assert_eq!(reply["data"]["account"], account);
         assert_eq!(reply["data"]["account_name"], account);
     }
+    // nats-server lists a user's allow entries in no fixed order (it
+    // collects them from a map): compare them as sets.
     assert_eq!(
-        got[3]["data"]["permissions"], want[3]["data"]["permissions"],
+        sorted_lists(&got[3]["data"]["permissions"]),
+        sorted_lists(&want[3]["data"]["permissions"]),
         "a's permissions as nats-server shows them"
     );
 
@@ -173,4 +176,21 @@ async fn filtered_statsz(url: &str) {
     assert_eq!(bad.subject.as_str(), "_INBOX.f.d", "{url}");
     let bad: Value = serde_json::from_slice(&bad.payload).expect("JSON");
     assert_eq!(bad["error"]["code"], 400, "{url}: {bad}");
+}
+
+/// `v` with every array sorted, so lists compare as sets.
+fn sorted_lists(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Array(items) => {
+            let mut items: Vec<_> = items.iter().map(sorted_lists).collect();
+            items.sort_by_key(|i| i.to_string());
+            serde_json::Value::Array(items)
+        }
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), sorted_lists(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
