@@ -184,3 +184,86 @@ async fn nats_leaf_logs_in_to_an_operator_mode_switchyard_hub_with_creds() {
     let on_hub = creds_client(&hub.client_url(), &w.path("app.creds")).await;
     crosses(&on_hub, &leaf.client().await).await;
 }
+
+/// A remote that logs in with an nkey seed: the hub's nonce is signed,
+/// and nats-server puts the leaf in the nkey user's account.
+#[tokio::test]
+async fn switchyard_leaf_logs_in_to_a_nats_hub_with_an_nkey() {
+    let Some(bin) = binary() else { return };
+    let key = nkeys::KeyPair::new_user();
+    let hub = NatsServer::start(
+        &bin,
+        &format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ host: 127.0.0.1, port: -1 }}\n\
+             accounts {{\n  A {{ users = [ {{ nkey: {} }}, {{ user: app, password: app }} ] }}\n}}\n",
+            key.public_key()
+        ),
+        &[],
+    );
+    let remote = LeafRemote {
+        nkey: Some(key.seed().expect("seed")),
+        ..LeafRemote::new(&format!(
+            "nats-leaf://{}",
+            hub.leaf.as_deref().expect("leaf port")
+        ))
+    };
+    let leaf = start_with(ServerConfig {
+        leafnodes: Some(LeafNodesConfig {
+            remotes: vec![remote],
+            ..LeafNodesConfig::default()
+        }),
+        ..ServerConfig::default()
+    })
+    .await;
+    eventually("leaf logged in with an nkey", || leaf.leaf_count() == 1).await;
+    let on_hub = async_nats::ConnectOptions::with_user_and_password("app".into(), "app".into())
+        .connect(&hub.url)
+        .await
+        .expect("app connects");
+    crosses(&on_hub, &crate::common::client(&leaf).await).await;
+}
+
+/// A nats-server leaf whose URL carries a token logs in to a Switchyard
+/// hub that requires that token; a wrong token is refused.
+#[tokio::test]
+async fn nats_leaf_logs_in_to_a_switchyard_hub_with_a_token() {
+    let Some(bin) = binary() else { return };
+    let hub: Server = start_with(ServerConfig {
+        authorization: Some(switchyard::config::Authorization {
+            user: None,
+            password: None,
+            token: Some("s3cr3t".into()),
+        }),
+        leafnodes: Some(LeafNodesConfig {
+            host: Some("127.0.0.1".into()),
+            port: Some(0),
+            ..LeafNodesConfig::default()
+        }),
+        ..ServerConfig::default()
+    })
+    .await;
+    let addr = hub.leaf_addr().expect("leaf port");
+    let wrong = NatsServer::start(
+        &bin,
+        &format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://nope@{addr}\" }} ] }}\n"
+        ),
+        &[],
+    );
+    wrong.wait_log("Authorization Violation").await;
+    assert_eq!(hub.leaf_count(), 0);
+    drop(wrong);
+    let leaf = NatsServer::start(
+        &bin,
+        &format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://s3cr3t@{addr}\" }} ] }}\n"
+        ),
+        &[],
+    );
+    eventually("leaf logged in with the token", || hub.leaf_count() == 1).await;
+    let on_hub = async_nats::ConnectOptions::with_token("s3cr3t".into())
+        .connect(hub.client_url())
+        .await
+        .expect("client connects with the token");
+    crosses(&on_hub, &leaf.client().await).await;
+}
