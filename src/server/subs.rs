@@ -3,7 +3,7 @@
 //! its account's subscription memory.
 
 use crate::subject::subjects_overlap;
-use crate::tenant::{Account, AccountRules, Subscription};
+use crate::tenant::{Account, AccountRules, DEFAULT_MAX_SUBSCRIPTION_BYTES, Subscription};
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -42,6 +42,37 @@ pub(super) fn shadows_for(
         shadows.push(shadow);
     }
     shadows
+}
+
+/// Whether `charge` more bytes fit the account's subscription memory
+/// (`max_subscription_bytes`). Checked, then charged: connections racing at
+/// the edge may overshoot by one subscription each, never more.
+pub(super) fn fits_budget(account: &Account, rules: &AccountRules, charge: usize) -> bool {
+    let budget = rules
+        .max_subscription_bytes
+        .unwrap_or(DEFAULT_MAX_SUBSCRIPTION_BYTES);
+    account.subscription_bytes.load(Ordering::Relaxed) + charge <= budget
+}
+
+/// Indexes `sub` in `account` with its stream-import shadows, charges
+/// `charge` for it and for each shadow, and returns its table entry.
+pub(super) fn index(
+    account: &Account,
+    rules: &AccountRules,
+    sub: Arc<Subscription>,
+    charge: usize,
+) -> SubEntry {
+    account.insert_sub(&sub);
+    let shadows = shadows_for(account, rules, &sub);
+    let charged = charge * (1 + shadows.len());
+    account
+        .subscription_bytes
+        .fetch_add(charged, Ordering::Relaxed);
+    SubEntry {
+        sub,
+        shadows,
+        charged,
+    }
 }
 
 /// Removes `entry` from `account`'s index and its shadows from the

@@ -4,9 +4,9 @@
 //! stream-import shadows.
 
 use super::connection::Connection;
-use super::subs::{SubEntry, shadows_for, unindex};
+use super::subs::{fits_budget, index, unindex};
 use crate::subject::{footprint, is_valid_literal_subject, is_valid_subject};
-use crate::tenant::{DEFAULT_MAX_SUBSCRIPTION_BYTES, Subscription, Target};
+use crate::tenant::{Subscription, Target};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -57,20 +57,9 @@ impl Connection {
             return;
         }
         let charge = footprint(subject, queue);
-        let budget = self
-            .session
-            .rules
-            .max_subscription_bytes
-            .unwrap_or(DEFAULT_MAX_SUBSCRIPTION_BYTES);
-        // Checked, then charged: connections racing at the edge may
-        // overshoot by one subscription each, never more.
         let account = &self.session.account;
-        if account.subscription_bytes.load(Ordering::Relaxed) + charge > budget {
-            tracing::debug!(
-                cid = self.handle.id,
-                budget,
-                "tenant subscription memory exhausted"
-            );
+        if !fits_budget(account, &self.session.rules, charge) {
+            tracing::debug!(cid = self.handle.id, "tenant subscription memory exhausted");
             self.send_err("maximum subscriptions exceeded");
             return;
         }
@@ -86,20 +75,8 @@ impl Connection {
             let filter = p.sub_needs_delivery_filter(subject);
             sub.needs_filter.store(filter, Ordering::Relaxed);
         }
-        account.insert_sub(&sub);
-        let shadows = shadows_for(account, &self.session.rules, &sub);
-        let charged = charge * (1 + shadows.len());
-        account
-            .subscription_bytes
-            .fetch_add(charged, Ordering::Relaxed);
-        self.subs.insert(
-            sid,
-            SubEntry {
-                sub,
-                shadows,
-                charged,
-            },
-        );
+        let entry = index(account, &self.session.rules, sub, charge);
+        self.subs.insert(sid, entry);
         self.ok();
     }
 

@@ -4,18 +4,18 @@
 //! subscriptions of the account (`Target::Leaf`); what the account holds
 //! goes to the peer through the `LeafLink` watching it.
 
-use super::link::LeafLink;
+use super::link::{LeafLink, interest_key};
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{Credentials, Session};
 use crate::plugin::PublisherInfo;
 use crate::protocol::{LeafOp, Limits, ParseError, encode_err, parse_leaf};
 use crate::route::{DeliveryCtx, Message, PluginStage, Publisher, Sink, deliver};
 use crate::server::shared::Shared;
-use crate::server::subs::{SubEntry, shadows_for, unindex};
+use crate::server::subs::{SubEntry, fits_budget, index, shadows_for, unindex};
 use crate::subject::{
     footprint, is_subset_match, is_valid_literal_subject, is_valid_subject, matches,
 };
-use crate::tenant::{DEFAULT_MAX_SUBSCRIPTION_BYTES, InterestWatcher, Subscription, Target};
+use crate::tenant::{InterestWatcher, Subscription, Target};
 use bytes::{Buf, Bytes, BytesMut};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -301,10 +301,7 @@ impl LeafConn {
             self.loop_detected = true;
             return Err(CloseReason::ProtocolViolation);
         }
-        let key = match queue {
-            None => Bytes::copy_from_slice(subject),
-            Some(q) => Bytes::from([subject, b" ", q].concat()),
-        };
+        let key = interest_key(subject, queue);
         // A repeated `LS+` for a queue group only updates its weight.
         if self.subs.contains_key(&key) {
             return Ok(());
@@ -338,14 +335,7 @@ impl LeafConn {
             |l| l.max_subscriptions,
         );
         let charge = footprint(subject, queue);
-        let budget = self
-            .session
-            .rules
-            .max_subscription_bytes
-            .unwrap_or(DEFAULT_MAX_SUBSCRIPTION_BYTES);
-        if self.subs.len() >= max
-            || account.subscription_bytes.load(Ordering::Relaxed) + charge > budget
-        {
+        if self.subs.len() >= max || !fits_budget(&account, &self.session.rules, charge) {
             tracing::warn!(cid = self.handle.id, peer = %self.peer.name, "leaf interest over its limit; ignored");
             self.send_err("maximum subscriptions exceeded");
             return Ok(());
@@ -360,30 +350,15 @@ impl LeafConn {
             sub.needs_filter
                 .store(p.sub_needs_delivery_filter(subject), Ordering::Relaxed);
         }
-        account.insert_sub(&sub);
-        let shadows = shadows_for(&account, &self.session.rules, &sub);
-        let charged = charge * (1 + shadows.len());
-        account
-            .subscription_bytes
-            .fetch_add(charged, Ordering::Relaxed);
-        self.subs.insert(
-            key,
-            SubEntry {
-                sub,
-                shadows,
-                charged,
-            },
-        );
+        let entry = index(&account, &self.session.rules, sub, charge);
+        self.subs.insert(key, entry);
         self.publish_interest();
         Ok(())
     }
 
     /// `LS-`: the peer's interest in `subject` (in `queue`) is gone.
     fn on_unsub(&mut self, subject: &[u8], queue: Option<&[u8]>) {
-        let key = match queue {
-            None => Bytes::copy_from_slice(subject),
-            Some(q) => Bytes::from([subject, b" ", q].concat()),
-        };
+        let key = interest_key(subject, queue);
         if let Some(entry) = self.subs.remove(&key) {
             unindex(&self.session.account, &entry);
             self.publish_interest();

@@ -12,6 +12,15 @@ use bytes::Bytes;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
+/// How a leaf subscription is named on the wire and in both sides'
+/// tables: `subject`, or `subject queue`.
+pub(super) fn interest_key(subject: &[u8], queue: Option<&[u8]>) -> Bytes {
+    match queue {
+        None => Bytes::copy_from_slice(subject),
+        Some(q) => Bytes::from([subject, b" ", q].concat()),
+    }
+}
+
 /// One leaf connection's view of its account's interest.
 pub(super) struct LeafLink {
     handle: Arc<ClientHandle>,
@@ -50,10 +59,7 @@ impl LeafLink {
         // A shadow's group in an exporter's index carries its importer's
         // name after a space; the peer sees the group by its own name.
         let queue = queue.map(|q| q.split(|&b| b == b' ').next().unwrap_or(q));
-        let key = match queue {
-            None => Bytes::copy_from_slice(subject),
-            Some(q) => Bytes::from([subject, b" ", q].concat()),
-        };
+        let key = interest_key(subject, queue);
         let mut announced = self.announced.lock();
         let count = announced.entry(key.clone()).or_insert(0);
         let before = *count;
