@@ -47,16 +47,26 @@ pub async fn switchyard_leaf_of(hub_leaf: &str) -> Server {
     server
 }
 
-/// A Switchyard with a leaf node port.
-pub async fn switchyard_hub() -> Server {
-    let config = ServerConfig {
+/// `config` with a leaf node port on loopback, picked by the kernel.
+pub fn hub_port(config: ServerConfig) -> ServerConfig {
+    ServerConfig {
         leafnodes: Some(LeafNodesConfig {
             host: Some("127.0.0.1".into()),
             port: Some(0),
-            ..LeafNodesConfig::default()
+            ..config.leafnodes.clone().unwrap_or_default()
         }),
-        ..ServerConfig::default()
-    };
+        ..config
+    }
+}
+
+/// A nats-server config: clients on a free port, one leaf remote to `url`.
+pub fn nats_leaf_config(url: &str) -> String {
+    format!("host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"{url}\" }} ] }}\n")
+}
+
+/// A Switchyard with a leaf node port.
+pub async fn switchyard_hub() -> Server {
+    let config = hub_port(ServerConfig::default());
     start_with(config).await
 }
 
@@ -70,13 +80,7 @@ fn nats_hub(bin: &std::path::PathBuf) -> NatsServer {
 
 fn nats_leaf_of(bin: &std::path::PathBuf, hub: &Server) -> NatsServer {
     let addr = hub.leaf_addr().expect("hub has a leaf port");
-    NatsServer::start(
-        bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://{addr}\" }} ] }}\n"
-        ),
-        &[],
-    )
+    NatsServer::start(bin, &nats_leaf_config(&format!("nats-leaf://{addr}")), &[])
 }
 
 /// Pub/sub with wildcards, both directions, between clients of `a` and `b`.

@@ -35,14 +35,7 @@ fn redacted(payload: &[u8]) -> bool {
 }
 
 fn hub_config(dir: &TenantDir) -> ServerConfig {
-    with_cache(ServerConfig {
-        leafnodes: Some(LeafNodesConfig {
-            host: Some("127.0.0.1".into()),
-            port: Some(0),
-            ..LeafNodesConfig::default()
-        }),
-        ..dir.config()
-    })
+    with_cache(crate::leaf_nats::hub_port(dir.config()))
 }
 
 #[tokio::test]
@@ -53,9 +46,7 @@ async fn messages_from_a_nats_leaf_pass_the_hub_tenant_s_plugins() {
     let addr = hub.leaf_addr().expect("leaf port");
     let leaf = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://acme-user:pw@{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://acme-user:pw@{addr}")),
         &[],
     );
     eventually("leaf joined", || hub.leaf_count() == 1).await;

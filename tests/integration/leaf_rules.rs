@@ -72,21 +72,11 @@ password = "app-pw"
 async fn a_leaf_user_s_permissions_bound_what_crosses_into_the_hub() {
     let Some(bin) = binary() else { return };
     let dir = TenantDir::new(&[("edge", EDGE)]);
-    let hub = start_with(ServerConfig {
-        leafnodes: Some(LeafNodesConfig {
-            host: Some("127.0.0.1".into()),
-            port: Some(0),
-            ..LeafNodesConfig::default()
-        }),
-        ..dir.config()
-    })
-    .await;
+    let hub = start_with(crate::leaf_nats::hub_port(dir.config())).await;
     let addr = hub.leaf_addr().expect("leaf port");
     let leaf = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://leaf:leaf-pw@{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://leaf:leaf-pw@{addr}")),
         &[],
     );
     eventually("leaf joined", || hub.leaf_count() == 1).await;
@@ -141,21 +131,11 @@ async fn a_leaf_user_s_permissions_bound_what_crosses_into_the_hub() {
 async fn a_reload_re_checks_a_leaf_s_login() {
     let Some(bin) = binary() else { return };
     let dir = TenantDir::new(&[("edge", EDGE)]);
-    let hub = start_with(ServerConfig {
-        leafnodes: Some(LeafNodesConfig {
-            host: Some("127.0.0.1".into()),
-            port: Some(0),
-            ..LeafNodesConfig::default()
-        }),
-        ..dir.config()
-    })
-    .await;
+    let hub = start_with(crate::leaf_nats::hub_port(dir.config())).await;
     let addr = hub.leaf_addr().expect("leaf port");
     let _leaf = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://leaf:leaf-pw@{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://leaf:leaf-pw@{addr}")),
         &[],
     );
     eventually("leaf joined", || hub.leaf_count() == 1).await;

@@ -245,9 +245,7 @@ async fn nats_leaf_logs_in_to_a_switchyard_hub_with_a_token() {
     let addr = hub.leaf_addr().expect("leaf port");
     let wrong = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://nope@{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://nope@{addr}")),
         &[],
     );
     wrong.wait_log("Authorization Violation").await;
@@ -255,9 +253,7 @@ async fn nats_leaf_logs_in_to_a_switchyard_hub_with_a_token() {
     drop(wrong);
     let leaf = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://s3cr3t@{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://s3cr3t@{addr}")),
         &[],
     );
     eventually("leaf logged in with the token", || hub.leaf_count() == 1).await;

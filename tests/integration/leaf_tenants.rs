@@ -78,14 +78,7 @@ async fn each_tenant_crosses_a_nats_hub_only_through_its_own_remote() {
 async fn each_nats_leaf_account_binds_to_its_own_switchyard_tenant() {
     let Some(bin) = binary() else { return };
     let dir = TenantDir::new(&[("acme", ACME), ("globex", GLOBEX)]);
-    let config = ServerConfig {
-        leafnodes: Some(LeafNodesConfig {
-            host: Some("127.0.0.1".into()),
-            port: Some(0),
-            ..LeafNodesConfig::default()
-        }),
-        ..dir.config()
-    };
+    let config = crate::leaf_nats::hub_port(dir.config());
     let hub = start_with(config).await;
     let addr = hub.leaf_addr().expect("leaf port");
     let leaf = NatsServer::start(
@@ -143,9 +136,7 @@ async fn unsubscribe_and_disconnect_withdraw_interest_from_the_hub() {
     let addr = hub.leaf_addr().expect("leaf port");
     let leaf = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://{addr}")),
         &[],
     );
     eventually("leaf joined", || hub.leaf_count() == 1).await;
@@ -249,21 +240,11 @@ service = "inventory.lookup"
 async fn imports_reach_across_a_leaf() {
     let Some(bin) = binary() else { return };
     let dir = TenantDir::new(&[("acme", IMPORTER), ("globex", EXPORTER)]);
-    let hub = start_with(ServerConfig {
-        leafnodes: Some(LeafNodesConfig {
-            host: Some("127.0.0.1".into()),
-            port: Some(0),
-            ..LeafNodesConfig::default()
-        }),
-        ..dir.config()
-    })
-    .await;
+    let hub = start_with(crate::leaf_nats::hub_port(dir.config())).await;
     let addr = hub.leaf_addr().expect("leaf port");
     let leaf = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://alice:alice-pw@{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://alice:alice-pw@{addr}")),
         &[],
     );
     eventually("leaf joined", || hub.leaf_count() == 1).await;
@@ -317,9 +298,7 @@ async fn a_nats_leaf_rejoins_a_restarted_switchyard_hub() {
     let addr = hub.leaf_addr().expect("leaf port");
     let leaf = NatsServer::start(
         &bin,
-        &format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ remotes = [ {{ url: \"nats-leaf://{addr}\" }} ] }}\n"
-        ),
+        &crate::leaf_nats::nats_leaf_config(&format!("nats-leaf://{addr}")),
         &[],
     );
     eventually("leaf joined", || hub.leaf_count() == 1).await;
