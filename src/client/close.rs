@@ -40,6 +40,11 @@ pub enum CloseReason {
     TlsHandshakeError,
     /// A client dialled the leaf node port.
     WrongPort,
+    /// A client dialled the route port.
+    WrongRoutePort,
+    /// A second route to a server already connected, or a route to this
+    /// server itself: closed without a word, as nats-server does.
+    DuplicateRoute,
     /// The connection's task ended without closing it: it panicked (or was
     /// dropped). See `cleanup`.
     InternalError,
@@ -68,6 +73,7 @@ impl CloseReason {
             // in plaintext, before any TLS.
             CloseReason::TlsRequired => "Secure Connection - TLS Required",
             CloseReason::WrongPort => "attempted to connect to leaf node port",
+            CloseReason::WrongRoutePort => "attempted to connect to route port",
             // nats-server closes these without a word: malformed arguments,
             // slow consumers, and ordinary ends.
             CloseReason::ProtocolViolation
@@ -77,6 +83,7 @@ impl CloseReason {
             | CloseReason::ReadError
             | CloseReason::WriteError
             | CloseReason::TlsHandshakeError
+            | CloseReason::DuplicateRoute
             | CloseReason::InternalError => return None,
         })
     }
@@ -117,7 +124,8 @@ impl CloseReason {
             CloseReason::AuthRevoked => "Authentication Revoked",
             CloseReason::TlsRequired | CloseReason::TlsHandshakeError => "TLS Handshake Failure",
             CloseReason::InternalError => "Internal Error",
-            CloseReason::WrongPort => "Wrong Port",
+            CloseReason::WrongPort | CloseReason::WrongRoutePort => "Wrong Port",
+            CloseReason::DuplicateRoute => "Duplicate Route",
         }
     }
 }

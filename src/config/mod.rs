@@ -4,6 +4,7 @@
 //! May use: `subject` (to validate the subjects in tenant files).
 
 mod duration;
+pub mod cluster;
 pub mod leafnodes;
 pub mod natsconf;
 pub mod natsmap;
@@ -12,6 +13,7 @@ pub mod tenants;
 mod tls;
 
 pub use duration::{MAX_DURATION, parse_duration};
+pub use cluster::{ClusterConfig, RouteUrl, parse_route_url};
 pub use leafnodes::{LeafNodesConfig, LeafRemote, RemoteTls, RemoteUrl, parse_remote_url};
 pub use tls::TlsConfig;
 
@@ -119,6 +121,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// Leaf node connections: a hub port and the remotes to join.
     pub leafnodes: Option<LeafNodesConfig>,
+    /// Cluster routes: a route port and the seed routes to dial.
+    pub cluster: Option<ClusterConfig>,
     /// Lame-duck mode (SIGUSR2): time over which clients are closed,
     /// counting the grace period.
     #[serde(with = "duration::serde_str")]
@@ -193,6 +197,7 @@ impl Default for ServerConfig {
             http_host: None,
             tls: None,
             leafnodes: None,
+            cluster: None,
             lame_duck_duration: Duration::from_secs(120),
             lame_duck_grace_period: Duration::from_secs(10),
             inline_tenants: Vec::new(),
@@ -252,6 +257,9 @@ impl ServerConfig {
         if let (Some(leaf), Some(base)) = (config.leafnodes.as_mut(), path.parent()) {
             leaf.resolve_paths(base);
         }
+        if let (Some(cluster), Some(base)) = (config.cluster.as_mut(), path.parent()) {
+            cluster.resolve_paths(base);
+        }
         config.validate().map_err(|errs| {
             ConfigError::Invalid(errs.into_iter().map(|e| format!("{shown}: {e}")).collect())
         })?;
@@ -301,6 +309,9 @@ impl ServerConfig {
         }
         if let Some(leaf) = &self.leafnodes {
             leaf.validate(&mut errs);
+        }
+        if let Some(cluster) = &self.cluster {
+            cluster.validate(&mut errs);
         }
         if self.max_pending_logins == 0 {
             errs.push("max_pending_logins: must be greater than 0".to_string());

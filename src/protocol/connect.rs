@@ -100,6 +100,10 @@ pub struct ServerInfo {
     /// presence tells a soliciting nats-server it reached a leaf port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leafnode_urls: Option<Vec<String>>,
+    /// In a cluster: the client URLs (`host:port`) of every server, so
+    /// clients can fail over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connect_urls: Vec<String>,
 }
 
 /// The INFO a leaf node reads from the server it dialled: only what the

@@ -9,11 +9,12 @@
 //! (next) leaf and route connections all deliver through `deliver`.
 
 use super::message::Message;
+use super::peers::PeerSends;
 use super::stats::BatchStats;
 use crate::client::{ClientHandle, CloseReason, Push};
 use crate::plugin::TransformPlugin;
 use crate::plugin::transform::{OutMessage, Produced};
-use crate::protocol::{encode_hmsg, encode_leaf_msg, encode_msg, names_queue};
+use crate::protocol::{Dialect, PeerMsg, encode_hmsg, encode_msg, encode_peer_msg, names_queue};
 use crate::subject::{MatchCache, MatchResult, matches};
 use crate::tenant::{
     Account, Admit, Forward, RESPONSE_PREFIX, ServiceImport, Shadow, Subscription, Target,
@@ -52,11 +53,16 @@ pub struct DeliveryCtx {
     /// the sender chose this server to serve, space-separated; other
     /// groups get nothing. Reused between messages.
     pub queue_filter: Option<Vec<u8>>,
+    /// Set for messages from a cluster route: they reach this server's
+    /// clients and leaf nodes, never another route (the mesh is one hop).
+    pub from_route: bool,
     /// What each export transform made of the message being delivered,
     /// so importers of one export share one call. Kept (empty) between
     /// messages so the common message, which crosses no export, pays no
     /// allocation for it.
     crossed: Crossed,
+    /// The peer servers the message being delivered goes to, each once.
+    peers: PeerSends,
 }
 
 impl DeliveryCtx {
@@ -71,7 +77,9 @@ impl DeliveryCtx {
             stalled: Vec::new(),
             stats: BatchStats::default(),
             queue_filter: None,
+            from_route: false,
             crossed: Vec::new(),
+            peers: PeerSends::default(),
         }
     }
 
@@ -104,6 +112,8 @@ pub fn deliver(account: &Arc<Account>, msg: Message<'_>, ctx: &mut DeliveryCtx) 
         stats,
         crossed,
         queue_filter,
+        from_route,
+        peers,
         ..
     } = ctx;
     let result = cache.lookup(&account.index, msg.subject);
@@ -119,6 +129,8 @@ pub fn deliver(account: &Arc<Account>, msg: Message<'_>, ctx: &mut DeliveryCtx) 
         service_request: false,
         crossed,
         queue_filter: queue_filter.as_deref(),
+        from_route: *from_route,
+        peers,
     };
     let delivered = tx.deliver_all(result, &msg);
     if !crossed.is_empty() {
@@ -139,6 +151,7 @@ pub fn publish_internal(account: &Arc<Account>, subject: &[u8], payload: &[u8]) 
             stalled,
             stats,
             crossed,
+            peers,
             ..
         } = &mut ctx;
         let mut tx = Sender {
@@ -153,6 +166,8 @@ pub fn publish_internal(account: &Arc<Account>, subject: &[u8], payload: &[u8]) 
             service_request: false,
             crossed,
             queue_filter: None,
+            from_route: false,
+            peers,
         };
         tx.deliver_all(
             &result,
@@ -242,6 +257,8 @@ fn deliver_response(
         service_request: false,
         crossed: &mut Vec::new(),
         queue_filter: None,
+        from_route: ctx.from_route,
+        peers: &mut PeerSends::default(),
     };
     tx.deliver_all(&result, &back);
 }
@@ -266,6 +283,10 @@ struct Sender<'c> {
     /// `DeliveryCtx::queue_filter` while delivering in the publishing
     /// account; imports serve their own groups.
     queue_filter: Option<&'c [u8]>,
+    /// `DeliveryCtx::from_route`.
+    from_route: bool,
+    /// `DeliveryCtx::peers`; sent at the end of `deliver_all`.
+    peers: &'c mut PeerSends,
 }
 
 impl Sender<'_> {
@@ -288,26 +309,42 @@ impl Sender<'_> {
             }
             // One member per group, starting at a random one and moving on
             // when a member is excluded (echo off) or gone. Members on this
-            // server first; a leaf peer's only when none here took it, as
-            // nats-server does.
+            // server first; another server's (a leaf node's or a route's)
+            // only when none here took it, as nats-server does.
             let n = members.len();
             let start = fastrand::usize(..n);
-            let mut pick = |leaf: bool| {
+            let mut pick = |remote: bool| {
                 (0..n).any(|i| {
                     let m = &members[(start + i) % n];
-                    matches!(m.target, Target::Leaf(_)) == leaf && self.deliver(m, msg)
+                    matches!(m.target, Target::Leaf(_) | Target::Route(_)) == remote
+                        && self.deliver(m, msg)
                 })
             };
             if pick(false) || pick(true) {
                 delivered += 1;
             }
         }
+        if !self.peers.is_empty() {
+            self.send_to_peers(msg);
+        }
         delivered
+    }
+
+    /// Sends the message once to each peer server that took it.
+    fn send_to_peers(&mut self, msg: &Message<'_>) {
+        let mut list = std::mem::take(&mut self.peers.list);
+        for p in list.drain(..) {
+            let queues = (!p.queues.is_empty()).then_some(&p.queues[..]);
+            self.push(&p.dest, Some(p.dialect), queues, b"", msg);
+        }
+        self.peers.list = list;
     }
 
     fn deliver(&mut self, sub: &Arc<Subscription>, msg: &Message<'_>) -> bool {
         match &sub.target {
             Target::Service(import) => self.deliver_service(import, msg),
+            Target::Route(_) if self.from_route => false,
+            Target::Route(dest) => self.deliver_client(sub, dest, msg),
             Target::Client(dest) | Target::Leaf(dest) => match &sub.shadow {
                 None => self.deliver_client(sub, dest, msg),
                 // A stream importer's shadow: never for a service request.
@@ -380,6 +417,17 @@ impl Sender<'_> {
         if sub.needs_filter.load(Ordering::Relaxed) && !dest.delivery_allowed(msg.subject) {
             return false;
         }
+        let peer = match sub.target {
+            Target::Leaf(_) => Some(Dialect::Leaf),
+            Target::Route(_) => Some(Dialect::Route),
+            _ => None,
+        };
+        // A peer server is told which of its queue groups is to serve it.
+        let queue = sub.own_queue().filter(|_| peer.is_some()).map(|q| &q[..]);
+        if let (Some(dialect), None) = (peer, &sub.shadow) {
+            self.peers.add(dest, dialect, queue);
+            return true;
+        }
         match sub.admit() {
             Admit::Yes => {}
             Admit::No => return false,
@@ -388,21 +436,48 @@ impl Sender<'_> {
                 dest.expired_subs.fetch_add(1, Ordering::AcqRel);
             }
         }
+        self.push(dest, peer, queue, &sub.sid, msg)
+    }
+
+    /// Encodes `msg` into `dest`'s outbound buffer: as `MSG`/`HMSG` for a
+    /// client (with its `sid`), or for a peer server in its `dialect`,
+    /// naming its `queues` chosen to serve it.
+    fn push(
+        &mut self,
+        dest: &Arc<ClientHandle>,
+        peer: Option<Dialect>,
+        queues: Option<&[u8]>,
+        sid: &[u8],
+        msg: &Message<'_>,
+    ) -> bool {
         let headers = msg.headers.filter(|_| dest.supports_headers());
         let body = msg.payload.len() + headers.map_or(0, <[u8]>::len);
-        let leaf = matches!(sub.target, Target::Leaf(_));
-        // A leaf peer is told which of its queue groups is to serve it.
-        let queue = sub.own_queue().filter(|_| leaf).map(|q| &q[..]);
         let frame = body
             + msg.subject.len()
-            + sub.sid.len()
-            + queue.map_or(0, <[u8]>::len)
+            + sid.len()
+            + queues.map_or(0, <[u8]>::len)
             + msg.reply.map_or(0, <[u8]>::len)
+            + self.account.name.len()
             + 40;
-        let pushed = dest.outbound.push_message(frame, body, |b| match headers {
-            _ if leaf => encode_leaf_msg(b, msg.subject, msg.reply, queue, headers, msg.payload),
-            Some(h) => encode_hmsg(b, msg.subject, &sub.sid, msg.reply, h, msg.payload),
-            None => encode_msg(b, msg.subject, &sub.sid, msg.reply, msg.payload),
+        let pushed = dest.outbound.push_message(frame, body, |b| match (peer, headers) {
+            (Some(dialect), _) => encode_peer_msg(
+                b,
+                &PeerMsg {
+                    dialect,
+                    // A leaf connection carries one account; a route names it.
+                    account: match dialect {
+                        Dialect::Leaf => b"",
+                        Dialect::Route => self.account.name.as_bytes(),
+                    },
+                    subject: msg.subject,
+                    reply: msg.reply,
+                    queue: queues,
+                    headers,
+                    payload: msg.payload,
+                },
+            ),
+            (None, Some(h)) => encode_hmsg(b, msg.subject, sid, msg.reply, h, msg.payload),
+            (None, None) => encode_msg(b, msg.subject, sid, msg.reply, msg.payload),
         });
         match pushed {
             Push::Queued { wake, stall } => {
@@ -468,6 +543,8 @@ impl Sender<'_> {
             service_request: true,
             crossed: &mut Vec::new(),
             queue_filter: None,
+            from_route: self.from_route,
+            peers: &mut PeerSends::default(),
         };
         let delivered = inner.deliver_all(&result, &forwarded);
         if delivered == 0

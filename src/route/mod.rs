@@ -12,6 +12,7 @@
 
 mod deliver;
 mod message;
+mod peers;
 mod plugin_stage;
 mod stats;
 

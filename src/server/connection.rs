@@ -541,7 +541,7 @@ impl Connection {
     }
 
     fn info(&self, connect_info: bool) -> ServerInfo {
-        let mut info = self.server.info.clone();
+        let mut info = self.server.client_info();
         info.client_id = self.handle.id;
         info.client_ip = Some(self.peer.ip().to_string());
         info.nonce = self.login.nonce.clone();

@@ -53,7 +53,7 @@ impl Server {
         if clients.is_empty() {
             return true;
         }
-        let mut info = shared.info.clone();
+        let mut info = shared.client_info();
         info.ldm = true;
         let mut line = BytesMut::new();
         encode_info(&mut line, &info);

@@ -48,7 +48,7 @@ pub(super) async fn accept_loop(listener: TcpListener, server: Arc<Shared>) {
 
 async fn reject(mut stream: TcpStream, server: Arc<Shared>, id: u64) {
     let mut buf = BytesMut::new();
-    let mut info = server.info.clone();
+    let mut info = server.client_info();
     info.client_id = id;
     encode_info(&mut buf, &info);
     if let Some(text) = CloseReason::MaxConnections.error_text() {

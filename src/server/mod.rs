@@ -15,6 +15,7 @@ mod announce;
 mod claims;
 mod cleanup;
 mod closed;
+mod cluster;
 mod connection;
 mod error;
 mod events;
@@ -24,6 +25,8 @@ mod listener;
 mod login;
 mod observe;
 mod outlet;
+mod peer_first;
+mod peer_link;
 mod plugins;
 mod setup;
 mod shared;
@@ -74,7 +77,14 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
     Tenancy::load(config, &Tenancy::without_tenants(), &plugins)?;
     config.tls.as_ref().map(ServerTls::load).transpose()?;
     leaf_tls(config)?;
+    route_tls(config)?;
     Ok(())
+}
+
+/// TLS for the route port, if `cluster.tls` is set.
+fn route_tls(config: &ServerConfig) -> Result<Option<ServerTls>, ServerError> {
+    let tls = config.cluster.as_ref().and_then(|c| c.tls.as_ref());
+    Ok(tls.map(ServerTls::load).transpose()?)
 }
 
 /// TLS for the leaf node port, if `leafnodes.tls` is set.
@@ -90,6 +100,8 @@ pub struct Server {
     accept: JoinHandle<()>,
     /// The leaf node port's accept loop, when there is one.
     leaf_accept: Option<JoinHandle<()>>,
+    /// The route port's accept loop, in a cluster.
+    route_accept: Option<JoinHandle<()>>,
     http_addr: Option<SocketAddr>,
 }
 
@@ -122,6 +134,18 @@ impl Server {
             Some((leaf, port)) => {
                 let host = leaf.host.as_deref().unwrap_or(&config.host);
                 let addr = format!("{host}:{port}");
+                let bound = TcpListener::bind(&addr)
+                    .await
+                    .map_err(|source| ServerError::Bind { addr, source })?;
+                Some(bound)
+            }
+            None => None,
+        };
+        let route_tls = route_tls(&config)?;
+        let route_listener = match &config.cluster {
+            Some(cluster) => {
+                let host = cluster.host.as_deref().unwrap_or(&config.host);
+                let addr = format!("{host}:{}", cluster.port);
                 let bound = TcpListener::bind(&addr)
                     .await
                     .map_err(|source| ServerError::Bind { addr, source })?;
@@ -186,6 +210,11 @@ impl Server {
             leaf_addr: parking_lot::Mutex::new(
                 leaf_listener.as_ref().and_then(|l| l.local_addr().ok()),
             ),
+            cluster: Default::default(),
+            route_tls,
+            route_addr: parking_lot::Mutex::new(
+                route_listener.as_ref().and_then(|l| l.local_addr().ok()),
+            ),
         });
         let monitor = match shared.config.http_port {
             Some(port) => {
@@ -216,6 +245,15 @@ impl Server {
         for remote in remotes {
             tokio::spawn(leaf::run_remote(shared.clone(), remote));
         }
+        let route_accept = route_listener.map(|l| {
+            let addr = shared.route_addr.lock().map(|a| a.to_string());
+            tracing::info!(addr = addr.unwrap_or_default(), "listening for route connections");
+            tokio::spawn(cluster::accept_loop(l, shared.clone()))
+        });
+        let seeds = shared.config.cluster.iter().flat_map(|c| c.routes.clone());
+        for seed in seeds {
+            tokio::spawn(cluster::run_seed(shared.clone(), seed));
+        }
         let http_addr = monitor.map(|m| {
             let addr = m.local_addr();
             m.serve(
@@ -229,6 +267,7 @@ impl Server {
             local_addr,
             accept,
             leaf_accept,
+            route_accept,
             http_addr,
         })
     }
@@ -245,6 +284,16 @@ impl Server {
     /// Live leaf node connections (both ways).
     pub fn leaf_count(&self) -> usize {
         self.shared.leaves.len()
+    }
+
+    /// The route port's address, in a cluster.
+    pub fn route_addr(&self) -> Option<SocketAddr> {
+        *self.shared.route_addr.lock()
+    }
+
+    /// Live routes: one per peer server.
+    pub fn route_count(&self) -> usize {
+        self.shared.cluster.routes.lock().len()
     }
 
     /// A `nats://` URL for clients on this machine.
@@ -352,13 +401,18 @@ impl Server {
         // Awaited, so the ports are free once this returns (a restart on
         // the same ports must not find them bound).
         let _ = (&mut self.accept).await;
-        if let Some(leaf) = self.leaf_accept.take() {
-            leaf.abort();
-            let _ = leaf.await;
+        for task in [self.leaf_accept.take(), self.route_accept.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+            let _ = task.await;
         }
         self.wait_all_closed().await;
         let deadline = tokio::time::Instant::now() + self.shared.config.write_deadline;
-        while !self.shared.leaves.is_empty() && tokio::time::Instant::now() < deadline {
+        while (!self.shared.leaves.is_empty() || self.route_count() > 0)
+            && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         tracing::info!("server stopped");

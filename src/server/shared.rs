@@ -67,6 +67,12 @@ pub(crate) struct Shared {
     pub(super) leaf_tls: Option<ServerTls>,
     /// The leaf node port's bound address, once listening.
     pub(super) leaf_addr: parking_lot::Mutex<Option<std::net::SocketAddr>>,
+    /// The cluster's routes and what they told.
+    pub(super) cluster: super::cluster::state::ClusterState,
+    /// TLS on the route port (`cluster.tls`).
+    pub(super) route_tls: Option<ServerTls>,
+    /// The route port's bound address, once listening.
+    pub(super) route_addr: parking_lot::Mutex<Option<std::net::SocketAddr>>,
 }
 
 impl Shared {
@@ -85,6 +91,32 @@ impl Shared {
             Some(addr) => addr.to_string(),
             None => String::new(),
         }
+    }
+
+    /// `host:port` clients on other machines should dial to reach this
+    /// server (the loopback address when it listens on every interface).
+    pub(super) fn own_client_url(&self) -> String {
+        let host = match self.info.host.as_str() {
+            "0.0.0.0" | "::" | "" => "127.0.0.1",
+            h => h,
+        };
+        format!("{host}:{}", self.info.port)
+    }
+
+    /// The INFO for clients: the server's, with the cluster's client URLs
+    /// when it is in one (unless `cluster.no_advertise`).
+    pub(super) fn client_info(&self) -> ServerInfo {
+        let mut info = self.info.clone();
+        if let Some(cluster) = &self.config.cluster
+            && !cluster.no_advertise
+        {
+            let mut urls = self.cluster.peer_client_urls();
+            if !self.lame_duck.load(Ordering::Relaxed) {
+                urls.insert(0, self.own_client_url());
+            }
+            info.connect_urls = urls;
+        }
+        info
     }
 
     pub(super) fn auth_required(&self) -> bool {
@@ -155,6 +187,9 @@ impl Shared {
         }
         for leaf in self.leaves.iter() {
             leaf.handle.request_reload();
+        }
+        for route in self.cluster.live() {
+            route.handle.request_reload();
         }
         tracing::info!(tenants, "tenants reloaded");
         Ok(())

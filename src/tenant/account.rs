@@ -36,7 +36,7 @@ pub struct Account {
     /// `subject::footprint`), against `AccountRules::max_subscription_bytes`.
     pub subscription_bytes: AtomicUsize,
     /// Leaf connections that relay this account's interest to their peers.
-    pub watchers: Watchers,
+    pub watchers: Watchers<Subscription>,
     /// `$LDS.<random>`: announced on every leaf connection of the account;
     /// hearing it back from a peer means the leaf topology has a loop.
     loop_subject: std::sync::OnceLock<Bytes>,
@@ -210,7 +210,7 @@ impl Account {
         self.index
             .insert(&sub.subject, sub.queue.as_ref(), sub.clone());
         for w in watchers.iter() {
-            w.interest_changed(&sub.subject, sub.queue.as_deref(), 1, sub.owner());
+            w.interest_changed(sub, 1);
         }
     }
 
@@ -223,7 +223,7 @@ impl Account {
             .remove(&sub.subject, sub.queue.as_ref(), |s| Arc::ptr_eq(s, sub));
         if removed {
             for w in watchers.iter() {
-                w.interest_changed(&sub.subject, sub.queue.as_deref(), -1, sub.owner());
+                w.interest_changed(sub, -1);
             }
         }
         removed
@@ -231,7 +231,7 @@ impl Account {
 
     /// Starts telling `watcher` of changes; returns what the index holds
     /// now, which it has not been told of.
-    pub fn watch(&self, watcher: Arc<dyn InterestWatcher>) -> Vec<Arc<Subscription>> {
+    pub fn watch(&self, watcher: Arc<dyn InterestWatcher<Subscription>>) -> Vec<Arc<Subscription>> {
         let mut list = self.watchers.list.write();
         list.push(watcher);
         self.index.values()
@@ -288,6 +288,9 @@ pub enum Target {
     /// Interest a leaf node peer announced (`LS+`): messages go to that
     /// leaf connection as `LMSG`.
     Leaf(Arc<ClientHandle>),
+    /// Interest a cluster peer announced (`RS+`): messages go to that
+    /// route as `RMSG`, never to another route after it.
+    Route(Arc<ClientHandle>),
     /// A service import: the message continues into the exporting account.
     Service(Arc<ServiceImport>),
 }
@@ -353,6 +356,7 @@ impl Subscription {
         let target = match &origin.target {
             Target::Client(c) => Target::Client(c.clone()),
             Target::Leaf(c) => Target::Leaf(c.clone()),
+            Target::Route(c) => Target::Route(c.clone()),
             Target::Service(s) => Target::Service(s.clone()),
         };
         Subscription {
@@ -385,7 +389,7 @@ impl Subscription {
     /// service import.
     pub fn owner(&self) -> u64 {
         match &self.target {
-            Target::Client(c) | Target::Leaf(c) => c.id,
+            Target::Client(c) | Target::Leaf(c) | Target::Route(c) => c.id,
             Target::Service(_) => 0,
         }
     }

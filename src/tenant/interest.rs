@@ -1,6 +1,7 @@
 //! Who else must know what an account's index holds: the connections to
-//! other servers (leaf nodes), which tell their peer about every
-//! subscription of the account except their own.
+//! other servers (leaf nodes and routes), which tell their peer about the
+//! account's subscriptions (a leaf all but its own, a route only those of
+//! this server).
 //!
 //! The account calls its watchers while it inserts or removes, holding the
 //! watcher list's read lock; a watcher that joins takes the write lock to
@@ -10,22 +11,28 @@
 use parking_lot::RwLock;
 use std::sync::Arc;
 
-/// Told of every change to an account's subscriptions.
-pub trait InterestWatcher: Send + Sync {
-    /// `delta` is +1 for a new subscription, -1 for a removed one; `owner`
-    /// is the id of the connection that holds it (0: the account's own,
-    /// such as a service import).
-    fn interest_changed(&self, subject: &[u8], queue: Option<&[u8]>, delta: i32, owner: u64);
+/// Told of every change to an account's subscriptions (`S`: generic so
+/// this sits below the account model that holds it).
+pub trait InterestWatcher<S>: Send + Sync {
+    /// `delta` is +1 for `sub` added, -1 for `sub` removed.
+    fn interest_changed(&self, sub: &S, delta: i32);
 }
 
 /// An account's watchers. Empty for almost every account, and then a
 /// change costs one uncontended read lock.
-#[derive(Default)]
-pub struct Watchers {
-    pub(super) list: RwLock<Vec<Arc<dyn InterestWatcher>>>,
+pub struct Watchers<S> {
+    pub(super) list: RwLock<Vec<Arc<dyn InterestWatcher<S>>>>,
 }
 
-impl Watchers {
+impl<S> Default for Watchers<S> {
+    fn default() -> Self {
+        Watchers {
+            list: RwLock::new(Vec::new()),
+        }
+    }
+}
+
+impl<S> Watchers<S> {
     pub fn len(&self) -> usize {
         self.list.read().len()
     }
@@ -35,7 +42,7 @@ impl Watchers {
     }
 
     /// Stops telling `watcher`.
-    pub fn remove(&self, watcher: &Arc<dyn InterestWatcher>) {
+    pub fn remove(&self, watcher: &Arc<dyn InterestWatcher<S>>) {
         self.list.write().retain(|w| !Arc::ptr_eq(w, watcher));
     }
 }

@@ -54,12 +54,21 @@ pub const MAX_PENDING_RESPONSES: usize = 50_000;
 /// Entries in arrival order, so eviction at the cap is O(1).
 pub struct ResponseMap<R> {
     entries: Mutex<LinkedHashMap<Bytes, PendingResponse<R>, rustc_hash::FxBuildHasher>>,
+    /// `_R_.<6 base62>.`, this map's own first token: every reply subject
+    /// it hands out starts with it, so other servers of a cluster route
+    /// the responses back here by one wildcard (`interest`).
+    prefix: Bytes,
 }
 
 impl<R> Default for ResponseMap<R> {
     fn default() -> Self {
+        let mut prefix = Vec::with_capacity(RESPONSE_PREFIX.len() + 7);
+        prefix.extend_from_slice(RESPONSE_PREFIX);
+        prefix.extend((0..6).map(|_| BASE62[fastrand::usize(..BASE62.len())]));
+        prefix.push(b'.');
         ResponseMap {
             entries: Mutex::new(LinkedHashMap::default()),
+            prefix: Bytes::from(prefix),
         }
     }
 }
@@ -73,17 +82,20 @@ pub struct ResponseTerms<'a> {
 
 const BASE62: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-fn reply_subject() -> Bytes {
-    let mut s = Vec::with_capacity(RESPONSE_PREFIX.len() + 13);
-    s.extend_from_slice(RESPONSE_PREFIX);
-    for i in 0..13 {
-        s.push(if i == 6 {
-            b'.'
-        } else {
-            BASE62[fastrand::usize(..BASE62.len())]
-        });
+impl<R> ResponseMap<R> {
+    /// The wildcard every reply subject of this map matches,
+    /// `_R_.<prefix>.>`: the interest a cluster peer needs to send the
+    /// responses back to this server.
+    pub fn interest(&self) -> Bytes {
+        Bytes::from([&self.prefix[..], b">"].concat())
     }
-    Bytes::from(s)
+
+    fn reply_subject(&self) -> Bytes {
+        let mut s = Vec::with_capacity(self.prefix.len() + 6);
+        s.extend_from_slice(&self.prefix);
+        s.extend((0..6).map(|_| BASE62[fastrand::usize(..BASE62.len())]));
+        Bytes::from(s)
+    }
 }
 
 impl<R: Clone> ResponseMap<R> {
@@ -99,7 +111,7 @@ impl<R: Clone> ResponseMap<R> {
     ) -> Bytes {
         let mut entries = self.entries.lock();
         let subject = loop {
-            let candidate = reply_subject();
+            let candidate = self.reply_subject();
             if !entries.contains_key(&candidate) {
                 break candidate;
             }

@@ -8,6 +8,7 @@ mod auth_cli_serve;
 mod auth_nats_server;
 mod bench_connect;
 mod check_command;
+mod cluster;
 mod cli_serve;
 mod compat_cli;
 mod differential;

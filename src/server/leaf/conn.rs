@@ -4,11 +4,11 @@
 //! subscriptions of the account (`Target::Leaf`); what the account holds
 //! goes to the peer through the `LeafLink` watching it.
 
-use super::link::{LeafLink, interest_key};
+use crate::server::peer_link::{PeerLink, interest_key};
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{Credentials, Session};
 use crate::plugin::PublisherInfo;
-use crate::protocol::{LeafOp, Limits, ParseError, encode_err, parse_leaf};
+use crate::protocol::{PeerOp, Limits, ParseError, encode_err, parse_leaf};
 use crate::route::{DeliveryCtx, Message, PluginStage, Publisher, Sink, deliver};
 use crate::server::shared::Shared;
 use crate::server::subs::{SubEntry, fits_budget, index, shadows_for, unindex};
@@ -67,7 +67,7 @@ pub(super) struct LeafConn {
     pub filters: Filters,
     /// Bytes read but not yet parsed (the handshake may leave some).
     pub buf: BytesMut,
-    link: Arc<LeafLink>,
+    link: Arc<PeerLink>,
     /// The peer's interest, by `subject` or `subject queue`.
     subs: FxHashMap<Bytes, SubEntry>,
     delivery: DeliveryCtx,
@@ -92,7 +92,7 @@ impl LeafConn {
         filters: Filters,
         buf: BytesMut,
     ) -> LeafConn {
-        let link = Arc::new(LeafLink::new(handle.clone(), filters.deny_in.clone()));
+        let link = Arc::new(PeerLink::leaf(handle.clone(), filters.deny_in.clone()));
         let mut delivery = DeliveryCtx::new(Some(handle.clone()), session.max_payload);
         // Never back to the peer a message came from.
         delivery.echo = false;
@@ -132,7 +132,8 @@ impl LeafConn {
     pub(super) fn start(&mut self) {
         let account = &self.session.account;
         let now = account.watch(self.link.clone());
-        self.link.announce_all(&now, account.loop_subject());
+        self.link
+            .announce_all(&now, std::slice::from_ref(account.loop_subject()));
         // A first PING measures the round trip for `/leafz`, as nats-server's.
         if self.handle.counters.start_rtt_ping() {
             self.handle.control(|b| b.extend_from_slice(b"PING\r\n"));
@@ -257,23 +258,24 @@ impl LeafConn {
         self.delivery.stalled.clear();
     }
 
-    fn on_op(&mut self, op: LeafOp<'_>) -> Result<(), CloseReason> {
+    fn on_op(&mut self, op: PeerOp<'_>) -> Result<(), CloseReason> {
         match op {
-            LeafOp::Ping => self.handle.control(|b| b.extend_from_slice(b"PONG\r\n")),
-            LeafOp::Pong => {
+            PeerOp::Ping => self.handle.control(|b| b.extend_from_slice(b"PONG\r\n")),
+            PeerOp::Pong => {
                 self.pings_out = 0;
                 self.handle.counters.finish_rtt_ping();
             }
-            LeafOp::Sub { subject, queue } => self.on_sub(subject, queue.map(|(q, _)| q))?,
-            LeafOp::Unsub { subject, queue } => self.on_unsub(subject, queue),
-            LeafOp::Msg {
+            PeerOp::Sub { subject, queue, .. } => self.on_sub(subject, queue.map(|(q, _)| q))?,
+            PeerOp::Unsub { subject, queue, .. } => self.on_unsub(subject, queue),
+            PeerOp::Msg {
                 subject,
+                account: _,
                 reply,
                 queues,
                 headers,
                 payload,
             } => self.on_msg(subject, reply, queues, headers, payload),
-            LeafOp::Err(text) => {
+            PeerOp::Err(text) => {
                 let text = String::from_utf8_lossy(text);
                 if text.starts_with("Loop detected") {
                     self.loop_detected = true;
@@ -281,8 +283,8 @@ impl LeafConn {
                 tracing::warn!(cid = self.handle.id, peer = %self.peer.name, error = %text, "leaf node peer reported an error");
             }
             // A later INFO (new leafnode URLs) and +OK need no answer here.
-            LeafOp::Info(_) | LeafOp::Ok => {}
-            LeafOp::Connect(_) => return Err(CloseReason::ProtocolViolation),
+            PeerOp::Info(_) | PeerOp::Ok => {}
+            PeerOp::Connect(_) => return Err(CloseReason::ProtocolViolation),
         }
         Ok(())
     }
@@ -501,7 +503,7 @@ impl LeafConn {
     /// Removes everything the connection put in the account: the watcher
     /// and the peer's interest. Idempotent.
     pub(super) fn unregister(&mut self) {
-        let watcher: Arc<dyn InterestWatcher> = self.link.clone();
+        let watcher: Arc<dyn InterestWatcher<Subscription>> = self.link.clone();
         self.session.account.watchers.remove(&watcher);
         for (_, entry) in self.subs.drain() {
             unindex(&self.session.account, &entry);

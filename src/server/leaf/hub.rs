@@ -5,11 +5,12 @@
 //! then carries that user's account.
 
 use super::conn::{Filters, LeafConn, Peer};
-use super::handshake::{First, read_first, run};
+use super::handshake::run;
+use crate::server::peer_first::{First, read_first};
 use crate::auth::new_nonce;
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{AuthFailure, Credentials, Session};
-use crate::protocol::{LeafConnect, Limits, encode_err, encode_info};
+use crate::protocol::{Dialect, LeafConnect, Limits, encode_err, encode_info};
 use crate::server::shared::Shared;
 use crate::server::tls::{Refused, handshake};
 use bytes::BytesMut;
@@ -116,7 +117,13 @@ async fn login<R, W>(
         max_payload: server.config.max_payload,
     };
     let mut buf = BytesMut::with_capacity(4096);
-    let checked = match read_first(&mut rd, &mut buf, &limits, server.config.auth_timeout).await {
+    let checked = match read_first(
+        &mut rd,
+        &mut buf,
+        &limits,
+        Dialect::Leaf,
+        server.config.auth_timeout,
+    ).await {
         Ok(First::Connect(json)) => check(&server, &json, peer, nonce).await,
         Ok(_) => Err(CloseReason::AuthViolation),
         Err(reason) => Err(reason),

@@ -4,15 +4,15 @@
 //! connection is a `LeafConn` bound to one account: the peer's `LS+`
 //! become subscriptions that deliver to it as `LMSG` (`route::deliver`,
 //! `Target::Leaf`), and the account's own interest goes to the peer
-//! through a `LeafLink` that watches the account.
+//! through a `PeerLink` that watches the account.
 //!
 //! May use: the server's shared state and subscriptions table, `login`,
-//! `route`, `tenant`, `protocol`, `config`.
+//! `route`, `tenant`, `protocol`, `config`, and `peer_link`, shared with
+//! cluster routes.
 
 mod conn;
 mod handshake;
 mod hub;
-mod link;
 mod remote;
 pub(in crate::server) mod state;
 

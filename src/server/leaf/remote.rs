@@ -4,11 +4,12 @@
 //! connection; when it ends, dials again after a back-off with jitter.
 
 use super::conn::{Filters, LOOP_DELAY, LeafConn, Peer};
-use super::handshake::{First, read_first, run};
+use super::handshake::run;
+use crate::server::peer_first::{First, read_first};
 use crate::client::{ClientHandle, CloseReason};
 use crate::config::{LeafRemote, RemoteUrl, parse_remote_url};
 use crate::login::Session;
-use crate::protocol::{LeafConnect, Limits, PeerInfo};
+use crate::protocol::{Dialect, LeafConnect, Limits, PeerInfo};
 use crate::server::shared::Shared;
 use crate::server::tls::connector;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -170,7 +171,7 @@ async fn read_info<R: AsyncRead + Unpin>(
         max_payload: server.config.max_payload,
     };
     let mut buf = BytesMut::with_capacity(4096);
-    let info = match read_first(rd, &mut buf, &limits, DIAL_TIMEOUT).await {
+    let info = match read_first(rd, &mut buf, &limits, Dialect::Leaf, DIAL_TIMEOUT).await {
         Ok(First::Info(json)) => serde_json::from_slice::<PeerInfo>(&json)
             .map_err(|_| DialError::Handshake(CloseReason::ProtocolViolation))?,
         Ok(First::Err(text)) => return Err(DialError::Refused(text)),

@@ -1,0 +1,115 @@
+//! What routes say beyond interest and messages: later INFOs (a server
+//! the peer has just met, which this server then dials; the peer's client
+//! URLs; its lame duck mode), the `$SYS` requests every server of the
+//! cluster answers, and the client URLs of the cluster, which clients are
+//! told (`connect_urls`) so they can fail over.
+
+use super::dial;
+use super::state::RouteEntry;
+use crate::protocol::{RouteInfo, encode_info};
+use crate::server::observe::ServerView;
+use crate::server::shared::Shared;
+use crate::tenant::Account;
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
+
+/// The `$SYS` subjects this server answers for the whole cluster, which
+/// the peers must route here: requests to every server, and to this one.
+pub(super) fn system_interest(own_id: &str) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"$SYS.REQ.SERVER.PING"),
+        Bytes::from_static(b"$SYS.REQ.SERVER.PING.*"),
+        Bytes::from(format!("$SYS.REQ.SERVER.{own_id}.*")),
+    ]
+}
+
+/// Answers a `$SYS.REQ.SERVER.*` request that came over a route, as a
+/// system-account client's is answered: once, by this server.
+pub(super) fn answer_system_request(
+    server: &Arc<Shared>,
+    account: &Arc<Account>,
+    subject: &[u8],
+    reply: Option<&[u8]>,
+    payload: &[u8],
+) {
+    let Some(reply) = reply else {
+        return;
+    };
+    let Some(kind) = crate::monitor::server_request(subject, &server.info.server_id) else {
+        return;
+    };
+    let view = ServerView::new(server.clone());
+    if let Some(answer) = crate::monitor::answer_system_request(&view, kind, payload) {
+        server.publish(account, reply, &answer);
+    }
+}
+
+/// A later INFO on the route `entry`: about the peer itself (its client
+/// URLs, lame duck mode), or about another server it has met.
+pub(super) fn on_info(server: &Arc<Shared>, entry: &Arc<RouteEntry>, info: RouteInfo) {
+    if info.server_id.is_empty() || info.server_id == server.info.server_id {
+        return;
+    }
+    if info.server_id != entry.remote_id {
+        if server.cluster.is_connected(&info.server_id) {
+            return;
+        }
+        let url = match &info.ip {
+            Some(ip) => ip.clone(),
+            None if !info.host.is_empty() => format!("nats-route://{}:{}/", info.host, info.port),
+            None => return,
+        };
+        tracing::debug!(peer = %info.server_name, %url, "route to a gossiped server");
+        dial::learn(server, url);
+        return;
+    }
+    if info.ldm {
+        entry
+            .lame_duck
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    set_client_urls(
+        server,
+        &entry.remote_id,
+        if info.ldm { Vec::new() } else { info.connect_urls },
+    );
+}
+
+/// Records a peer's client URLs and, when they change, tells the
+/// clients.
+pub(super) fn set_client_urls(server: &Shared, peer: &str, urls: Vec<String>) {
+    // A peer's list is its own few addresses; more is not a server's.
+    let urls: Vec<String> = urls.into_iter().take(16).collect();
+    let changed = {
+        let mut all = server.cluster.client_urls.lock();
+        let old = all.get(peer);
+        if old.is_some_and(|o| *o == urls) || (old.is_none() && urls.is_empty()) {
+            false
+        } else {
+            if urls.is_empty() {
+                all.remove(peer);
+            } else {
+                all.insert(peer.to_string(), urls);
+            }
+            true
+        }
+    };
+    if changed {
+        tell_clients(server);
+    }
+}
+
+/// Sends every client that takes asynchronous INFO the cluster's client
+/// URLs as they are now.
+pub(super) fn tell_clients(server: &Shared) {
+    if server.config.cluster.as_ref().is_some_and(|c| c.no_advertise) {
+        return;
+    }
+    let mut line = BytesMut::new();
+    encode_info(&mut line, &server.client_info());
+    for client in server.clients.iter() {
+        if client.takes_async_info() {
+            client.control(|b| b.extend_from_slice(&line));
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! What the server knows of its cluster: the live routes (one per peer
+//! server, by the peer's server id), the peers' client URLs (for clients'
+//! `connect_urls`), the route URLs being dialled, and the traffic of
+//! routes that have closed.
+
+use crate::client::ClientHandle;
+use crate::tenant::Traffic;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::SystemTime;
+
+/// Most route URLs dialled at once (seeds and learnt peers). A peer can
+/// gossip servers; this bounds what it can make us dial.
+pub(in crate::server) const MAX_KNOWN_ROUTES: usize = 256;
+
+/// One live route.
+pub(in crate::server) struct RouteEntry {
+    pub handle: Arc<ClientHandle>,
+    pub remote_id: String,
+    pub remote_name: String,
+    /// This server dialled it.
+    pub solicited: bool,
+    /// Dialled because it is in `cluster.routes`.
+    pub configured: bool,
+    /// The seed URL it was dialled from.
+    pub url: Option<String>,
+    /// The peer's interest entries held here, over all accounts.
+    pub subscriptions: AtomicUsize,
+    pub started: SystemTime,
+    /// The peer announced lame duck mode.
+    pub lame_duck: AtomicBool,
+}
+
+/// The cluster as this server sees it.
+#[derive(Default)]
+pub(in crate::server) struct ClusterState {
+    /// Live routes, by the peer's server id: one per peer.
+    pub routes: parking_lot::Mutex<FxHashMap<String, Arc<RouteEntry>>>,
+    /// Each peer's client URLs (`host:port`), by server id.
+    pub client_urls: parking_lot::Mutex<FxHashMap<String, Vec<String>>>,
+    /// Route URLs a task is dialling (or keeping connected).
+    pub dialling: parking_lot::Mutex<FxHashSet<String>>,
+    /// Traffic of closed routes, so counters never go back.
+    pub retired: parking_lot::Mutex<Traffic>,
+    /// Accepted connections still introducing themselves.
+    pub pending: AtomicUsize,
+}
+
+/// Why a route was not registered.
+#[derive(Debug, PartialEq, Eq)]
+pub(in crate::server) enum Refusal {
+    /// The peer is this server.
+    ToSelf,
+    /// A route to the peer already exists; the newer one goes.
+    Duplicate,
+}
+
+impl ClusterState {
+    /// Registers a route to `entry.remote_id`. When there is one already,
+    /// the two servers must keep the same connection of the two, or each
+    /// would close the one the other kept: between Switchyards, the one
+    /// dialled by the server with the smaller id stays (returned as
+    /// `Ok(Some(old))` when it replaces the registered one, which the
+    /// caller closes); with a nats-server peer, the first one stays, as
+    /// nats-server keeps it.
+    pub fn register(
+        &self,
+        own_id: &str,
+        entry: Arc<RouteEntry>,
+        tiebreak: bool,
+    ) -> Result<Option<Arc<RouteEntry>>, Refusal> {
+        if entry.remote_id == own_id {
+            return Err(Refusal::ToSelf);
+        }
+        let mut routes = self.routes.lock();
+        let Some(old) = routes.get(&entry.remote_id) else {
+            routes.insert(entry.remote_id.clone(), entry);
+            return Ok(None);
+        };
+        let dialled_by_us = |e: &RouteEntry| e.solicited;
+        // The connection dialled by the smaller id stays.
+        let we_dial = own_id < entry.remote_id.as_str();
+        if !tiebreak || dialled_by_us(old) == we_dial || dialled_by_us(&entry) != we_dial {
+            return Err(Refusal::Duplicate);
+        }
+        let old = old.clone();
+        routes.insert(entry.remote_id.clone(), entry);
+        Ok(Some(old))
+    }
+
+    /// Removes the route `entry` (if it is still the registered one) and
+    /// keeps its traffic; returns whether it was registered.
+    pub fn retire(&self, entry: &Arc<RouteEntry>) -> bool {
+        let mut routes = self.routes.lock();
+        let registered = routes
+            .get(&entry.remote_id)
+            .is_some_and(|e| Arc::ptr_eq(e, entry));
+        if registered {
+            routes.remove(&entry.remote_id);
+            self.retired.lock().add(Traffic::of(&entry.handle));
+            self.client_urls.lock().remove(&entry.remote_id);
+        }
+        registered
+    }
+
+    pub fn is_connected(&self, server_id: &str) -> bool {
+        self.routes.lock().contains_key(server_id)
+    }
+
+    pub fn live(&self) -> Vec<Arc<RouteEntry>> {
+        self.routes.lock().values().cloned().collect()
+    }
+
+    /// The peers' client URLs, without those of peers in lame duck mode.
+    pub fn peer_client_urls(&self) -> Vec<String> {
+        let mut urls: Vec<String> = self
+            .client_urls
+            .lock()
+            .values()
+            .flatten()
+            .cloned()
+            .collect();
+        urls.sort();
+        urls.dedup();
+        urls
+    }
+
+    /// Traffic of every route since start: the closed ones' and the live.
+    pub fn traffic(&self) -> Traffic {
+        // The lock order of `retire`: routes, then retired.
+        let routes = self.routes.lock();
+        let mut total = *self.retired.lock();
+        for entry in routes.values() {
+            total.add(Traffic::of(&entry.handle));
+        }
+        total
+    }
+}

@@ -1,0 +1,315 @@
+//! Three Switchyards joined by routes on loopback, checked with async-nats
+//! clients: subjects and queue groups across nodes, request/reply,
+//! tenants and their imports, interest removal, and a node that dies and
+//! comes back.
+
+use crate::common::{eventually, next_msg, no_msg, start_with};
+use crate::leaf_nats::await_interest;
+use async_nats::Client;
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::time::Duration;
+use switchyard::config::{ClusterConfig, natsmap};
+use switchyard::{Server, ServerConfig};
+
+/// `config` with a route port on loopback in cluster `c1`, dialling
+/// `seeds`.
+pub fn clustered(config: ServerConfig, seeds: &[String]) -> ServerConfig {
+    ServerConfig {
+        cluster: Some(ClusterConfig {
+            name: Some("c1".into()),
+            host: Some("127.0.0.1".into()),
+            port: 0,
+            routes: seeds.to_vec(),
+            ..config.cluster.clone().unwrap_or_default()
+        }),
+        ..config
+    }
+}
+
+/// `nats-route://` URL of `server`'s route port.
+pub fn route_url(server: &Server) -> String {
+    format!("nats-route://{}", server.route_addr().expect("route port"))
+}
+
+/// Three nodes made from `config`: the second and third dial the first
+/// and learn of each other from it. Returns once the mesh is complete.
+pub async fn three(config: ServerConfig) -> Vec<Server> {
+    let first = start_with(clustered(config.clone(), &[])).await;
+    let seed = [route_url(&first)];
+    let second = start_with(clustered(config.clone(), &seed)).await;
+    let third = start_with(clustered(config, &seed)).await;
+    let nodes = vec![first, second, third];
+    eventually("full mesh", || nodes.iter().all(|n| n.route_count() == 2)).await;
+    nodes
+}
+
+async fn connect(server: &Server) -> Client {
+    async_nats::connect(server.client_url())
+        .await
+        .expect("client connects")
+}
+
+#[tokio::test]
+async fn wildcards_reach_subscribers_on_every_node_once() {
+    let nodes = three(ServerConfig::default()).await;
+    let (a, b, c) = (
+        connect(&nodes[0]).await,
+        connect(&nodes[1]).await,
+        connect(&nodes[2]).await,
+    );
+    let mut star = b.subscribe("orders.*").await.expect("sub");
+    let mut full = c.subscribe("orders.>").await.expect("sub");
+    // Two entries on one node that both match: still one copy each.
+    let mut twice = c.subscribe("orders.new").await.expect("sub");
+    await_interest(&a, &b).await;
+    await_interest(&a, &c).await;
+    a.publish("orders.new", "o1".into()).await.expect("pub");
+    a.publish("orders.eu.new", "o2".into()).await.expect("pub");
+    a.flush().await.expect("flush");
+    assert_eq!(next_msg(&mut star).await.payload, "o1");
+    assert_eq!(next_msg(&mut full).await.payload, "o1");
+    assert_eq!(next_msg(&mut full).await.payload, "o2");
+    assert_eq!(next_msg(&mut twice).await.payload, "o1");
+    no_msg(&mut star).await;
+    no_msg(&mut full).await;
+    no_msg(&mut twice).await;
+}
+
+#[tokio::test]
+async fn a_queue_group_spread_over_the_cluster_gets_each_message_once() {
+    let nodes = three(ServerConfig::default()).await;
+    let publisher = connect(&nodes[0]).await;
+    let mut members = Vec::new();
+    let mut clients = Vec::new();
+    for node in &nodes {
+        let c = connect(node).await;
+        members.push(c.queue_subscribe("work", "workers".into()).await.expect("qsub"));
+        await_interest(&publisher, &c).await;
+        clients.push(c);
+    }
+    // A plain subscriber beside the group gets every message, once.
+    let watcher = connect(&nodes[1]).await;
+    let mut all = watcher.subscribe("work").await.expect("sub");
+    await_interest(&publisher, &watcher).await;
+    let n = 300;
+    for i in 0..n {
+        publisher
+            .publish("work", i.to_string().into())
+            .await
+            .expect("pub");
+    }
+    publisher.flush().await.expect("flush");
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut got = 0;
+    while got < n {
+        let mut any = false;
+        for m in members.iter_mut() {
+            if let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(20), m.next()).await {
+                *seen
+                    .entry(String::from_utf8_lossy(&msg.payload).into_owned())
+                    .or_default() += 1;
+                got += 1;
+                any = true;
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), n, "every message reached the group");
+    assert!(seen.values().all(|&k| k == 1), "each exactly once");
+    for m in members.iter_mut() {
+        no_msg(m).await;
+    }
+    for i in 0..n {
+        assert_eq!(next_msg(&mut all).await.payload, i.to_string());
+    }
+    no_msg(&mut all).await;
+}
+
+#[tokio::test]
+async fn requests_cross_nodes_and_no_responders_is_cluster_wide() {
+    let nodes = three(ServerConfig::default()).await;
+    let requester = connect(&nodes[0]).await;
+    let responder = connect(&nodes[2]).await;
+    let mut service = responder.subscribe("svc.time").await.expect("sub");
+    await_interest(&requester, &responder).await;
+    tokio::spawn(async move {
+        while let Some(msg) = service.next().await {
+            if let Some(reply) = msg.reply {
+                let _ = responder.publish(reply, "noon".into()).await;
+                let _ = responder.flush().await;
+            }
+        }
+    });
+    let answer = requester
+        .request("svc.time", "?".into())
+        .await
+        .expect("answer across the cluster");
+    assert_eq!(answer.payload, "noon");
+    let err = requester
+        .request("svc.nobody", "?".into())
+        .await
+        .expect_err("no responders");
+    assert_eq!(
+        err.kind(),
+        async_nats::client::RequestErrorKind::NoResponders
+    );
+}
+
+#[tokio::test]
+async fn unsubscribing_withdraws_interest_from_the_other_nodes() {
+    let nodes = three(ServerConfig::default()).await;
+    let before = nodes[0].subscriptions();
+    let b = connect(&nodes[1]).await;
+    let sub = b.subscribe("gone.soon").await.expect("sub");
+    b.flush().await.expect("flush");
+    eventually("interest arrives", || nodes[0].subscriptions() > before).await;
+    drop(sub);
+    b.flush().await.expect("flush");
+    eventually("interest withdrawn", || nodes[0].subscriptions() == before).await;
+}
+
+const TENANTS: &str = r#"
+accounts {
+  ACME {
+    users [ { user: acme, password: pw } ]
+    exports [ { stream: "prices.>" }, { service: "quote" } ]
+  }
+  GLOBEX {
+    users [ { user: globex, password: pw } ]
+    imports [
+      { stream: { account: ACME, subject: "prices.>" } }
+      { service: { account: ACME, subject: "quote" } }
+    ]
+  }
+}
+"#;
+
+/// The tenants of a nats-server file (`TENANTS`), as a Switchyard config.
+pub fn tenants_config(text: &str) -> (tempfile::TempDir, ServerConfig) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("server.conf");
+    std::fs::write(&path, text).expect("write config");
+    let t = natsmap::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    (dir, t.config)
+}
+
+async fn login(server: &Server, user: &str) -> Client {
+    async_nats::ConnectOptions::with_user_and_password(user.into(), "pw".into())
+        .connect(server.client_url())
+        .await
+        .expect("login")
+}
+
+#[tokio::test]
+async fn tenants_stay_apart_and_imports_cross_nodes() {
+    let (_dir, config) = tenants_config(TENANTS);
+    let nodes = three(config).await;
+    let acme = login(&nodes[0], "acme").await;
+    let globex = login(&nodes[1], "globex").await;
+    let globex_peer = login(&nodes[2], "globex").await;
+
+    // The same subject in another tenant reaches nobody.
+    let mut private = globex.subscribe("secret").await.expect("sub");
+    await_interest(&globex_peer, &globex).await;
+    acme.publish("secret", "x".into()).await.expect("pub");
+    acme.flush().await.expect("flush");
+    no_msg(&mut private).await;
+
+    // A stream import: published by ACME on node 1, received in GLOBEX
+    // on node 2.
+    let mut prices = globex.subscribe("prices.>").await.expect("sub");
+    globex.flush().await.expect("flush");
+    let mut seen = false;
+    for _ in 0..100 {
+        acme.publish("prices.eur", "1.1".into()).await.expect("pub");
+        acme.flush().await.expect("flush");
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(50), prices.next()).await {
+            assert_eq!(m.subject.as_str(), "prices.eur");
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the stream import crossed the cluster");
+
+    // A service import: asked in GLOBEX on node 3, answered in ACME on
+    // node 1.
+    let mut quotes = acme.subscribe("quote").await.expect("sub");
+    acme.flush().await.expect("flush");
+    let acme2 = acme.clone();
+    tokio::spawn(async move {
+        while let Some(msg) = quotes.next().await {
+            if let Some(reply) = msg.reply {
+                let _ = acme2.publish(reply, "42".into()).await;
+                let _ = acme2.flush().await;
+            }
+        }
+    });
+    let mut answer = None;
+    for _ in 0..50 {
+        match tokio::time::timeout(
+            Duration::from_secs(1),
+            globex_peer.request("quote", "?".into()),
+        )
+        .await
+        {
+            Ok(Ok(m)) => {
+                answer = Some(m);
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    assert_eq!(answer.expect("service answered").payload, "42");
+}
+
+#[tokio::test]
+async fn clients_learn_every_node_and_a_restarted_node_rejoins_without_duplicates() {
+    let nodes = three(ServerConfig::default()).await;
+    let client = connect(&nodes[0]).await;
+    // The INFO of a node lists all three client URLs.
+    let urls = |c: &Client| c.server_info().connect_urls.clone();
+    eventually("connect_urls", || urls(&client).len() == 3).await;
+
+    let mut nodes = nodes;
+    let third = nodes.pop().expect("three");
+    let (client_addr, route_addr) = (third.local_addr(), third.route_addr().expect("route"));
+    third.shutdown().await;
+    eventually("routes to the dead node gone", || {
+        nodes.iter().all(|n| n.route_count() == 1)
+    })
+    .await;
+    // The node comes back on its ports, dialling the first.
+    let config = ServerConfig {
+        host: "127.0.0.1".into(),
+        port: client_addr.port(),
+        cluster: Some(ClusterConfig {
+            name: Some("c1".into()),
+            host: Some("127.0.0.1".into()),
+            port: route_addr.port(),
+            routes: vec![route_url(&nodes[0])],
+            ..ClusterConfig::default()
+        }),
+        ..ServerConfig::default()
+    };
+    let back = Server::start(config).await.expect("restart");
+    nodes.push(back);
+    eventually("mesh again", || nodes.iter().all(|n| n.route_count() == 2)).await;
+
+    let subscriber = connect(&nodes[2]).await;
+    let mut sub = subscriber.subscribe("after.restart").await.expect("sub");
+    await_interest(&client, &subscriber).await;
+    for i in 0..50 {
+        client
+            .publish("after.restart", i.to_string().into())
+            .await
+            .expect("pub");
+    }
+    client.flush().await.expect("flush");
+    for i in 0..50 {
+        assert_eq!(next_msg(&mut sub).await.payload, i.to_string());
+    }
+    no_msg(&mut sub).await;
+}
