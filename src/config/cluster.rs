@@ -161,7 +161,13 @@ mod tests {
     fn route_urls() {
         let u = parse_route_url("nats-route://ruser:p%40ss@10.0.0.2:7244").unwrap();
         assert_eq!(
-            (u.host.as_str(), u.port, u.tls, u.user.as_deref(), u.password.as_deref()),
+            (
+                u.host.as_str(),
+                u.port,
+                u.tls,
+                u.user.as_deref(),
+                u.password.as_deref()
+            ),
             ("10.0.0.2", 7244, false, Some("ruser"), Some("p@ss"))
         );
         assert_eq!(parse_route_url("tls://h").unwrap().port, 6222);

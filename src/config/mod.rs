@@ -3,8 +3,8 @@
 //!
 //! May use: `subject` (to validate the subjects in tenant files).
 
-mod duration;
 pub mod cluster;
+mod duration;
 pub mod leafnodes;
 pub mod natsconf;
 pub mod natsmap;
@@ -12,8 +12,8 @@ pub mod tenant;
 pub mod tenants;
 mod tls;
 
-pub use duration::{MAX_DURATION, parse_duration};
 pub use cluster::{ClusterConfig, RouteUrl, parse_route_url};
+pub use duration::{MAX_DURATION, parse_duration};
 pub use leafnodes::{LeafNodesConfig, LeafRemote, RemoteTls, RemoteUrl, parse_remote_url};
 pub use tls::TlsConfig;
 

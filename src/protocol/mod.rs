@@ -11,16 +11,16 @@
 mod connect;
 mod encode;
 mod error;
+mod parser;
 mod peer;
 mod route_info;
-mod parser;
 
 pub use connect::{ConnectOptions, LeafConnect, NATS_SERVER_VERSION, PeerInfo, ServerInfo};
 pub use encode::{encode_err, encode_hmsg, encode_info, encode_msg, encode_status};
 pub use error::ParseError;
+pub use parser::{Limits, Op, parse};
 pub use peer::{
     Dialect, PeerMsg, PeerOp, encode_peer_msg, encode_peer_sub, encode_peer_unsub, names_queue,
     parse_leaf, parse_peer,
 };
-pub use parser::{Limits, Op, parse};
 pub use route_info::{RouteConnect, RouteInfo};

@@ -459,26 +459,28 @@ impl Sender<'_> {
             + msg.reply.map_or(0, <[u8]>::len)
             + self.account.name.len()
             + 40;
-        let pushed = dest.outbound.push_message(frame, body, |b| match (peer, headers) {
-            (Some(dialect), _) => encode_peer_msg(
-                b,
-                &PeerMsg {
-                    dialect,
-                    // A leaf connection carries one account; a route names it.
-                    account: match dialect {
-                        Dialect::Leaf => b"",
-                        Dialect::Route => self.account.name.as_bytes(),
+        let pushed = dest
+            .outbound
+            .push_message(frame, body, |b| match (peer, headers) {
+                (Some(dialect), _) => encode_peer_msg(
+                    b,
+                    &PeerMsg {
+                        dialect,
+                        // A leaf connection carries one account; a route names it.
+                        account: match dialect {
+                            Dialect::Leaf => b"",
+                            Dialect::Route => self.account.name.as_bytes(),
+                        },
+                        subject: msg.subject,
+                        reply: msg.reply,
+                        queue: queues,
+                        headers,
+                        payload: msg.payload,
                     },
-                    subject: msg.subject,
-                    reply: msg.reply,
-                    queue: queues,
-                    headers,
-                    payload: msg.payload,
-                },
-            ),
-            (None, Some(h)) => encode_hmsg(b, msg.subject, sid, msg.reply, h, msg.payload),
-            (None, None) => encode_msg(b, msg.subject, sid, msg.reply, msg.payload),
-        });
+                ),
+                (None, Some(h)) => encode_hmsg(b, msg.subject, sid, msg.reply, h, msg.payload),
+                (None, None) => encode_msg(b, msg.subject, sid, msg.reply, msg.payload),
+            });
         match pushed {
             Push::Queued { wake, stall } => {
                 if wake {

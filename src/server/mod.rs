@@ -247,7 +247,10 @@ impl Server {
         }
         let route_accept = route_listener.map(|l| {
             let addr = shared.route_addr.lock().map(|a| a.to_string());
-            tracing::info!(addr = addr.unwrap_or_default(), "listening for route connections");
+            tracing::info!(
+                addr = addr.unwrap_or_default(),
+                "listening for route connections"
+            );
             tokio::spawn(cluster::accept_loop(l, shared.clone()))
         });
         let seeds = shared.config.cluster.iter().flat_map(|c| c.routes.clone());

@@ -55,4 +55,3 @@ pub(super) async fn read_first<R: AsyncRead + Unpin>(
         }
     }
 }
-

@@ -34,7 +34,10 @@ impl Connection {
         if let (Some(reply), Some(answer)) = (reply, answer) {
             self.server.publish(&self.session.account, reply, &answer);
         }
-        true
+        // A request to every server also goes to the cluster's other
+        // servers, each of which answers once.
+        let everyone = subject.starts_with(b"$SYS.REQ.SERVER.PING");
+        !(everyone && !self.server.cluster.routes.lock().is_empty())
     }
 
     /// Requests the server answers itself for system-account clients:

@@ -84,7 +84,11 @@ async fn a_queue_group_spread_over_the_cluster_gets_each_message_once() {
     let mut clients = Vec::new();
     for node in &nodes {
         let c = connect(node).await;
-        members.push(c.queue_subscribe("work", "workers".into()).await.expect("qsub"));
+        members.push(
+            c.queue_subscribe("work", "workers".into())
+                .await
+                .expect("qsub"),
+        );
         await_interest(&publisher, &c).await;
         clients.push(c);
     }

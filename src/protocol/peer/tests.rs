@@ -147,9 +147,7 @@ fn encodes_what_it_parses() {
 }
 
 fn route(buf: &[u8]) -> PeerOp<'_> {
-    let (op, used) = parse_peer(buf, &limits(), Dialect::Route)
-        .unwrap()
-        .unwrap();
+    let (op, used) = parse_peer(buf, &limits(), Dialect::Route).unwrap().unwrap();
     assert_eq!(used, buf.len(), "whole frame used");
     op
 }

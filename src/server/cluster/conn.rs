@@ -293,7 +293,9 @@ impl RouteConn {
             } => self.on_msg(account, subject, reply, queues, headers, payload),
             PeerOp::Info(json) => match serde_json::from_slice::<RouteInfo>(json) {
                 Ok(info) => gossip::on_info(&self.server, &self.entry, info),
-                Err(e) => tracing::debug!(cid = self.handle.id, error = %e, "unreadable route INFO"),
+                Err(e) => {
+                    tracing::debug!(cid = self.handle.id, error = %e, "unreadable route INFO")
+                }
             },
             PeerOp::Err(text) => {
                 let text = String::from_utf8_lossy(text);
@@ -318,7 +320,10 @@ impl RouteConn {
             return;
         }
         if !is_valid_subject(subject) || queue.is_some_and(|q| !is_valid_literal_subject(q)) {
-            tracing::debug!(cid = self.handle.id, "invalid subject in route interest ignored");
+            tracing::debug!(
+                cid = self.handle.id,
+                "invalid subject in route interest ignored"
+            );
             return;
         }
         let max = self.server.config.cluster.as_ref().map_or(

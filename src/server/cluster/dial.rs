@@ -100,7 +100,9 @@ pub(super) fn learn(server: &Arc<Shared>, url: String) {
             match attempt(&server, &parsed, None, &mut peer_id).await {
                 Attempt::Ran(_) => left = tries,
                 Attempt::ToSelf | Attempt::Duplicate => break,
-                Attempt::Failed(why) => tracing::debug!(%url, %why, "gossiped route attempt failed"),
+                Attempt::Failed(why) => {
+                    tracing::debug!(%url, %why, "gossiped route attempt failed")
+                }
             }
             tokio::time::sleep(RETRY).await;
         }
@@ -171,8 +173,7 @@ async fn attempt(
         let Ok(name) = rustls_pki_types::ServerName::try_from(url.host.clone()) else {
             return Attempt::Failed("tls: bad server name".to_string());
         };
-        let stream = match tokio::time::timeout(DIAL_TIMEOUT, connector.connect(name, tcp)).await
-        {
+        let stream = match tokio::time::timeout(DIAL_TIMEOUT, connector.connect(name, tcp)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => return Attempt::Failed(format!("tls: {e}")),
             Err(_) => return Attempt::Failed("tls: timed out".to_string()),

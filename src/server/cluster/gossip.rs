@@ -71,7 +71,11 @@ pub(super) fn on_info(server: &Arc<Shared>, entry: &Arc<RouteEntry>, info: Route
     set_client_urls(
         server,
         &entry.remote_id,
-        if info.ldm { Vec::new() } else { info.connect_urls },
+        if info.ldm {
+            Vec::new()
+        } else {
+            info.connect_urls
+        },
     );
 }
 
@@ -102,7 +106,12 @@ pub(super) fn set_client_urls(server: &Shared, peer: &str, urls: Vec<String>) {
 /// Sends every client that takes asynchronous INFO the cluster's client
 /// URLs as they are now.
 pub(super) fn tell_clients(server: &Shared) {
-    if server.config.cluster.as_ref().is_some_and(|c| c.no_advertise) {
+    if server
+        .config
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.no_advertise)
+    {
         return;
     }
     let mut line = BytesMut::new();

@@ -4,12 +4,12 @@
 //! subscriptions of the account (`Target::Leaf`); what the account holds
 //! goes to the peer through the `LeafLink` watching it.
 
-use crate::server::peer_link::{PeerLink, interest_key};
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{Credentials, Session};
 use crate::plugin::PublisherInfo;
-use crate::protocol::{PeerOp, Limits, ParseError, encode_err, parse_leaf};
+use crate::protocol::{Limits, ParseError, PeerOp, encode_err, parse_leaf};
 use crate::route::{DeliveryCtx, Message, PluginStage, Publisher, Sink, deliver};
+use crate::server::peer_link::{PeerLink, interest_key};
 use crate::server::shared::Shared;
 use crate::server::subs::{SubEntry, fits_budget, index, shadows_for, unindex};
 use crate::subject::{

@@ -6,11 +6,11 @@
 
 use super::conn::{Filters, LeafConn, Peer};
 use super::handshake::run;
-use crate::server::peer_first::{First, read_first};
 use crate::auth::new_nonce;
 use crate::client::{ClientHandle, CloseReason};
 use crate::login::{AuthFailure, Credentials, Session};
 use crate::protocol::{Dialect, LeafConnect, Limits, encode_err, encode_info};
+use crate::server::peer_first::{First, read_first};
 use crate::server::shared::Shared;
 use crate::server::tls::{Refused, handshake};
 use bytes::BytesMut;
@@ -123,7 +123,9 @@ async fn login<R, W>(
         &limits,
         Dialect::Leaf,
         server.config.auth_timeout,
-    ).await {
+    )
+    .await
+    {
         Ok(First::Connect(json)) => check(&server, &json, peer, nonce).await,
         Ok(_) => Err(CloseReason::AuthViolation),
         Err(reason) => Err(reason),

@@ -5,11 +5,11 @@
 
 use super::conn::{Filters, LOOP_DELAY, LeafConn, Peer};
 use super::handshake::run;
-use crate::server::peer_first::{First, read_first};
 use crate::client::{ClientHandle, CloseReason};
 use crate::config::{LeafRemote, RemoteUrl, parse_remote_url};
 use crate::login::Session;
 use crate::protocol::{Dialect, LeafConnect, Limits, PeerInfo};
+use crate::server::peer_first::{First, read_first};
 use crate::server::shared::Shared;
 use crate::server::tls::connector;
 use bytes::{BufMut, Bytes, BytesMut};
