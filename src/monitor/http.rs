@@ -8,7 +8,7 @@
 use super::error::{MonitorError, RequestError};
 use super::observer::Observer;
 use super::query::Query;
-use super::{accountz, connz, healthz, leafz, metrics, subsz, varz};
+use super::{accountz, connz, healthz, leafz, metrics, routez, subsz, varz};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -224,7 +224,7 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
         Ok(q) => q,
         Err(e) => return Response::bad_request(&e),
     };
-    const KNOWN: [&str; 9] = [
+    const KNOWN: [&str; 10] = [
         "/",
         "/varz",
         "/connz",
@@ -232,6 +232,7 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
         "/subscriptionsz",
         "/accountz",
         "/leafz",
+        "/routez",
         "/healthz",
         "/metrics",
     ];
@@ -249,6 +250,9 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
             .and_then(|o| subsz::render(observer, &o))
             .map(Response::json),
         "/accountz" => accountz::render(observer, query.text("acc")).map(Response::json),
+        "/routez" => routez::Options::from_query(&query)
+            .map(|o| routez::render(observer, &o))
+            .map(Response::json),
         "/leafz" => leafz::Options::from_query(&query)
             .and_then(|o| leafz::render(observer, &o))
             .map(Response::json),
@@ -272,7 +276,8 @@ pub fn respond(req: &Request, observer: &dyn Observer) -> Response {
     answer.unwrap_or_else(|e| Response::bad_request(&e))
 }
 
-const INDEX: &str = "switchyard monitoring: /varz /connz /subsz /accountz /leafz /healthz /metrics";
+const INDEX: &str =
+    "switchyard monitoring: /varz /connz /subsz /accountz /leafz /routez /healthz /metrics";
 
 async fn write(stream: &mut TcpStream, r: &Response, head_only: bool) -> std::io::Result<()> {
     let reason = match r.status {

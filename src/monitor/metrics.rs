@@ -172,6 +172,7 @@ pub fn render(observer: &dyn Observer, format: Format) -> String {
     }
 
     leaf_metrics(&mut out, &observer.leaf_totals());
+    route_metrics(&mut out, observer);
 
     out.family(
         "switchyard_auth_failures_total",
@@ -232,6 +233,44 @@ fn leaf_metrics(out: &mut Exposition, leaves: &[LeafTotalsSnapshot]) {
         for l in leaves {
             out.sample(name, &[("tenant", &l.tenant)], field(l));
         }
+    }
+}
+
+/// Cluster routes: how many are open, and what crossed them since start
+/// (closed routes included).
+fn route_metrics(out: &mut Exposition, observer: &dyn Observer) {
+    let open = observer.routes(false).len() as u64;
+    let t = observer.route_traffic();
+    let families: [(&str, &str, &str, u64); 5] = [
+        ("switchyard_routes", "gauge", "Open cluster routes.", open),
+        (
+            "switchyard_route_in_msgs_total",
+            "counter",
+            "Messages received from cluster peers.",
+            t.in_msgs,
+        ),
+        (
+            "switchyard_route_in_bytes_total",
+            "counter",
+            "Payload bytes (headers included) received from cluster peers.",
+            t.in_bytes,
+        ),
+        (
+            "switchyard_route_out_msgs_total",
+            "counter",
+            "Messages sent to cluster peers.",
+            t.out_msgs,
+        ),
+        (
+            "switchyard_route_out_bytes_total",
+            "counter",
+            "Payload bytes (headers included) sent to cluster peers.",
+            t.out_bytes,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        out.family(name, kind, help);
+        out.sample(name, &[], value);
     }
 }
 

@@ -24,6 +24,7 @@ mod observer;
 pub mod plugins;
 mod process;
 mod query;
+mod routez;
 mod server_ref;
 mod statsz;
 mod subsz;
@@ -37,9 +38,9 @@ mod varz_compat;
 pub use error::{MonitorError, RequestError};
 pub use http::{MonitorListener, bind};
 pub use observer::{
-    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, LeafRemoteSettings,
-    LeafSettings, LeafSnapshot, LeafTotalsSnapshot, Observer, ServerSummary, StatsSnapshot,
-    SubSnapshot,
+    AccountSnapshot, ClusterSettings, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals,
+    LeafRemoteSettings, LeafSettings, LeafSnapshot, LeafTotalsSnapshot, Observer, RouteSnapshot,
+    ServerSummary, StatsSnapshot, SubSnapshot,
 };
 pub use plugins::{PluginMetrics, PluginSummary};
 pub use sys::answer_system_request;

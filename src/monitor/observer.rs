@@ -42,6 +42,11 @@ pub trait Observer: Send + Sync + 'static {
     /// Per tenant: open leaf connections, and the traffic of every leaf
     /// connection since start (closed ones included), by tenant name.
     fn leaf_totals(&self) -> Vec<LeafTotalsSnapshot>;
+    /// Live cluster routes, in cid order; `with_subjects` lists the
+    /// interest each peer holds here.
+    fn routes(&self, with_subjects: bool) -> Vec<RouteSnapshot>;
+    /// Traffic of every route since start, closed ones included.
+    fn route_traffic(&self) -> Traffic;
 }
 
 /// A plain snapshot of `ServerStats`.
@@ -90,6 +95,22 @@ pub struct ServerSummary {
     pub system_account: String,
     /// Leaf node settings, for `/varz`'s `leaf` block.
     pub leaf: LeafSettings,
+    /// `[cluster]`, for `/varz`'s `cluster` block; `None` outside a cluster.
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// The `[cluster]` section as `/varz` reports it.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterSettings {
+    pub name: String,
+    pub host: String,
+    /// The bound route port.
+    pub port: u16,
+    /// The seed routes, without credentials.
+    pub urls: Vec<String>,
+    pub auth_timeout: Duration,
+    pub tls_timeout: Duration,
+    pub tls_required: bool,
 }
 
 /// The `[leafnodes]` section as `/varz` reports it.
@@ -130,6 +151,25 @@ pub struct LeafSnapshot {
     /// Interest entries the peer holds here.
     pub subscriptions: usize,
     /// Their subjects, when asked for.
+    pub subjects: Vec<String>,
+}
+
+/// One live route. One field per value `/routez` reports of a route.
+#[derive(Debug, Clone)]
+pub struct RouteSnapshot {
+    pub cid: u64,
+    pub remote_id: String,
+    pub remote_name: String,
+    pub solicited: bool,
+    pub configured: bool,
+    pub peer: SocketAddr,
+    pub started: SystemTime,
+    pub last_activity: SystemTime,
+    pub rtt: Option<Duration>,
+    pub pending: usize,
+    pub traffic: Traffic,
+    pub subscriptions: usize,
+    /// `account subject [queue]` of each, when asked for.
     pub subjects: Vec<String>,
 }
 

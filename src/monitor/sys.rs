@@ -9,7 +9,7 @@ use super::error::RequestError;
 use super::observer::Observer;
 use super::server_ref::ServerRef;
 use super::sysreq::SystemRequest;
-use super::{accountz, connz, healthz, leafz, statsz, subsz, varz};
+use super::{accountz, connz, healthz, leafz, routez, statsz, subsz, varz};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -59,6 +59,10 @@ pub fn answer_system_request(
             observer,
             options::<AccountzOptions>(payload)
                 .and_then(|o| accountz::build(observer, o.account.or(o.acc).as_deref())),
+        ),
+        SystemRequest::Routez => envelope(
+            observer,
+            options::<routez::Options>(payload).map(|o| routez::build(observer, &o)),
         ),
         SystemRequest::Leafz => envelope(
             observer,

@@ -25,6 +25,7 @@ pub enum SystemRequest {
     Accountz,
     Statsz,
     Leafz,
+    Routez,
 }
 
 /// The request a subject names, if it is addressed to all servers or to
@@ -47,6 +48,7 @@ pub fn server_request(subject: &[u8], server_id: &str) -> Option<SystemRequest> 
         "ACCOUNTZ" => Some(SystemRequest::Accountz),
         "STATSZ" => Some(SystemRequest::Statsz),
         "LEAFZ" => Some(SystemRequest::Leafz),
+        "ROUTEZ" => Some(SystemRequest::Routez),
         _ => None,
     }
 }

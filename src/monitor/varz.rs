@@ -79,6 +79,9 @@ pub fn build(observer: &dyn Observer) -> Varz {
             sum.add(l.traffic);
             sum
         });
+    let mut peer_traffic = leaf_traffic;
+    peer_traffic.add(observer.route_traffic());
+    let routes = observer.routes(false).len();
     Varz {
         server_id: s.server_id,
         server_name: s.server_name,
@@ -107,7 +110,7 @@ pub fn build(observer: &dyn Observer) -> Varz {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         connections: observer.connection_count(),
         total_connections: stats.total_connections,
-        routes: 0,
+        routes: routes as u32,
         remotes: 0,
         leafnodes: observer.leaves(false).len(),
         in_msgs: stats.in_msgs,
@@ -119,7 +122,13 @@ pub fn build(observer: &dyn Observer) -> Varz {
         http_req_stats: observer.http_requests(),
         config_load_time: rfc3339(s.config_load_time),
         system_account: s.system_account,
-        compat: super::varz_compat::VarzCompat::new(&stats, s.tls_timeout, &s.leaf, leaf_traffic),
+        compat: super::varz_compat::VarzCompat::new(
+            &stats,
+            s.tls_timeout,
+            &s.leaf,
+            s.cluster.as_ref(),
+            peer_traffic,
+        ),
     }
 }
 

@@ -8,7 +8,7 @@
 //! nats-server's `LeafNodeOptsVarz`.
 //!
 
-use super::observer::{LeafSettings, StatsSnapshot};
+use super::observer::{ClusterSettings, LeafSettings, StatsSnapshot};
 use crate::tenant::Traffic;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -40,7 +40,7 @@ pub struct VarzCompat {
     pub git_commit: &'static str,
     pub http_base_path: &'static str,
     pub https_port: u16,
-    pub cluster: Empty,
+    pub cluster: ClusterVarz,
     pub gateway: Empty,
     pub leaf: LeafVarz,
     pub mqtt: Empty,
@@ -62,6 +62,49 @@ pub struct VarzCompat {
     pub stale_connections: u64,
     pub stale_connection_stats: KindCounts,
     pub stalled_clients: u64,
+}
+
+/// nats-server's `ClusterOptsVarz`: every key is `omitempty`, so a server
+/// outside a cluster shows `{}`.
+#[derive(Debug, Default, Serialize)]
+pub struct ClusterVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub addr: String,
+    #[serde(skip_serializing_if = "is_zero_port")]
+    pub cluster_port: u16,
+    /// Seconds.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub auth_timeout: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    /// Seconds.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub tls_timeout: f64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_required: bool,
+}
+
+fn is_zero_port(p: &u16) -> bool {
+    *p == 0
+}
+
+impl ClusterVarz {
+    fn new(c: Option<&ClusterSettings>) -> ClusterVarz {
+        let Some(c) = c else {
+            return ClusterVarz::default();
+        };
+        ClusterVarz {
+            name: c.name.clone(),
+            addr: c.host.clone(),
+            cluster_port: c.port,
+            auth_timeout: c.auth_timeout.as_secs_f64(),
+            urls: c.urls.clone(),
+            tls_timeout: c.tls_timeout.as_secs_f64(),
+            tls_required: c.tls_required,
+        }
+    }
 }
 
 /// nats-server's `LeafNodeOptsVarz`: every key is `omitempty`, so a
@@ -159,12 +202,13 @@ impl LeafVarz {
 }
 
 impl VarzCompat {
-    /// `leaf_traffic` is what crossed leaf connections, which nats-server
-    /// leaves out of its `*_client_*` totals.
+    /// `leaf_traffic` is what crossed leaf connections and routes, which
+    /// nats-server leaves out of its `*_client_*` totals.
     pub fn new(
         stats: &StatsSnapshot,
         tls_timeout: Duration,
         leaf: &LeafSettings,
+        cluster: Option<&ClusterSettings>,
         leaf_traffic: Traffic,
     ) -> VarzCompat {
         VarzCompat {
@@ -175,6 +219,7 @@ impl VarzCompat {
             out_client_msgs: stats.out_msgs.saturating_sub(leaf_traffic.out_msgs),
             out_client_bytes: stats.out_bytes.saturating_sub(leaf_traffic.out_bytes),
             leaf: LeafVarz::new(leaf),
+            cluster: ClusterVarz::new(cluster),
             slow_consumer_stats: KindCounts {
                 clients: stats.slow_consumers,
                 ..KindCounts::default()

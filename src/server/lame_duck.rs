@@ -34,6 +34,7 @@ impl Server {
             return;
         }
         tracing::info!("entering lame duck mode, stop accepting new clients");
+        super::cluster::announce_lame_duck(shared);
         self.accept.abort();
         // Once the accept task is gone no client can still be added.
         while !self.accept.is_finished() {

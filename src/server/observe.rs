@@ -7,9 +7,9 @@ use crate::client::ClientHandle;
 use crate::config::tenant::{ResponseType, TenantFile};
 use crate::monitor::plugins::LatencyHistogram;
 use crate::monitor::{
-    AccountSnapshot, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals, LeafRemoteSettings,
-    LeafSettings, LeafSnapshot, LeafTotalsSnapshot, Observer, PluginMetrics, PluginSummary,
-    ServerSummary, StatsSnapshot, SubSnapshot,
+    AccountSnapshot, ClusterSettings, ConnSnapshot, ExportSummary, ImportSummary, IndexTotals,
+    LeafRemoteSettings, LeafSettings, LeafSnapshot, LeafTotalsSnapshot, Observer, PluginMetrics,
+    PluginSummary, RouteSnapshot, ServerSummary, StatsSnapshot, SubSnapshot,
 };
 use crate::tenant::{Account, AccountTraffic, Subscription, Target, Traffic};
 use rustc_hash::FxHashMap;
@@ -24,6 +24,30 @@ pub struct ServerView {
 }
 
 impl ServerView {
+    /// `[cluster]` as `/varz` shows it.
+    fn cluster_settings(&self) -> Option<ClusterSettings> {
+        let s = &self.shared;
+        let cluster = s.config.cluster.as_ref()?;
+        let tls = cluster.tls.as_ref();
+        Some(ClusterSettings {
+            name: cluster.name.clone().unwrap_or_default(),
+            host: cluster
+                .host
+                .clone()
+                .unwrap_or_else(|| s.config.host.clone()),
+            port: s.route_addr.lock().map_or(cluster.port, |a| a.port()),
+            urls: cluster
+                .routes
+                .iter()
+                .filter_map(|u| crate::config::parse_route_url(u).ok())
+                .map(|u| format!("{}:{}", u.host, u.port))
+                .collect(),
+            auth_timeout: s.config.auth_timeout,
+            tls_timeout: tls.map_or(Duration::from_secs(2), |t| t.timeout),
+            tls_required: tls.is_some(),
+        })
+    }
+
     pub(super) fn new(shared: Arc<Shared>) -> ServerView {
         ServerView { shared }
     }
@@ -139,6 +163,7 @@ impl Observer for ServerView {
             config_load_time: *s.config_loaded.lock(),
             system_account: s.tenancy().system.name.to_string(),
             leaf: self.leaf_settings(),
+            cluster: self.cluster_settings(),
         }
     }
 
@@ -460,6 +485,64 @@ impl Observer for ServerView {
             .collect();
         out.sort_by_key(|l| l.cid);
         out
+    }
+
+    /// Live routes, in cid order; the subjects are the peer's interest
+    /// entries (`Target::Route`) in every account.
+    fn routes(&self, with_subjects: bool) -> Vec<RouteSnapshot> {
+        let mut subjects: FxHashMap<u64, Vec<String>> = FxHashMap::default();
+        if with_subjects {
+            let tenancy = self.shared.tenancy();
+            let mut accounts: Vec<_> = tenancy.accounts.values().cloned().collect();
+            for extra in [&self.shared.global, &tenancy.system] {
+                if !accounts.iter().any(|a| Arc::ptr_eq(a, extra)) {
+                    accounts.push(extra.clone());
+                }
+            }
+            for account in accounts {
+                for sub in account.index.values() {
+                    if let Target::Route(route) = &sub.target {
+                        subjects
+                            .entry(route.id)
+                            .or_default()
+                            .push(String::from_utf8_lossy(&sub.sid).into_owned());
+                    }
+                }
+            }
+        }
+        let mut out: Vec<RouteSnapshot> = self
+            .shared
+            .cluster
+            .live()
+            .into_iter()
+            .map(|entry| {
+                let c = &entry.handle;
+                let (_, _, pending) = c.outbound.totals_and_pending();
+                let mut subjects = subjects.remove(&c.id).unwrap_or_default();
+                subjects.sort();
+                RouteSnapshot {
+                    cid: c.id,
+                    remote_id: entry.remote_id.clone(),
+                    remote_name: entry.remote_name.clone(),
+                    solicited: entry.solicited,
+                    configured: entry.configured,
+                    peer: c.peer,
+                    started: entry.started,
+                    last_activity: c.counters.last_activity(),
+                    rtt: c.counters.rtt(),
+                    pending,
+                    traffic: Traffic::of(c),
+                    subscriptions: entry.subscriptions.load(Ordering::Relaxed),
+                    subjects,
+                }
+            })
+            .collect();
+        out.sort_by_key(|r| r.cid);
+        out
+    }
+
+    fn route_traffic(&self) -> Traffic {
+        self.shared.cluster.traffic()
     }
 
     fn leaf_totals(&self) -> Vec<LeafTotalsSnapshot> {

@@ -317,3 +317,65 @@ async fn clients_learn_every_node_and_a_restarted_node_rejoins_without_duplicate
     }
     no_msg(&mut sub).await;
 }
+
+#[tokio::test]
+async fn routes_show_in_routez_varz_and_metrics() {
+    let config = ServerConfig {
+        http_port: Some(0),
+        ..ServerConfig::default()
+    };
+    let nodes = three(config).await;
+    let http = nodes[0].http_addr().expect("monitoring").to_string();
+    let b = connect(&nodes[1]).await;
+    let _sub = b.subscribe("watched.subject").await.expect("sub");
+    b.flush().await.expect("flush");
+    eventually("interest arrives", || nodes[0].subscriptions() > 0).await;
+
+    let routez = crate::leaf_monitor::get_json(http.clone(), "/routez?subs=1").await;
+    assert_eq!(routez["num_routes"], 2, "{routez}");
+    let routes = routez["routes"].as_array().expect("routes");
+    for key in [
+        "rid",
+        "remote_id",
+        "remote_name",
+        "did_solicit",
+        "is_configured",
+        "ip",
+        "port",
+        "start",
+        "last_activity",
+        "rtt",
+        "uptime",
+        "idle",
+        "pending_size",
+        "in_msgs",
+        "out_msgs",
+        "in_bytes",
+        "out_bytes",
+        "subscriptions",
+    ] {
+        assert!(routes[0].get(key).is_some(), "{key} missing from {routez}");
+    }
+    let listed: Vec<&str> = routes
+        .iter()
+        .flat_map(|r| r["subscriptions_list"].as_array().into_iter().flatten())
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(
+        listed.contains(&"$G watched.subject"),
+        "the peer's interest is listed: {listed:?}"
+    );
+
+    let varz = crate::leaf_monitor::get_json(http.clone(), "/varz").await;
+    assert_eq!(varz["routes"], 2);
+    assert_eq!(varz["cluster"]["name"], "c1");
+    assert_eq!(
+        varz["cluster"]["cluster_port"],
+        nodes[0].route_addr().expect("route").port()
+    );
+    let metrics = crate::leaf_monitor::get(http, "/metrics").await;
+    assert!(
+        metrics.lines().any(|l| l == "switchyard_routes 2"),
+        "{metrics}"
+    );
+}

@@ -13,7 +13,7 @@ use switchyard::config::{LeafNodesConfig, LeafRemote};
 use switchyard::{Server, ServerConfig};
 
 /// GETs `http://{addr}{path}` and returns the body.
-async fn get(addr: String, path: &str) -> String {
+pub async fn get(addr: String, path: &str) -> String {
     let url = format!("http://{addr}{path}");
     tokio::task::spawn_blocking(move || {
         ureq::get(&url)
@@ -27,7 +27,7 @@ async fn get(addr: String, path: &str) -> String {
     .expect("request task")
 }
 
-async fn get_json(addr: String, path: &str) -> Value {
+pub async fn get_json(addr: String, path: &str) -> Value {
     let body = get(addr, path).await;
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
 }

@@ -122,3 +122,12 @@ pub(super) fn tell_clients(server: &Shared) {
         }
     }
 }
+
+/// Tells every peer this server entered lame duck mode (its route INFO
+/// again, with `ldm`), so they stop offering its client URL to clients.
+pub(in crate::server) fn announce_lame_duck(server: &Shared) {
+    let line = super::handshake::info_line(&super::handshake::route_info(server));
+    for route in server.cluster.live() {
+        route.handle.control(|b| b.extend_from_slice(&line));
+    }
+}

@@ -291,7 +291,6 @@ where
         remote_name: info.server_name.clone(),
         solicited,
         configured: configured.is_some(),
-        url: configured.map(str::to_string),
         subscriptions: AtomicUsize::new(0),
         started: SystemTime::now(),
         lame_duck: AtomicBool::new(info.ldm),

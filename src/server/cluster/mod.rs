@@ -17,4 +17,5 @@ mod handshake;
 pub(in crate::server) mod state;
 
 pub(in crate::server) use dial::run_seed;
+pub(in crate::server) use gossip::announce_lame_duck;
 pub(in crate::server) use handshake::accept_loop;

@@ -23,8 +23,6 @@ pub(in crate::server) struct RouteEntry {
     pub solicited: bool,
     /// Dialled because it is in `cluster.routes`.
     pub configured: bool,
-    /// The seed URL it was dialled from.
-    pub url: Option<String>,
     /// The peer's interest entries held here, over all accounts.
     pub subscriptions: AtomicUsize,
     pub started: SystemTime,
