@@ -253,6 +253,9 @@ impl Server {
             );
             tokio::spawn(cluster::accept_loop(l, shared.clone()))
         });
+        if shared.config.cluster.is_some() {
+            tokio::spawn(cluster::learner(shared.clone()));
+        }
         let seeds = shared.config.cluster.iter().flat_map(|c| c.routes.clone());
         for seed in seeds {
             tokio::spawn(cluster::run_seed(shared.clone(), seed));

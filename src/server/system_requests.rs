@@ -37,7 +37,7 @@ impl Connection {
         // A request to every server also goes to the cluster's other
         // servers, each of which answers once.
         let everyone = subject.starts_with(b"$SYS.REQ.SERVER.PING");
-        !(everyone && !self.server.cluster.routes.lock().is_empty())
+        !everyone || self.server.cluster.routes.lock().is_empty()
     }
 
     /// Requests the server answers itself for system-account clients:

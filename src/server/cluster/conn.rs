@@ -131,7 +131,7 @@ impl RouteConn {
         let now = account.watch(link.clone());
         let mut extra = vec![account.responses.interest()];
         if Arc::ptr_eq(&account, &self.server.tenancy().system) {
-            extra.extend(gossip::system_interest(&self.server.info.server_id));
+            extra.extend(super::info::system_interest(&self.server.info.server_id));
         }
         link.announce_all(&now, &extra);
         let rules = account.rules();

@@ -4,8 +4,9 @@
 //! a route to its server exists (whoever dialled it); a seed that turns
 //! out to be this server is dropped.
 
-use super::handshake::{info_line, limits, route_info, run};
-use super::state::{MAX_KNOWN_ROUTES, RouteEntry};
+use super::handshake::run;
+use super::info::{info_line, limits, route_info};
+use super::state::MAX_KNOWN_ROUTES;
 use crate::client::{ClientHandle, CloseReason};
 use crate::config::{RemoteTls, RouteUrl, parse_route_url};
 use crate::protocol::{Dialect, RouteConnect, RouteInfo};
@@ -75,8 +76,24 @@ pub(in crate::server) async fn run_seed(server: Arc<Shared>, url: String) {
     }
 }
 
+/// Dials the servers peers tell of (`ClusterState::learn`), until
+/// shutdown.
+pub(in crate::server) async fn learner(server: Arc<Shared>) {
+    let mut shutdown = server.shutdown.subscribe();
+    loop {
+        let next = server.cluster.learnt.lock().pop_front();
+        match next {
+            Some(url) => learn(&server, url),
+            None => tokio::select! {
+                _ = server.cluster.learnt_wake.notified() => {}
+                _ = shutdown.changed() => return,
+            },
+        }
+    }
+}
+
 /// Dials a server a peer told of, unless it is being dialled already.
-pub(super) fn learn(server: &Arc<Shared>, url: String) {
+fn learn(server: &Arc<Shared>, url: String) {
     let Ok(parsed) = parse_route_url(&url) else {
         return;
     };
@@ -243,32 +260,5 @@ where
     match run(server, handle, info, buf, rd, wr, true, seed).await {
         Some(reason) => Attempt::Ran(reason),
         None => Attempt::Duplicate,
-    }
-}
-
-/// Tells the other routes about a server that has just joined, so they
-/// dial it too (nats-server's gossip: its INFO with the URL to dial in
-/// `ip`, marked not to be passed on).
-pub(super) fn introduce_to_peers(server: &Shared, entry: &Arc<RouteEntry>, info: &RouteInfo) {
-    let others: Vec<Arc<RouteEntry>> = server
-        .cluster
-        .live()
-        .into_iter()
-        .filter(|e| !Arc::ptr_eq(e, entry))
-        .collect();
-    if others.is_empty() || info.gossip_mode == 1 || info.port == 0 {
-        return;
-    }
-    let host = match info.host.as_str() {
-        "" | "0.0.0.0" | "::" => entry.handle.peer.ip().to_string(),
-        h => h.to_string(),
-    };
-    let mut told = info.clone();
-    told.nonce = None;
-    told.ip = Some(format!("nats-route://{host}:{}/", info.port));
-    told.gossip_mode = 1;
-    let line = info_line(&told);
-    for other in others {
-        other.handle.control(|b| b.extend_from_slice(&line));
     }
 }

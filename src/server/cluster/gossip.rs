@@ -4,24 +4,14 @@
 //! cluster answers, and the client URLs of the cluster, which clients are
 //! told (`connect_urls`) so they can fail over.
 
-use super::dial;
+use super::info::info_line;
 use super::state::RouteEntry;
 use crate::protocol::{RouteInfo, encode_info};
 use crate::server::observe::ServerView;
 use crate::server::shared::Shared;
 use crate::tenant::Account;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use std::sync::Arc;
-
-/// The `$SYS` subjects this server answers for the whole cluster, which
-/// the peers must route here: requests to every server, and to this one.
-pub(super) fn system_interest(own_id: &str) -> Vec<Bytes> {
-    vec![
-        Bytes::from_static(b"$SYS.REQ.SERVER.PING"),
-        Bytes::from_static(b"$SYS.REQ.SERVER.PING.*"),
-        Bytes::from(format!("$SYS.REQ.SERVER.{own_id}.*")),
-    ]
-}
 
 /// Answers a `$SYS.REQ.SERVER.*` request that came over a route, as a
 /// system-account client's is answered: once, by this server.
@@ -60,7 +50,7 @@ pub(super) fn on_info(server: &Arc<Shared>, entry: &Arc<RouteEntry>, info: Route
             None => return,
         };
         tracing::debug!(peer = %info.server_name, %url, "route to a gossiped server");
-        dial::learn(server, url);
+        server.cluster.learn(url);
         return;
     }
     if info.ldm {
@@ -126,8 +116,35 @@ pub(super) fn tell_clients(server: &Shared) {
 /// Tells every peer this server entered lame duck mode (its route INFO
 /// again, with `ldm`), so they stop offering its client URL to clients.
 pub(in crate::server) fn announce_lame_duck(server: &Shared) {
-    let line = super::handshake::info_line(&super::handshake::route_info(server));
+    let line = info_line(&super::info::route_info(server));
     for route in server.cluster.live() {
         route.handle.control(|b| b.extend_from_slice(&line));
+    }
+}
+
+/// Tells the other routes about a server that has just joined, so they
+/// dial it too (nats-server's gossip: its INFO with the URL to dial in
+/// `ip`, marked not to be passed on).
+pub(super) fn introduce_to_peers(server: &Shared, entry: &Arc<RouteEntry>, info: &RouteInfo) {
+    let others: Vec<Arc<RouteEntry>> = server
+        .cluster
+        .live()
+        .into_iter()
+        .filter(|e| !Arc::ptr_eq(e, entry))
+        .collect();
+    if others.is_empty() || info.gossip_mode == 1 || info.port == 0 {
+        return;
+    }
+    let host = match info.host.as_str() {
+        "" | "0.0.0.0" | "::" => entry.handle.peer.ip().to_string(),
+        h => h.to_string(),
+    };
+    let mut told = info.clone();
+    told.nonce = None;
+    told.ip = Some(format!("nats-route://{host}:{}/", info.port));
+    told.gossip_mode = 1;
+    let line = info_line(&told);
+    for other in others {
+        other.handle.control(|b| b.extend_from_slice(&line));
     }
 }

@@ -7,80 +7,23 @@
 
 use super::conn::{Peer, RouteConn};
 use super::gossip;
+use super::info::{info_line, limits, route_info};
 use super::state::{Refusal, RouteEntry};
 use crate::auth::constant_time_eq;
 use crate::client::{ClientHandle, CloseReason};
 use crate::config::ClusterConfig;
-use crate::protocol::{Dialect, Limits, RouteConnect, RouteInfo, encode_err};
+use crate::protocol::{Dialect, RouteConnect, RouteInfo, encode_err};
 use crate::server::peer_first::{First, read_first};
 use crate::server::shared::Shared;
 use crate::server::tls::{Refused, handshake};
 use crate::server::writer;
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// The route protocol level announced: accounts on routes, no message
-/// tracing (nats-server's `RouteProtoV2`).
-const ROUTE_PROTO: i32 = 2;
-
-/// This server's route INFO.
-pub(super) fn route_info(server: &Shared) -> RouteInfo {
-    let cluster = server.config.cluster.as_ref();
-    let (host, port) = match cluster.and_then(|c| c.advertise.as_deref()) {
-        Some(adv) => match adv.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p.parse().unwrap_or(0)),
-            None => (adv.to_string(), 0),
-        },
-        None => match *server.route_addr.lock() {
-            Some(a) if a.ip().is_unspecified() => ("127.0.0.1".to_string(), a.port()),
-            Some(a) => (a.ip().to_string(), a.port()),
-            None => (String::new(), 0),
-        },
-    };
-    let mut urls = Vec::new();
-    if !server.lame_duck.load(Ordering::Relaxed) {
-        urls.push(server.own_client_url());
-    }
-    RouteInfo {
-        server_id: server.info.server_id.clone(),
-        server_name: server.info.server_name.clone(),
-        version: server.info.version.clone(),
-        proto: ROUTE_PROTO,
-        host,
-        port,
-        headers: true,
-        max_payload: server.config.max_payload,
-        cluster: cluster.and_then(|c| c.name.clone()).unwrap_or_default(),
-        connect_urls: urls,
-        ldm: server.lame_duck.load(Ordering::Relaxed),
-        auth_required: cluster.is_some_and(|c| c.user.is_some()),
-        tls_required: server.route_tls.is_some(),
-        switchyard_version: Some(env!("CARGO_PKG_VERSION").to_string()),
-        ..RouteInfo::default()
-    }
-}
-
-/// `INFO {...}\r\n` of a route INFO.
-pub(super) fn info_line(info: &RouteInfo) -> BytesMut {
-    let mut b = BytesMut::new();
-    b.put_slice(b"INFO ");
-    // Serialising a struct of strings and numbers cannot fail.
-    b.put_slice(&serde_json::to_vec(info).unwrap_or_default());
-    b.put_slice(b"\r\n");
-    b
-}
-
-pub(super) fn limits(server: &Shared) -> Limits {
-    Limits {
-        max_control_line: server.config.max_control_line.saturating_mul(16),
-        max_payload: server.config.max_payload,
-    }
-}
 
 /// Accepts routes until shutdown.
 pub(in crate::server) async fn accept_loop(listener: TcpListener, server: Arc<Shared>) {
@@ -324,7 +267,7 @@ where
     }
     conn.start();
     tracing::info!(cid = handle.id, peer = %info.server_name, solicited, "route connected");
-    super::dial::introduce_to_peers(server, &entry, &info);
+    gossip::introduce_to_peers(server, &entry, &info);
     let reason = conn.read_loop(rd).await;
     conn.unregister();
     if server.cluster.retire(&entry) {

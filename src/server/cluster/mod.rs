@@ -14,8 +14,9 @@ mod conn;
 mod dial;
 mod gossip;
 mod handshake;
+mod info;
 pub(in crate::server) mod state;
 
-pub(in crate::server) use dial::run_seed;
+pub(in crate::server) use dial::{learner, run_seed};
 pub(in crate::server) use gossip::announce_lame_duck;
 pub(in crate::server) use handshake::accept_loop;

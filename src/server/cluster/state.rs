@@ -43,6 +43,10 @@ pub(in crate::server) struct ClusterState {
     pub retired: parking_lot::Mutex<Traffic>,
     /// Accepted connections still introducing themselves.
     pub pending: AtomicUsize,
+    /// Route URLs peers told of, waiting for the dialler (`dial::learner`);
+    /// at most `MAX_KNOWN_ROUTES`.
+    pub learnt: parking_lot::Mutex<std::collections::VecDeque<String>>,
+    pub learnt_wake: tokio::sync::Notify,
 }
 
 /// Why a route was not registered.
@@ -100,6 +104,15 @@ impl ClusterState {
             self.client_urls.lock().remove(&entry.remote_id);
         }
         registered
+    }
+
+    /// Queues `url`, which a peer told of, for the dialler.
+    pub fn learn(&self, url: String) {
+        let mut learnt = self.learnt.lock();
+        if learnt.len() < MAX_KNOWN_ROUTES && !learnt.contains(&url) {
+            learnt.push_back(url);
+            self.learnt_wake.notify_one();
+        }
     }
 
     pub fn is_connected(&self, server_id: &str) -> bool {
