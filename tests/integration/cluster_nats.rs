@@ -287,3 +287,35 @@ async fn a_switchyard_node_of_a_mixed_cluster_restarts_and_rejoins() {
     }
     no_msg(&mut sub).await;
 }
+
+#[tokio::test]
+async fn a_switchyard_started_from_a_nats_server_cluster_file_joins_nats_servers() {
+    let Some(bin) = binary() else { return };
+    let nats = NatsServer::start(
+        &bin,
+        "host: 127.0.0.1\nport: -1\ncluster { name: c1, listen: 127.0.0.1:-1 }\n",
+        &[],
+    );
+    let line = nats.wait_log("Listening for route connections on ").await;
+    let route = line
+        .rsplit(' ')
+        .next()
+        .expect("nats-server route port")
+        .to_string();
+    // The same file a second nats-server would be started with.
+    let file = format!(
+        "host: 127.0.0.1\nport: -1\ncluster {{ name: c1, listen: 127.0.0.1:-1, routes: [\"nats-route://{route}\"], pool_size: 3 }}\n"
+    );
+    let (_dir, config) = tenants_config(&file);
+    let ours = Server::start(config).await.expect("starts from the file");
+    eventually("route to nats-server", || ours.route_count() == 1).await;
+    let theirs = nats.client().await;
+    let mine = async_nats::connect(ours.client_url())
+        .await
+        .expect("client");
+    let mut sub = theirs.subscribe("from.file").await.expect("sub");
+    await_interest(&mine, &theirs).await;
+    mine.publish("from.file", "ok".into()).await.expect("pub");
+    mine.flush().await.expect("flush");
+    assert_eq!(next_msg(&mut sub).await.payload, "ok");
+}

@@ -34,6 +34,14 @@ pub struct CompatFlags {
     /// `-T`/`--logtime`: timestamps on log lines (default on).
     pub log_time: Option<bool>,
     pub signal: Option<String>,
+    /// `--cluster`/`--cluster_listen`: the route port's URL.
+    pub cluster: Option<String>,
+    pub cluster_name: Option<String>,
+    pub cluster_advertise: Option<String>,
+    /// `--routes`: comma-separated seed route URLs.
+    pub routes: Option<String>,
+    pub no_advertise: bool,
+    pub connect_retries: Option<i64>,
     pub test_config: bool,
     pub version: bool,
     pub help: bool,
@@ -69,6 +77,12 @@ enum Flag {
     DebugTrace,
     LogTime,
     Signal,
+    Cluster,
+    ClusterName,
+    ClusterAdvertise,
+    Routes,
+    NoAdvertise,
+    ConnectRetries,
     Test,
     Version,
     Help,
@@ -116,27 +130,12 @@ const FLAGS: &[(&[&str], Kind, Flag)] = &[
         Kind::Value,
         Flag::Unsupported("HTTPS monitoring is not supported (use -m)"),
     ),
-    (
-        &[
-            "routes",
-            "cluster",
-            "cluster_listen",
-            "cluster_name",
-            "cluster_advertise",
-        ],
-        Kind::Value,
-        Flag::Unsupported("clustering from the nats-server command line is not supported"),
-    ),
-    (
-        &["no_advertise"],
-        Kind::Bool,
-        Flag::Unsupported("clustering from the nats-server command line is not supported"),
-    ),
-    (
-        &["connect_retries"],
-        Kind::Value,
-        Flag::Unsupported("clustering from the nats-server command line is not supported"),
-    ),
+    (&["cluster", "cluster_listen"], Kind::Value, Flag::Cluster),
+    (&["cluster_name"], Kind::Value, Flag::ClusterName),
+    (&["cluster_advertise"], Kind::Value, Flag::ClusterAdvertise),
+    (&["routes"], Kind::Value, Flag::Routes),
+    (&["no_advertise"], Kind::Bool, Flag::NoAdvertise),
+    (&["connect_retries"], Kind::Value, Flag::ConnectRetries),
     (
         &["client_advertise"],
         Kind::Value,
@@ -253,6 +252,12 @@ fn set(out: &mut CompatFlags, flag: Flag, name: &str, v: String) -> Result<(), S
         }
         Flag::LogTime => out.log_time = Some(boolean(name, &v)?),
         Flag::Signal => out.signal = Some(v),
+        Flag::Cluster => out.cluster = Some(v),
+        Flag::ClusterName => out.cluster_name = Some(v),
+        Flag::ClusterAdvertise => out.cluster_advertise = Some(v),
+        Flag::Routes => out.routes = Some(v),
+        Flag::NoAdvertise => out.no_advertise = boolean(name, &v)?,
+        Flag::ConnectRetries => out.connect_retries = Some(integer(name, &v)?),
         Flag::Test => out.test_config = boolean(name, &v)?,
         Flag::Version => out.version = boolean(name, &v)?,
         Flag::Help => out.help = boolean(name, &v)?,
@@ -288,6 +293,19 @@ mod tests {
             (Some("u"), Some("p"))
         );
         assert_eq!(f.pid_file, Some(PathBuf::from("a.pid")));
+    }
+
+    #[test]
+    fn cluster_flags() {
+        let f = parse(&args(
+            "--cluster nats://127.0.0.1:6222 --cluster_name c1 --routes nats://a:1,nats://b:2 --no_advertise --connect_retries 2",
+        ))
+        .unwrap();
+        assert_eq!(f.cluster.as_deref(), Some("nats://127.0.0.1:6222"));
+        assert_eq!(f.cluster_name.as_deref(), Some("c1"));
+        assert_eq!(f.routes.as_deref(), Some("nats://a:1,nats://b:2"));
+        assert!(f.no_advertise);
+        assert_eq!(f.connect_retries, Some(2));
     }
 
     #[test]

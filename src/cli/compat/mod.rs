@@ -57,12 +57,20 @@ TLS Options:
     --tlskey <file>                  Private key for server certificate
     --tlsverify                      Enable TLS, verify client certificates
     --tlscacert <file>               Client certificate CA for verification
+Cluster Options:
+    --routes <rurl-1, rurl-2>        Routes to solicit and connect
+    --cluster <cluster-url>          Cluster URL for solicited routes
+    --cluster_name <string>          Cluster Name, must be the same on every server
+    --no_advertise <bool>            Do not advertise known cluster information to clients
+    --cluster_advertise <string>     Cluster URL to advertise to other servers
+    --connect_retries <number>       For implicit routes, number of connect retries
+
 Common Options:
     -h, --help                       Show this message
     -v, --version                    Show version
 
-Not supported (the flag fails): JetStream (-js, -sd), clustering (--routes, --cluster...),
-HTTPS monitoring (-ms), syslog (-s, -r). See docs/compatibility.md.
+Not supported (the flag fails): JetStream (-js, -sd), HTTPS monitoring (-ms),
+syslog (-s, -r). See docs/compatibility.md.
 ";
 
 /// Runs the compatible command line with `args` (after the program name).
@@ -158,6 +166,7 @@ fn configure(flags: &CompatFlags) -> anyhow::Result<(ServerConfig, ProcessSettin
         config.authorization = Some(auth);
     }
     apply_tls(flags, &mut config)?;
+    apply_cluster(flags, &mut config)?;
     if let Some(f) = &flags.log_file {
         process.log_file = Some(f.clone());
     }
@@ -173,6 +182,47 @@ fn configure(flags: &CompatFlags) -> anyhow::Result<(ServerConfig, ProcessSettin
         .validate()
         .map_err(|errs| anyhow::anyhow!("invalid configuration:\n{}", errs.join("\n")))?;
     Ok((config, process, report))
+}
+
+/// `--cluster`, `--cluster_name`, `--routes` and the rest: they create
+/// or override `[cluster]`.
+fn apply_cluster(flags: &CompatFlags, config: &mut ServerConfig) -> anyhow::Result<()> {
+    let given = flags.cluster.is_some()
+        || flags.cluster_name.is_some()
+        || flags.cluster_advertise.is_some()
+        || flags.routes.is_some()
+        || flags.no_advertise
+        || flags.connect_retries.is_some();
+    if !given {
+        return Ok(());
+    }
+    let cluster = config.cluster.get_or_insert_with(Default::default);
+    if let Some(url) = &flags.cluster {
+        let u = crate::config::parse_route_url(url)
+            .map_err(|e| anyhow::anyhow!("--cluster {url:?}: {e}"))?;
+        cluster.host = Some(u.host);
+        cluster.port = u.port;
+    }
+    if let Some(name) = &flags.cluster_name {
+        cluster.name = Some(name.clone());
+    }
+    if let Some(adv) = &flags.cluster_advertise {
+        cluster.advertise = Some(adv.clone());
+    }
+    if let Some(routes) = &flags.routes {
+        cluster.routes = routes
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    cluster.no_advertise |= flags.no_advertise;
+    if let Some(n) = flags.connect_retries {
+        cluster.connect_retries = u32::try_from(n)
+            .map_err(|_| anyhow::anyhow!("--connect_retries: {n} is out of range"))?;
+    }
+    Ok(())
 }
 
 /// `--tls`, `--tlscert`, `--tlskey`, `--tlscacert`, `--tlsverify`, as

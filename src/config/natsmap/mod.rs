@@ -7,11 +7,12 @@
 //!
 //! Owns the meaning of nats-server's keys and which of them Switchyard
 //! lacks. Blocks for features Switchyard does not have (`jetstream`,
-//! `cluster`, `gateway`, `websocket`, `mqtt`) are reported
+//! `gateway`, `websocket`, `mqtt`) are reported
 //! once each and ignored; keys nats-server does not know are errors, as in
 //! nats-server. Uses `config` and `config::natsconf` only.
 
 mod accounts;
+mod cluster;
 mod leafnodes;
 mod operator;
 mod read;
@@ -84,6 +85,10 @@ pub fn translate(map: &Map, path: &Path) -> Result<NatsTranslation, NatsMapError
         if auth.take(&key, entry, &mut issues) {
             continue;
         }
+        if key == "cluster" {
+            cluster::apply(&entry.value, &entry.key, &mut out, &mut issues);
+            continue;
+        }
         if key == "leafnodes" || key == "leaf" {
             leafnodes::apply(&entry.value, &entry.key, &mut out, &mut issues);
             continue;
@@ -116,7 +121,6 @@ pub fn translate(map: &Map, path: &Path) -> Result<NatsTranslation, NatsMapError
 fn unsupported_block(key: &str) -> Option<&'static str> {
     Some(match key {
         "jetstream" | "store_dir" => "JetStream is not supported",
-        "cluster" => "clustering (routes) from a nats-server file is not supported yet",
         "gateway" => "gateways (superclusters) are not supported",
         "websocket" | "ws" => "WebSocket clients are not supported",
         "mqtt" => "MQTT clients are not supported",

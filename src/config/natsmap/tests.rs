@@ -141,7 +141,7 @@ fn missing_features_are_reported_once_and_ignored() {
     let t = ok(concat!(
         "port: 4222\n",
         "jetstream { store_dir: /tmp/js }\n",
-        "cluster { name: c1, listen: 0.0.0.0:6222 }\n",
+        "gateway { name: g1, listen: 0.0.0.0:7222 }\n",
         "websocket { port: 8080 }\n",
         "accounts { A { jetstream: enabled, users: [{user: a, password: a}] } }\n",
     ));
@@ -273,4 +273,37 @@ fn leafnodes_map_onto_the_leaf_node_port_and_remotes() {
     assert!(tls.handshake_first);
     assert!(errors("leafnodes { remotes = [ { account: A } ] }").contains("url"));
     assert!(errors("leafnodes { remotes = [ { url: \"http://x\" } ] }").contains("scheme"));
+}
+
+#[test]
+fn a_cluster_block_becomes_the_route_port_and_its_seeds() {
+    let t = ok(concat!(
+        "cluster {\n",
+        "  name: c1\n",
+        "  listen: 127.0.0.1:-1\n",
+        "  routes: [ nats-route://10.0.0.2:6222, \"nats://ruser:rpass@10.0.0.3:6222\" ]\n",
+        "  authorization { user: ruser, password: rpass, timeout: 2 }\n",
+        "  no_advertise: true\n",
+        "  connect_retries: 3\n",
+        "  pool_size: 3\n",
+        "}\n",
+    ));
+    let c = t.config.cluster.expect("cluster");
+    assert_eq!(c.name.as_deref(), Some("c1"));
+    assert_eq!((c.host.as_deref(), c.port), (Some("127.0.0.1"), 0));
+    assert_eq!(c.routes.len(), 2);
+    assert_eq!(
+        (c.user.as_deref(), c.password.as_deref()),
+        (Some("ruser"), Some("rpass"))
+    );
+    assert!(c.no_advertise);
+    assert_eq!(c.connect_retries, 3);
+    assert_eq!(t.ignored.len(), 2, "{:?}", t.ignored);
+    let e = errors("cluster { name: c1, authorization { token: t } }\n");
+    assert!(
+        e.contains("Cluster authorization does not support tokens"),
+        "{e}"
+    );
+    let e = errors("cluster { listen: 127.0.0.1:6222 }\n");
+    assert!(e.contains("cluster.name: required"), "{e}");
 }

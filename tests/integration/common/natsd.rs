@@ -15,8 +15,6 @@ pub struct NatsServer {
     pub url: String,
     /// `host:port` of its leaf node port, if it has one.
     pub leaf: Option<String>,
-    /// `host:port` of its route port, if it has one.
-    pub route: Option<String>,
     /// Log lines after "Server is ready".
     later: mpsc::Receiver<String>,
     /// `host:port` of its monitoring port, if it has one (`http: "127.0.0.1:-1"`).
@@ -68,7 +66,6 @@ impl NatsServer {
             child,
             url: String::new(),
             leaf: None,
-            route: None,
             later: rx,
             http: None,
             _dir: dir,
@@ -94,9 +91,6 @@ impl NatsServer {
             }
             if let Some((_, addr)) = line.split_once("Listening for leafnode connections on ") {
                 server.leaf = Some(addr.trim().to_string());
-            }
-            if let Some((_, addr)) = line.split_once("Listening for route connections on ") {
-                server.route = Some(addr.trim().to_string());
             }
             if let Some((_, addr)) = line.split_once("Starting http monitor on ") {
                 server.http = Some(addr.trim().to_string());
