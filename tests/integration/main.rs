@@ -10,6 +10,7 @@ mod bench_connect;
 mod check_command;
 mod cli_serve;
 mod cluster;
+mod cluster_examples;
 mod cluster_hostile;
 mod cluster_nats;
 mod compat_cli;
