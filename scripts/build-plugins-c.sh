@@ -49,7 +49,7 @@ if ! "${zig[@]}" version 2>/dev/null | grep -qxF "$ZIGLANG_VERSION"; then
   command -v python3 >/dev/null || die "python3 not found: needed for PyPI ziglang (apt-get install python3-venv)"
   [[ -x "$tools/venv/bin/python" ]] || python3 -m venv "$tools/venv" \
     || die "cannot create plugins/.tools/venv (apt-get install python3-venv)"
-  echo "build-plugins-c.sh: installing ziglang $ZIGLANG_VERSION into plugins/.tools/venv" >&2
+  echo "build-plugins-c.sh: installing ziglang $ZIGLANG_VERSION into $tools/venv" >&2
   "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check "ziglang==$ZIGLANG_VERSION" \
     || die "cannot install ziglang: run 'plugins/.tools/venv/bin/python -m pip install ziglang==$ZIGLANG_VERSION'"
 fi
