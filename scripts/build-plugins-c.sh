@@ -2,60 +2,71 @@
 # Builds the C plugins in plugins/examples-c/<name>.c with the SDK in
 # plugins/sdk-c: plugins/target/c/<name>.wasm.
 #
-#   1. `wit-bindgen c` generates the bindings of the plugin's world from wit/;
+#   1. the world's bindings are the committed plugins/sdk-c/bindings/<world>/
+#      (`wit-bindgen c` output; scripts/regen-c-bindings.sh regenerates them
+#      and this script refuses to build when wit/ changed since);
 #   2. `zig cc` (PyPI `ziglang`) compiles them, the SDK and the plugin for
 #      wasm32-wasi as a reactor (no `main`), with wasi-libc;
-#   3. `wasm-tools component new` turns the core module into a component
-#      (with the WASI preview1 adapter only if the module imports WASI; the
-#      examples do not).
+#   3. plugins/sdk-c/bin/componentize.mjs (node, with jco from the JS SDK's
+#      toolchain) embeds the world's component type from wit/ and turns the
+#      core module into a component (with the WASI preview1 adapter only if
+#      the module imports WASI; the examples do not).
 #
-# Installs the pinned tools when missing: wit-bindgen-cli and wasm-tools with
-# 'cargo install --locked' into plugins/.tools (a few minutes, once), ziglang
-# with pip into plugins/.tools/venv. A component newer than its source, the
-# SDK and wit/ is not rebuilt. Fails loudly (non-zero exit, the command to
-# run on stderr) when something cannot be had.
+# Installs the pinned tools when missing: ziglang with pip into
+# plugins/.tools/venv, the JS toolchain with 'npm ci' into
+# plugins/sdk-js/node_modules (as scripts/build-plugins-js.sh does). No
+# cargo install. A component newer than its source, the SDK and wit/ is not
+# rebuilt. Fails loudly (non-zero exit, the command to run on stderr) when
+# something cannot be had.
 #
 # Usage: scripts/build-plugins-c.sh [NAME...]   (default: every example)
 set -euo pipefail
 cd "$(dirname "$0")/../plugins"
 
-WIT_BINDGEN_VERSION=0.61.1   # the version the Rust SDK uses
-WASM_TOOLS_VERSION=1.258.3   # the wit-component of that wit-bindgen
 ZIGLANG_VERSION=0.17.0
 
 die() { printf 'build-plugins-c.sh: %s\n' "$*" >&2; exit 1; }
 
 declare -A WORLD=([redact_json]=transform [content_router]=routing [token_auth]=auth)
 
-# SWITCHYARD_PLUGIN_TOOLS may point at a directory that outlives the clone
-# (a CI cache), so the cargo installs happen once per machine.
-tools=${SWITCHYARD_PLUGIN_TOOLS:-$PWD/.tools}
-# Installed apart from any shared target directory, so a test run or
-# another build holding its lock does not block the install.
-cargo_install() { # crate version features
-  command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
-  echo "build-plugins-c.sh: installing $1 $2 into plugins/.tools (cargo install, a few minutes once)" >&2
-  CARGO_TARGET_DIR="$tools/build" cargo install --quiet --locked --root "$tools" \
-    --no-default-features --features "$3" "$1@$2" \
-    || die "cannot install $1: run 'cargo install --locked --root plugins/.tools --no-default-features --features $3 $1@$2'"
-  rm -rf "$tools/build"
-}
-"$tools/bin/wit-bindgen" --version 2>/dev/null | grep -qF " $WIT_BINDGEN_VERSION" \
-  || cargo_install wit-bindgen-cli "$WIT_BINDGEN_VERSION" c
-"$tools/bin/wasm-tools" --version 2>/dev/null | grep -qF " $WASM_TOOLS_VERSION" \
-  || cargo_install wasm-tools "$WASM_TOOLS_VERSION" component,validate,print
+# The committed bindings must be those of today's wit/: the hashes of wit/
+# and of the generated files, recomputed, against those regen-c-bindings.sh
+# recorded. Cheap, and needs no wit-bindgen.
+sums=sdk-c/bindings/SOURCES.sha256
+[[ -f "$sums" ]] || die "plugins/$sums is missing: run scripts/regen-c-bindings.sh"
+now=$(cd .. && { find wit -type f | LC_ALL=C sort | xargs sha256sum
+  (cd plugins/sdk-c/bindings && find . -type f ! -name SOURCES.sha256 | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum | sed 's|  |  plugins/sdk-c/bindings/|'); })
+if ! stale=$(diff <(cat "$sums") <(printf '%s\n' "$now")); then
+  printf '%s\n' "$stale" >&2
+  die "the C bindings in plugins/sdk-c/bindings were not generated from this wit/ (or were edited; diff above: < recorded, > now): run scripts/regen-c-bindings.sh and commit its output"
+fi
 
+# SWITCHYARD_PLUGIN_TOOLS may point at a directory that outlives the clone
+# (a CI cache), so zig's cache of wasi-libc is built once per machine.
+tools=${SWITCHYARD_PLUGIN_TOOLS:-$PWD/.tools}
 zig=("$tools/venv/bin/python" -m ziglang)
 if ! "${zig[@]}" version 2>/dev/null | grep -qxF "$ZIGLANG_VERSION"; then
   command -v python3 >/dev/null || die "python3 not found: needed for PyPI ziglang (apt-get install python3-venv)"
   [[ -x "$tools/venv/bin/python" ]] || python3 -m venv "$tools/venv" \
     || die "cannot create plugins/.tools/venv (apt-get install python3-venv)"
-  echo "build-plugins-c.sh: installing ziglang $ZIGLANG_VERSION into plugins/.tools/venv" >&2
+  echo "build-plugins-c.sh: installing ziglang $ZIGLANG_VERSION into $tools/venv" >&2
   "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check "ziglang==$ZIGLANG_VERSION" \
     || die "cannot install ziglang: run 'plugins/.tools/venv/bin/python -m pip install ziglang==$ZIGLANG_VERSION'"
 fi
 # zig keeps its compilation cache here rather than in $HOME.
 export ZIG_GLOBAL_CACHE_DIR="$tools/zig-cache" ZIG_LOCAL_CACHE_DIR="$tools/zig-cache"
+
+# jco, from the JS SDK's pinned toolchain: `npm ci` again whenever the lock
+# file changed since the last install (the same test as build-plugins-js.sh).
+command -v node >/dev/null || die "node not found: install Node.js 20+ (apt-get install nodejs npm)"
+major=$(node -p 'process.versions.node.split(".")[0]')
+[[ "$major" -ge 20 ]] || die "Node.js $major is too old: 20 or newer is needed"
+if [[ ! -f sdk-js/node_modules/.package-lock.json || sdk-js/package-lock.json -nt sdk-js/node_modules/.package-lock.json ]]; then
+  command -v npm >/dev/null || die "npm not found (apt-get install npm)"
+  echo "build-plugins-c.sh: installing the JS toolchain (for jco) into plugins/sdk-js/node_modules (npm ci)" >&2
+  (cd sdk-js && npm ci --no-audit --no-fund --loglevel=error) \
+    || die "npm ci failed: run 'cd plugins/sdk-js && npm ci' to see why"
+fi
 
 out=target/c
 mkdir -p "$out"
@@ -69,26 +80,16 @@ for name in "${names[@]}"; do
   if [[ -f "$wasm" && -z "$(find "$src" sdk-c ../wit -type f -newer "$wasm" -print -quit)" ]]; then
     continue
   fi
-  bindings=$out/bindings/$world
-  rm -rf "$bindings"
-  log=$("$tools/bin/wit-bindgen" c ../wit --world "$world" --out-dir "$bindings" 2>&1) \
-    || die "wit-bindgen c failed for world $world: $log"
+  bindings=sdk-c/bindings/$world
   "${zig[@]}" cc -target wasm32-wasi -mexec-model=reactor -O2 -std=c11 -D_GNU_SOURCE \
     -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
     -DSY_WORLD_"${world^^}" -Isdk-c/include -I"$bindings" \
     sdk-c/src/switchyard_plugin.c sdk-c/src/switchyard_json.c "$src" \
-    "$bindings/$world.c" "$bindings/${world}_component_type.o" \
+    "$bindings/$world.c" "$bindings/${world}_component_type.c" \
     -Wl,--strip-debug -Wl,-z,stack-size=131072 -o "$out/$name.core.wasm" \
     || die "zig cc failed for $src (see above)"
-  adapt=()
-  if "$tools/bin/wasm-tools" print "$out/$name.core.wasm" | grep -q '(import "wasi_snapshot_preview1"'; then
-    adapter=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -path '*wasi-preview1-component-adapter-provider-*/artefacts/wasi_snapshot_preview1.reactor.wasm' 2>/dev/null | sort | tail -n1)
-    [[ -n "$adapter" ]] || die "$name imports WASI and needs the preview1 reactor adapter (crate wasi-preview1-component-adapter-provider): run 'cargo fetch' in a crate depending on it"
-    adapt=(--adapt "wasi_snapshot_preview1=$adapter")
-  fi
-  "$tools/bin/wasm-tools" component new "$out/$name.core.wasm" "${adapt[@]}" -o "$wasm.tmp" \
-    || die "wasm-tools component new failed for $name"
-  "$tools/bin/wasm-tools" validate "$wasm.tmp" || die "$name: the component does not validate"
+  node sdk-c/bin/componentize.mjs --world "$world" --wit ../wit -o "$wasm.tmp" "$out/$name.core.wasm" \
+    || die "componentizing $name failed (see above)"
   mv "$wasm.tmp" "$wasm"
   rm -f "$out/$name.core.wasm"
 done

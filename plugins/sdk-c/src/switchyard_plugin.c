@@ -1,7 +1,8 @@
 /*
  * The SDK's side of the WIT exports, for one world per compilation:
  * -DSY_WORLD_TRANSFORM, -DSY_WORLD_ROUTING or -DSY_WORLD_AUTH, with the
- * bindings `wit-bindgen c --world <w>` generated on the include path.
+ * bindings `wit-bindgen c --world <w>` generated (bindings/<w>/) on the
+ * include path.
  *
  * Ownership follows the canonical ABI as wit-bindgen's C bindings do: what
  * the broker passes to an export belongs to the callee (freed here after
