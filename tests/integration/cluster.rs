@@ -379,3 +379,28 @@ async fn routes_show_in_routez_varz_and_metrics() {
         "{metrics}"
     );
 }
+
+const WITH_SYSTEM: &str = r#"
+accounts {
+  SYS { users [ { user: admin, password: pw } ] }
+  APP { users [ { user: app, password: pw } ] }
+}
+system_account: SYS
+"#;
+
+#[tokio::test]
+async fn account_connect_and_disconnect_events_are_seen_cluster_wide() {
+    let (_dir, config) = tenants_config(WITH_SYSTEM);
+    let nodes = three(config).await;
+    let admin = login(&nodes[2], "admin").await;
+    let mut events = admin.subscribe("$SYS.ACCOUNT.APP.*").await.expect("sub");
+    let peer_admin = login(&nodes[0], "admin").await;
+    await_interest(&peer_admin, &admin).await;
+    let app = login(&nodes[0], "app").await;
+    app.flush().await.expect("flush");
+    let connect = next_msg(&mut events).await;
+    assert_eq!(connect.subject.as_str(), "$SYS.ACCOUNT.APP.CONNECT");
+    drop(app);
+    let disconnect = next_msg(&mut events).await;
+    assert_eq!(disconnect.subject.as_str(), "$SYS.ACCOUNT.APP.DISCONNECT");
+}
