@@ -404,3 +404,65 @@ async fn account_connect_and_disconnect_events_are_seen_cluster_wide() {
     let disconnect = next_msg(&mut events).await;
     assert_eq!(disconnect.subject.as_str(), "$SYS.ACCOUNT.APP.DISCONNECT");
 }
+
+#[tokio::test]
+async fn routes_run_over_tls() {
+    use crate::common::pki::{Ca, PemDir};
+    let ca = Ca::new("route test CA");
+    let pem = PemDir::new();
+    let (cert, key) = pem.pair("node", &ca.server());
+    let ca_file = pem.write("ca.pem", &ca.pem);
+    let mut tls = switchyard::config::TlsConfig::new(cert, key);
+    tls.ca_file = Some(ca_file);
+    let config = ServerConfig {
+        cluster: Some(ClusterConfig {
+            tls: Some(tls),
+            ..ClusterConfig::default()
+        }),
+        ..ServerConfig::default()
+    };
+    let nodes = three(config).await;
+    let a = connect(&nodes[0]).await;
+    let c = connect(&nodes[2]).await;
+    let mut sub = c.subscribe("secret.route").await.expect("sub");
+    await_interest(&a, &c).await;
+    a.publish("secret.route", "sealed".into())
+        .await
+        .expect("pub");
+    a.flush().await.expect("flush");
+    assert_eq!(next_msg(&mut sub).await.payload, "sealed");
+    // A peer without TLS is not let in.
+    let plain = start_with(clustered(ServerConfig::default(), &[route_url(&nodes[0])])).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(plain.route_count(), 0, "a plaintext peer never joins");
+    assert!(nodes.iter().all(|n| n.route_count() == 2));
+}
+
+#[tokio::test]
+async fn a_node_in_lame_duck_mode_is_no_longer_offered_to_clients() {
+    let nodes = three(ServerConfig::default()).await;
+    // async-nats does not keep later INFOs; read them off the wire.
+    let mut raw = crate::common::Raw::connect(&nodes[0]).await;
+    let leaving = nodes[2].client_url().replace("nats://", "");
+    assert!(raw.info.contains(&leaving), "{}", raw.info);
+    let (said, _) = raw
+        .exchange(b"CONNECT {\"protocol\":1,\"verbose\":false}\r\nPING\r\n")
+        .await;
+    assert!(said.contains("PONG"), "{said}");
+    nodes[2].lame_duck().await;
+    let mut seen = String::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::time::Instant::now() < until {
+        let (bytes, _) = raw.read_for(Duration::from_millis(200)).await;
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+        if let Some(line) = seen.lines().rev().find(|l| l.starts_with("INFO ")) {
+            let info: serde_json::Value =
+                serde_json::from_str(&line["INFO ".len()..]).expect("INFO json");
+            let urls = info["connect_urls"].as_array().expect("connect_urls");
+            assert_eq!(urls.len(), 2, "{line}");
+            assert!(!line.contains(&leaving), "{line}");
+            return;
+        }
+    }
+    panic!("no INFO without the lame duck: {seen}");
+}
