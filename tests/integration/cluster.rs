@@ -44,6 +44,29 @@ pub async fn three(config: ServerConfig) -> Vec<Server> {
     nodes
 }
 
+/// Counts the payloads `members` receive until `expected` have arrived
+/// and half a second passes without another (so duplicates show).
+pub async fn tally(
+    members: Vec<async_nats::Subscriber>,
+    expected: usize,
+) -> HashMap<String, usize> {
+    let mut all = futures::stream::select_all(members);
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut got = 0;
+    loop {
+        let wait = if got < expected { 10_000 } else { 500 };
+        match tokio::time::timeout(Duration::from_millis(wait), all.next()).await {
+            Ok(Some(msg)) => {
+                *seen
+                    .entry(String::from_utf8_lossy(&msg.payload).into_owned())
+                    .or_default() += 1;
+                got += 1;
+            }
+            _ => return seen,
+        }
+    }
+}
+
 async fn connect(server: &Server) -> Client {
     async_nats::connect(server.client_url())
         .await
@@ -104,28 +127,9 @@ async fn a_queue_group_spread_over_the_cluster_gets_each_message_once() {
             .expect("pub");
     }
     publisher.flush().await.expect("flush");
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut got = 0;
-    while got < n {
-        let mut any = false;
-        for m in members.iter_mut() {
-            if let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(20), m.next()).await {
-                *seen
-                    .entry(String::from_utf8_lossy(&msg.payload).into_owned())
-                    .or_default() += 1;
-                got += 1;
-                any = true;
-            }
-        }
-        if !any {
-            break;
-        }
-    }
+    let seen = tally(members, n).await;
     assert_eq!(seen.len(), n, "every message reached the group");
     assert!(seen.values().all(|&k| k == 1), "each exactly once");
-    for m in members.iter_mut() {
-        no_msg(m).await;
-    }
     for i in 0..n {
         assert_eq!(next_msg(&mut all).await.payload, i.to_string());
     }
@@ -277,10 +281,30 @@ async fn clients_learn_every_node_and_a_restarted_node_rejoins_without_duplicate
     let urls = |c: &Client| c.server_info().connect_urls.clone();
     eventually("connect_urls", || urls(&client).len() == 3).await;
 
+    // A client that knows only the third node: it learns the others from
+    // its INFO and fails over to one of them when the third goes.
+    let roaming = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(nodes[2].client_url())
+        .await
+        .expect("client");
+    let mut roam = roaming.subscribe("roam").await.expect("sub");
+    roaming.flush().await.expect("flush");
+
     let mut nodes = nodes;
     let third = nodes.pop().expect("three");
     let (client_addr, route_addr) = (third.local_addr(), third.route_addr().expect("route"));
     third.shutdown().await;
+    let mut failed_over = false;
+    for _ in 0..100 {
+        client.publish("roam", "here".into()).await.expect("pub");
+        client.flush().await.expect("flush");
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), roam.next()).await {
+            failed_over = true;
+            break;
+        }
+    }
+    assert!(failed_over, "the client failed over through connect_urls");
     eventually("routes to the dead node gone", || {
         nodes.iter().all(|n| n.route_count() == 1)
     })

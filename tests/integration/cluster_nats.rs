@@ -9,7 +9,7 @@ use crate::common::{eventually, next_msg, no_msg, start_with};
 use crate::leaf_nats::await_interest;
 use async_nats::Client;
 use futures::StreamExt;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 use switchyard::Server;
 
@@ -98,6 +98,15 @@ async fn messages_queue_groups_and_requests_cross_a_mixed_cluster() {
     assert_eq!(next_msg(&mut at_first).await.payload, "o2");
     no_msg(&mut at_nats).await;
 
+    // Interest withdrawn on nats-server is withdrawn here too.
+    let before = m.ours[1].subscriptions();
+    at_nats.unsubscribe().await.expect("unsub");
+    on_nats.flush().await.expect("flush");
+    eventually("nats-server's interest withdrawn", || {
+        m.ours[1].subscriptions() < before
+    })
+    .await;
+
     // A queue group with a member on every node: each message once.
     let mut members = Vec::new();
     for c in [&on_nats, &on_first, &on_second] {
@@ -117,21 +126,7 @@ async fn messages_queue_groups_and_requests_cross_a_mixed_cluster() {
         }
         publisher.flush().await.expect("flush");
     }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    loop {
-        let mut any = false;
-        for s in members.iter_mut() {
-            if let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(50), s.next()).await {
-                *seen
-                    .entry(String::from_utf8_lossy(&msg.payload).into_owned())
-                    .or_default() += 1;
-                any = true;
-            }
-        }
-        if !any {
-            break;
-        }
-    }
+    let seen = crate::cluster::tally(members, 2 * n).await;
     assert_eq!(seen.len(), 2 * n, "every message reached the group");
     assert!(seen.values().all(|&k| k == 1), "each exactly once");
 
