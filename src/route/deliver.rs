@@ -83,6 +83,24 @@ impl DeliveryCtx {
         }
     }
 
+    /// Waits until the destinations the batch filled above their
+    /// high-water mark drain, for at most `max` in all: the publisher (a
+    /// client, a leaf or a route) reads nothing meanwhile, so a subscriber
+    /// that keeps up with its share survives a burst, and one that has
+    /// stopped reading still overflows and is cut off.
+    pub async fn wait_stalled(&mut self, max: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + max;
+        for dest in self.stalled.drain(..) {
+            if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        self.stalled.clear();
+    }
+
     /// Wakes the writer of every destination this batch made non-empty.
     pub fn wake_all(&mut self) {
         for dest in self.wake.drain(..) {

@@ -322,16 +322,7 @@ impl Connection {
     /// and is cut off, so the pause is always bounded.
     async fn stall(&mut self) {
         self.server.stats.stalls.fetch_add(1, Ordering::Relaxed);
-        let deadline = Instant::now() + STALL_MAX;
-        for dest in self.delivery.stalled.drain(..) {
-            if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-        self.delivery.stalled.clear();
+        self.delivery.wait_stalled(STALL_MAX).await;
     }
 
     pub(super) fn finish_batch(&mut self) {

@@ -67,6 +67,22 @@ pub async fn tally(
     }
 }
 
+/// Answers every request on `subject` with `answer`, from `client`'s
+/// server; returns once the subscription is registered there.
+pub async fn respond(client: &Client, subject: &'static str, answer: &'static str) {
+    let mut requests = client.subscribe(subject).await.expect("sub");
+    client.flush().await.expect("flush");
+    let client = client.clone();
+    tokio::spawn(async move {
+        while let Some(msg) = requests.next().await {
+            if let Some(reply) = msg.reply {
+                let _ = client.publish(reply, answer.into()).await;
+                let _ = client.flush().await;
+            }
+        }
+    });
+}
+
 async fn connect(server: &Server) -> Client {
     async_nats::connect(server.client_url())
         .await
@@ -141,16 +157,8 @@ async fn requests_cross_nodes_and_no_responders_is_cluster_wide() {
     let nodes = three(ServerConfig::default()).await;
     let requester = connect(&nodes[0]).await;
     let responder = connect(&nodes[2]).await;
-    let mut service = responder.subscribe("svc.time").await.expect("sub");
+    respond(&responder, "svc.time", "noon").await;
     await_interest(&requester, &responder).await;
-    tokio::spawn(async move {
-        while let Some(msg) = service.next().await {
-            if let Some(reply) = msg.reply {
-                let _ = responder.publish(reply, "noon".into()).await;
-                let _ = responder.flush().await;
-            }
-        }
-    });
     let answer = requester
         .request("svc.time", "?".into())
         .await
@@ -244,17 +252,8 @@ async fn tenants_stay_apart_and_imports_cross_nodes() {
 
     // A service import: asked in GLOBEX on node 3, answered in ACME on
     // node 1.
-    let mut quotes = acme.subscribe("quote").await.expect("sub");
+    respond(&acme, "quote", "42").await;
     acme.flush().await.expect("flush");
-    let acme2 = acme.clone();
-    tokio::spawn(async move {
-        while let Some(msg) = quotes.next().await {
-            if let Some(reply) = msg.reply {
-                let _ = acme2.publish(reply, "42".into()).await;
-                let _ = acme2.flush().await;
-            }
-        }
-    });
     let mut answer = None;
     for _ in 0..50 {
         match tokio::time::timeout(

@@ -3,7 +3,7 @@
 //! on every node. The nats-server dials the first Switchyard; the first
 //! Switchyard tells each of the others about the other (gossip).
 
-use crate::cluster::{clustered, route_url, tenants_config};
+use crate::cluster::{clustered, respond, route_url, tenants_config};
 use crate::common::natsd::{NatsServer, binary};
 use crate::common::{eventually, next_msg, no_msg, start_with};
 use crate::leaf_nats::await_interest;
@@ -132,29 +132,11 @@ async fn messages_queue_groups_and_requests_cross_a_mixed_cluster() {
 
     // Request/reply: answered on nats-server, asked on a Switchyard, and
     // the other way round.
-    let mut svc = on_nats.subscribe("svc").await.expect("sub");
-    let responder = on_nats.clone();
-    tokio::spawn(async move {
-        while let Some(msg) = svc.next().await {
-            if let Some(reply) = msg.reply {
-                let _ = responder.publish(reply, "from-nats".into()).await;
-                let _ = responder.flush().await;
-            }
-        }
-    });
+    respond(&on_nats, "svc", "from-nats").await;
     await_interest(&on_first, &on_nats).await;
     let answer = on_first.request("svc", "?".into()).await.expect("answer");
     assert_eq!(answer.payload, "from-nats");
-    let mut svc2 = on_second.subscribe("svc2").await.expect("sub");
-    let responder = on_second.clone();
-    tokio::spawn(async move {
-        while let Some(msg) = svc2.next().await {
-            if let Some(reply) = msg.reply {
-                let _ = responder.publish(reply, "from-switchyard".into()).await;
-                let _ = responder.flush().await;
-            }
-        }
-    });
+    respond(&on_second, "svc2", "from-switchyard").await;
     await_interest(&on_nats, &on_second).await;
     let answer = on_nats.request("svc2", "?".into()).await.expect("answer");
     assert_eq!(answer.payload, "from-switchyard");
@@ -194,17 +176,8 @@ async fn tenants_imports_and_system_requests_span_a_mixed_cluster() {
 
     // A service import: asked in GLOBEX on a Switchyard, answered in ACME
     // on nats-server.
-    let mut quotes = acme_nats.subscribe("quote").await.expect("sub");
+    respond(&acme_nats, "quote", "42").await;
     acme_nats.flush().await.expect("flush");
-    let responder = acme_nats.clone();
-    tokio::spawn(async move {
-        while let Some(msg) = quotes.next().await {
-            if let Some(reply) = msg.reply {
-                let _ = responder.publish(reply, "42".into()).await;
-                let _ = responder.flush().await;
-            }
-        }
-    });
     let mut answer = None;
     for _ in 0..50 {
         if let Ok(Ok(reply)) = tokio::time::timeout(

@@ -203,7 +203,9 @@ impl RouteConn {
                             return reason;
                         }
                         if !self.delivery.stalled.is_empty() {
-                            self.stall().await;
+                            // Paused like a client publisher; the peer
+                            // sees TCP backpressure, as from a nats-server.
+                            self.delivery.wait_stalled(STALL_MAX).await;
                         }
                     }
                     Err(_) => return CloseReason::ReadError,
@@ -248,22 +250,6 @@ impl RouteConn {
         }
         self.server.stats.absorb(&mut self.delivery.stats);
         result
-    }
-
-    /// Stops reading from the peer until the destinations this batch
-    /// filled above their high-water mark drain, for at most `STALL_MAX`:
-    /// the peer sees TCP backpressure, as from a nats-server route.
-    async fn stall(&mut self) {
-        let deadline = Instant::now() + STALL_MAX;
-        for dest in self.delivery.stalled.drain(..) {
-            if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-        self.delivery.stalled.clear();
     }
 
     fn on_op(&mut self, op: PeerOp<'_>) -> Result<(), CloseReason> {

@@ -188,7 +188,9 @@ impl LeafConn {
                             return reason;
                         }
                         if !self.delivery.stalled.is_empty() {
-                            self.stall().await;
+                            // Paused like a client publisher; the peer
+                            // sees TCP backpressure, as from a nats-server.
+                            self.delivery.wait_stalled(STALL_MAX).await;
                         }
                     }
                     Err(_) => return CloseReason::ReadError,
@@ -237,25 +239,6 @@ impl LeafConn {
                 .fetch_add(stats.in_bytes, Ordering::Relaxed);
         }
         self.server.stats.absorb(&mut self.delivery.stats);
-    }
-
-    /// Stops reading from the peer until the destinations this batch
-    /// filled above their high-water mark drain, for at most `STALL_MAX`,
-    /// as a client publisher is paused: without it a burst from the peer
-    /// overflows local subscribers that keep up with their fair share, and
-    /// they are cut off as slow consumers. The peer sees TCP backpressure,
-    /// as from a nats-server leaf.
-    async fn stall(&mut self) {
-        let deadline = Instant::now() + STALL_MAX;
-        for dest in self.delivery.stalled.drain(..) {
-            if tokio::time::timeout_at(deadline, dest.outbound.wait_drained())
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-        self.delivery.stalled.clear();
     }
 
     fn on_op(&mut self, op: PeerOp<'_>) -> Result<(), CloseReason> {
