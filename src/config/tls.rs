@@ -32,6 +32,12 @@ pub struct TlsConfig {
     /// such as async-nats `tls_first()`).
     #[serde(default)]
     pub handshake_first: bool,
+    /// With `handshake_first`: how long to wait for a client to start the
+    /// handshake before sending INFO first after all, so clients of both
+    /// kinds connect (nats-server's `handshake_first: "300ms"`, or `"auto"`
+    /// for 50 ms). Unset: only clients that open with TLS can connect.
+    #[serde(default, with = "duration::serde_opt")]
+    pub handshake_first_fallback: Option<Duration>,
 }
 
 fn default_timeout() -> Duration {
@@ -39,6 +45,10 @@ fn default_timeout() -> Duration {
 }
 
 impl TlsConfig {
+    /// nats-server's `DEFAULT_TLS_HANDSHAKE_FIRST_FALLBACK_DELAY`, what
+    /// `handshake_first: auto` waits.
+    pub const DEFAULT_HANDSHAKE_FIRST_FALLBACK: Duration = Duration::from_millis(50);
+
     /// nats-server's `DEFAULT_TLS_TIMEOUT`.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -52,6 +62,7 @@ impl TlsConfig {
             verify_and_map: false,
             timeout: default_timeout(),
             handshake_first: false,
+            handshake_first_fallback: None,
         }
     }
 

@@ -1,11 +1,12 @@
 //! Setting a new connection up: straight to the protocol for plaintext,
-//! through the TLS handshake (INFO first, or TLS first) when `[tls]` is
+//! through the TLS handshake (INFO first, TLS first, or TLS first with a
+//! fallback to INFO first for a client that stays silent) when `[tls]` is
 //! configured. Runs in the connection's own task, so a slow handshake
 //! never holds up the accept loop.
 
 use super::connection::Connection;
 use super::shared::Shared;
-use super::tls::{Refused, handshake, peer_identity};
+use super::tls::{Refused, handshake, opens_within, peer_identity};
 use crate::client::ClientHandle;
 use crate::client::CloseReason;
 use crate::protocol::encode_err;
@@ -35,19 +36,28 @@ pub(super) async fn run(
         return conn.serve(rd, wr, true).await;
     };
     let settings = &tls.settings;
-    let info = (!settings.handshake_first).then(|| conn.info_line());
+    let info = conn.info_line();
     let mut shutdown = server.shutdown.subscribe();
-    let upgrade = handshake(stream, info.as_deref(), tls.acceptor(), settings.timeout);
+    let upgrade = async {
+        let info_first = match (settings.handshake_first, settings.handshake_first_fallback) {
+            (false, _) => true,
+            (true, None) => false,
+            (true, Some(delay)) => !opens_within(&stream, delay).await,
+        };
+        let greeting = info_first.then_some(&info[..]);
+        let stream = handshake(stream, greeting, tls.acceptor(), settings.timeout).await?;
+        Ok((stream, info_first))
+    };
     let result = tokio::select! {
         r = upgrade => r,
         _ = handle.killed() => Err(Refused { reason: handle.kill_reason(), plaintext: None }),
         _ = shutdown.changed() => Err(Refused { reason: CloseReason::ServerShutdown, plaintext: None }),
     };
     match result {
-        Ok(stream) => {
+        Ok((stream, greeted)) => {
             conn.login.tls_peer = peer_identity(&stream);
             let (rd, wr) = tokio::io::split(stream);
-            conn.serve(rd, wr, info.is_some()).await;
+            conn.serve(rd, wr, greeted).await;
         }
         Err(Refused { reason, plaintext }) => {
             if let (Some(mut stream), Some(text)) = (plaintext, reason.error_text()) {

@@ -176,6 +176,39 @@ async fn tls_first_handshakes_before_info() {
 }
 
 #[tokio::test]
+async fn tls_first_falls_back_to_info_for_clients_that_wait() {
+    // nats-server's `handshake_first: 300ms` (async-nats tls_tests
+    // `tls_auto`): a client that opens with TLS gets TLS first, one that
+    // waits for INFO gets it after the delay and then upgrades as usual.
+    let pki = Pki::new();
+    let server = start_tls(TlsConfig {
+        handshake_first: true,
+        handshake_first_fallback: Some(Duration::from_millis(300)),
+        ..pki.tls()
+    })
+    .await;
+    let first = pki
+        .client()
+        .tls_first()
+        .connect(server.client_url())
+        .await
+        .expect("tls-first client connects");
+    round_trip(&first, "tls.first").await;
+    let waiting = pki
+        .client()
+        .connect(server.client_url())
+        .await
+        .expect("client waiting for INFO connects after the fallback delay");
+    round_trip(&waiting, "tls.after.info").await;
+
+    // The INFO of the fallback is plaintext, sent once the delay passes.
+    let started = std::time::Instant::now();
+    let raw = Raw::connect(&server).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert!(raw.info.contains(r#""tls_required":true"#), "{}", raw.info);
+}
+
+#[tokio::test]
 async fn client_certificates_are_required_and_checked() {
     let pki = Pki::new();
     let server = start_tls(pki.verifying()).await;

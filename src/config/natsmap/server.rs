@@ -2,10 +2,11 @@
 //! the process settings (logging, pid and ports files).
 
 use super::NatsTranslation;
-use super::read::Issues;
+use super::read::{Issues, go_duration};
 use crate::config::TlsConfig;
 use crate::config::natsconf::{Entry, Kind, Value};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Applies `entry` (key lower-cased as `key`) if it is a server-wide
 /// setting; false if it is some other key.
@@ -127,6 +128,26 @@ pub(super) fn host_port(
     Some(((!host.is_empty()).then(|| host.to_string()), port))
 }
 
+/// `handshake_first`'s value as nats-server reads it: a boolean (also as
+/// the strings `true`/`on`/`false`/`off`), `auto` (or `auto_fallback`) for
+/// TLS first with the default fallback delay, or a Go duration for TLS first
+/// with that delay (a zero delay: no fallback). `None` if it is none of
+/// these.
+fn handshake_first(v: &Value) -> Option<(bool, Option<Duration>)> {
+    match &v.kind {
+        Kind::Bool(b) => Some((*b, None)),
+        Kind::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "on" => Some((true, None)),
+            "false" | "off" => Some((false, None)),
+            "auto" | "auto_fallback" => {
+                Some((true, Some(TlsConfig::DEFAULT_HANDSHAKE_FIRST_FALLBACK)))
+            }
+            _ => go_duration(s).map(|d| (true, (!d.is_zero()).then_some(d))),
+        },
+        _ => None,
+    }
+}
+
 /// `tls { cert_file, key_file, ca_file, verify, verify_and_map, timeout,
 /// handshake_first }`. Keys that would change who may connect
 /// (`pinned_certs`, `insecure`, ...) are errors rather than silently
@@ -146,12 +167,15 @@ pub(super) fn tls(v: &Value, path: &str, issues: &mut Issues) -> Option<TlsConfi
             "verify" => set(&mut tls.verify, issues.boolean(v, &p)),
             "verify_and_map" => set(&mut tls.verify_and_map, issues.boolean(v, &p)),
             "timeout" => set(&mut tls.timeout, issues.duration(v, &p)),
-            "handshake_first" | "first" | "tls_first" => match &v.kind {
-                Kind::Bool(b) => tls.handshake_first = *b,
-                _ => issues.error(
+            "handshake_first" | "first" | "immediate" | "tls_first" => match handshake_first(v) {
+                Some((first, fallback)) => {
+                    tls.handshake_first = first;
+                    tls.handshake_first_fallback = fallback;
+                }
+                None => issues.error(
                     &v.pos,
                     &p,
-                    "only true or false is supported (not a fallback delay)",
+                    "expected true, false, \"auto\" or a fallback delay such as \"300ms\"",
                 ),
             },
             "cipher_suites" | "curve_preferences" | "min_version" => {

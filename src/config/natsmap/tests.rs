@@ -248,6 +248,34 @@ fn client_test_suite_shapes() {
 }
 
 #[test]
+fn handshake_first_takes_a_fallback_delay() {
+    // async-nats' tls_first_auto.conf: `handshake_first: 300ms` is TLS first
+    // for clients that open with TLS, INFO first for the others.
+    let tls_of = |value: &str| {
+        let text =
+            format!("tls {{ cert_file: c.pem, key_file: k.pem, handshake_first: {value} }}\n");
+        let t = ok(&text);
+        let tls = t.config.tls.expect("tls");
+        (tls.handshake_first, tls.handshake_first_fallback)
+    };
+    let ms = |n| Some(Duration::from_millis(n));
+    assert_eq!(tls_of("300ms"), (true, ms(300)));
+    assert_eq!(tls_of("\"1s\""), (true, ms(1000)));
+    assert_eq!(tls_of("auto"), (true, ms(50)));
+    assert_eq!(tls_of("auto_fallback"), (true, ms(50)));
+    assert_eq!(tls_of("\"0s\""), (true, None));
+    assert_eq!(tls_of("true"), (true, None));
+    assert_eq!(tls_of("\"on\""), (true, None));
+    assert_eq!(tls_of("off"), (false, None));
+    let e = errors("tls { cert_file: c.pem, key_file: k.pem, handshake_first: soon }\n");
+    assert!(
+        e.contains("tls.handshake_first") && e.contains("fallback delay"),
+        "{e}"
+    );
+    assert!(errors("tls { cert_file: c.pem, key_file: k.pem, first: 5 }\n").contains("tls.first"));
+}
+
+#[test]
 fn leafnodes_map_onto_the_leaf_node_port_and_remotes() {
     let t = ok(concat!(
         "accounts { A { users = [ { user: a, password: a } ] } }\n",

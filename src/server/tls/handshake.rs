@@ -19,6 +19,18 @@ pub(in crate::server) struct Refused {
     pub plaintext: Option<TcpStream>,
 }
 
+/// Whether the client sends something within `delay` of connecting: with
+/// `handshake_first` and a fallback delay, a client that speaks first is
+/// starting TLS, and one that stays silent is waiting for INFO (as
+/// nats-server decides; what it sent is checked by the handshake). A
+/// closed or failed socket counts as speaking, so the handshake reports it.
+pub(in crate::server) async fn opens_within(stream: &TcpStream, delay: Duration) -> bool {
+    let mut first = [0u8; 1];
+    tokio::time::timeout(delay, stream.peek(&mut first))
+        .await
+        .is_ok()
+}
+
 /// Sends `info` (when the client expects INFO before TLS), then waits for
 /// the client's first TLS record and completes the handshake, all within
 /// `limit`. A client that sends anything but TLS, or nothing at all, is

@@ -1,7 +1,8 @@
 //! TLS for client connections: the rustls configuration built from the
 //! PEM files of `[tls]` (rebuilt on reload), and the handshake, either
 //! after a plaintext INFO as NATS clients expect or before anything
-//! (`handshake_first`).
+//! (`handshake_first`, optionally falling back to INFO first for clients
+//! that wait for it).
 //!
 //! It owns no protocol: it hands the connection an encrypted stream and,
 //! when client certificates are verified, the peer's identity. Plaintext
@@ -12,7 +13,7 @@
 mod handshake;
 mod keys;
 
-pub(super) use handshake::{Refused, handshake};
+pub(super) use handshake::{Refused, handshake, opens_within};
 pub use keys::TlsError;
 pub(in crate::server) use keys::connector;
 
