@@ -75,8 +75,9 @@ wait_mesh() {
   local kind=$1 n peers
   for n in 1 2 3; do
     for _ in $(seq 300); do
-      peers=$(curl -sf "http://127.0.0.1:${HTTP[$kind-n$n]}/routez" 2>/dev/null |
-        python3 -c 'import json,sys; print(len({r["remote_id"] for r in json.load(sys.stdin)["routes"]}))' 2>/dev/null || echo 0)
+      peers=$(python3 -c 'import json,sys,urllib.request as u
+print(len({r["remote_id"] for r in json.load(u.urlopen(sys.argv[1], timeout=1))["routes"]}))' \
+        "http://127.0.0.1:${HTTP[$kind-n$n]}/routez" 2>/dev/null || echo 0)
       ((peers == 2)) && break
       sleep 0.1
     done
@@ -84,7 +85,6 @@ wait_mesh() {
   done
 }
 
-command -v curl >/dev/null || die "curl is needed to read /routez while the clusters form"
 KINDS=(nats sy)
 for kind in "${KINDS[@]}"; do
   for n in 1 2 3; do start_node "$kind" "$n"; done
