@@ -24,7 +24,9 @@ fi
 
 # The target comes from plugins/.cargo/config.toml; naming it again keeps the
 # output path fixed even if someone's own cargo config sets another target.
-cargo build --release --workspace --target wasm32-wasip2 "$@" \
+# Always into plugins/target, where the broker and the tests look, even
+# when CARGO_TARGET_DIR points elsewhere.
+cargo build --release --workspace --target wasm32-wasip2 --target-dir "$PWD/target" "$@" \
   || die "plugin build failed: run 'cd plugins && cargo build --release --target wasm32-wasip2' to see why"
 
 out=target/wasm32-wasip2/release
