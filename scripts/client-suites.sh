@@ -80,10 +80,6 @@ skips=(
   # Runs `deno` on a script from raw.githubusercontent.com: needs the
   # internet and Deno.
   "service_tests service::cross_clients_tests"
-  # A three-node cluster (`--routes`/`--cluster`, nats-server's clustering)
-  # with JetStream in its configuration: Switchyard has neither.
-  "server_pool_tests server_pool::server_pool_contains_discovered_servers"
-  "server_pool_tests server_pool::set_server_pool_marks_all_as_explicit"
 )
 
 # ---------------------------------------------------------------------------
