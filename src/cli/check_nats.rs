@@ -88,6 +88,40 @@ pub fn describe(t: &NatsTranslation) -> String {
     if let Some(system) = &c.system_account {
         line(format!("system account: tenant `{system}`"));
     }
+    let port_text = |p: u16| {
+        if p == 0 {
+            "a free port".to_string()
+        } else {
+            p.to_string()
+        }
+    };
+    if let Some(leaf) = &c.leafnodes {
+        if let Some(p) = leaf.port {
+            let host = leaf.host.as_deref().unwrap_or(&c.host);
+            line(format!("leaf nodes: hub port on {host} {}", port_text(p)));
+        }
+        for r in &leaf.remotes {
+            let tenant = r.tenant.as_deref().unwrap_or("the global account");
+            line(format!(
+                "leaf node remote: {} for {tenant}",
+                r.urls.join(", ")
+            ));
+        }
+    }
+    if let Some(cluster) = &c.cluster {
+        let host = cluster.host.as_deref().unwrap_or(&c.host);
+        line(format!(
+            "cluster {}: routes on {host} {}, {} seed route(s){}",
+            cluster.name.as_deref().unwrap_or("(unnamed)"),
+            port_text(cluster.port),
+            cluster.routes.len(),
+            if cluster.user.is_some() {
+                ", peers must present a user and password"
+            } else {
+                ""
+            }
+        ));
+    }
     line(format!(
         "limits: max_payload {}, max_pending {}, max_connections {}, ping every {:?} (max {} out)",
         c.max_payload, c.max_pending, c.max_connections, c.ping_interval, c.ping_max
@@ -99,4 +133,28 @@ pub fn describe(t: &NatsTranslation) -> String {
         line(format!("unsupported: {ignored}"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::natsconf::{Limits, parse_with};
+
+    #[test]
+    fn clusters_and_leaf_nodes_are_described() {
+        let path = Path::new("/etc/nats/server.conf");
+        let text = "cluster { name: c1, listen: 127.0.0.1:-1, routes: [nats://10.0.0.2:6222], authorization { user: r, password: p } }\nleafnodes { port: 7422 }\n";
+        let map = parse_with(text, path, &Limits::default(), &|_| None).expect("parses");
+        let report = describe(&natsmap::translate(&map, path).expect("translates"));
+        assert!(
+            report.contains(
+                "cluster c1: routes on 127.0.0.1 a free port, 1 seed route(s), peers must present a user and password"
+            ),
+            "{report}"
+        );
+        assert!(
+            report.contains("leaf nodes: hub port on 0.0.0.0 7422"),
+            "{report}"
+        );
+    }
 }
