@@ -98,6 +98,38 @@ async fn messages_queue_groups_and_requests_cross_a_mixed_cluster() {
     assert_eq!(next_msg(&mut at_first).await.payload, "o2");
     no_msg(&mut at_nats).await;
 
+    // Headers cross both ways (HMSG on the route).
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("X-Trace", "t1");
+    on_second
+        .publish_with_headers("orders.hdr", headers.clone(), "h1".into())
+        .await
+        .expect("pub");
+    on_second.flush().await.expect("flush");
+    let got = next_msg(&mut at_nats).await;
+    assert_eq!(
+        got.headers
+            .expect("headers")
+            .get("X-Trace")
+            .map(|v| v.as_str()),
+        Some("t1")
+    );
+    assert_eq!(next_msg(&mut at_first).await.payload, "h1");
+    on_nats
+        .publish_with_headers("orders.eu.hdr", headers, "h2".into())
+        .await
+        .expect("pub");
+    on_nats.flush().await.expect("flush");
+    let got = next_msg(&mut at_first).await;
+    assert_eq!(got.payload, "h2");
+    assert_eq!(
+        got.headers
+            .expect("headers")
+            .get("X-Trace")
+            .map(|v| v.as_str()),
+        Some("t1")
+    );
+
     // Interest withdrawn on nats-server is withdrawn here too.
     let before = m.ours[1].subscriptions();
     at_nats.unsubscribe().await.expect("unsub");
