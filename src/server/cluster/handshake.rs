@@ -237,6 +237,7 @@ where
         subscriptions: AtomicUsize::new(0),
         started: SystemTime::now(),
         lame_duck: AtomicBool::new(info.ldm),
+        listed: AtomicBool::new(false),
     });
     let tiebreak = info.switchyard_version.is_some();
     match server

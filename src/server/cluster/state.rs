@@ -7,7 +7,7 @@ use crate::client::ClientHandle;
 use crate::tenant::Traffic;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 /// Most route URLs dialled at once (seeds and learnt peers). A peer can
@@ -28,6 +28,9 @@ pub(in crate::server) struct RouteEntry {
     pub started: SystemTime,
     /// The peer announced lame duck mode.
     pub lame_duck: AtomicBool,
+    /// It was registered (it may since have been replaced by a duplicate):
+    /// its traffic is counted once it ends.
+    pub listed: AtomicBool,
 }
 
 /// The cluster as this server sees it.
@@ -77,6 +80,7 @@ impl ClusterState {
         }
         let mut routes = self.routes.lock();
         let Some(old) = routes.get(&entry.remote_id) else {
+            entry.listed.store(true, Ordering::Relaxed);
             routes.insert(entry.remote_id.clone(), entry);
             return Ok(None);
         };
@@ -87,20 +91,24 @@ impl ClusterState {
             return Err(Refusal::Duplicate);
         }
         let old = old.clone();
+        entry.listed.store(true, Ordering::Relaxed);
         routes.insert(entry.remote_id.clone(), entry);
         Ok(Some(old))
     }
 
     /// Removes the route `entry` (if it is still the registered one) and
-    /// keeps its traffic; returns whether it was registered.
+    /// keeps its traffic (also of one a duplicate replaced); returns
+    /// whether it was the registered one.
     pub fn retire(&self, entry: &Arc<RouteEntry>) -> bool {
         let mut routes = self.routes.lock();
         let registered = routes
             .get(&entry.remote_id)
             .is_some_and(|e| Arc::ptr_eq(e, entry));
+        if entry.listed.swap(false, Ordering::Relaxed) {
+            self.retired.lock().add(Traffic::of(&entry.handle));
+        }
         if registered {
             routes.remove(&entry.remote_id);
-            self.retired.lock().add(Traffic::of(&entry.handle));
             self.client_urls.lock().remove(&entry.remote_id);
         }
         registered
@@ -146,5 +154,74 @@ impl ClusterState {
             total.add(Traffic::of(&entry.handle));
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(remote: &str, solicited: bool) -> Arc<RouteEntry> {
+        let addr = "127.0.0.1:1".parse().expect("addr");
+        Arc::new(RouteEntry {
+            handle: Arc::new(ClientHandle::new(1, 1 << 20, addr, "$G".into())),
+            remote_id: remote.to_string(),
+            remote_name: remote.to_string(),
+            solicited,
+            configured: false,
+            subscriptions: AtomicUsize::new(0),
+            started: SystemTime::now(),
+            lame_duck: AtomicBool::new(false),
+            listed: AtomicBool::new(false),
+        })
+    }
+
+    #[test]
+    fn one_route_per_peer_and_both_ends_keep_the_same_one() {
+        let state = ClusterState::default();
+        assert_eq!(
+            state.register("NB", entry("NB", true), true).err(),
+            Some(Refusal::ToSelf)
+        );
+        // We are NB, the peer NA: the connection NA dialled (accepted
+        // here) is the one both keep.
+        let dialled = entry("NA", true);
+        assert!(matches!(
+            state.register("NB", dialled.clone(), true),
+            Ok(None)
+        ));
+        let accepted = entry("NA", false);
+        let replaced = state
+            .register("NB", accepted.clone(), true)
+            .expect("the accepted one wins");
+        assert!(replaced.is_some_and(|r| Arc::ptr_eq(&r, &dialled)));
+        assert_eq!(
+            state.register("NB", entry("NA", true), true).err(),
+            Some(Refusal::Duplicate)
+        );
+        // Without the tiebreak (a nats-server peer) the first one stays.
+        let plain = ClusterState::default();
+        assert!(plain.register("NB", entry("NC", true), false).is_ok());
+        assert_eq!(
+            plain.register("NB", entry("NC", false), false).err(),
+            Some(Refusal::Duplicate)
+        );
+        // The replaced route's traffic is kept once it ends; only the
+        // registered one unlists the peer.
+        assert!(!state.retire(&dialled));
+        assert!(state.is_connected("NA"));
+        assert!(state.retire(&accepted));
+        assert!(!state.is_connected("NA"));
+        assert!(!dialled.listed.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn learnt_routes_are_bounded() {
+        let state = ClusterState::default();
+        for i in 0..MAX_KNOWN_ROUTES + 10 {
+            state.learn(format!("nats-route://10.0.0.{}:{i}/", i % 250));
+        }
+        state.learn("nats-route://10.0.0.0:0/".to_string());
+        assert_eq!(state.learnt.lock().len(), MAX_KNOWN_ROUTES);
     }
 }
