@@ -204,27 +204,8 @@ fn parse_with_payload<'a>(
     } else {
         None
     };
-    if total > limits.max_payload {
-        return Err(ParseError::MaxPayload {
-            size: total,
-            max: limits.max_payload,
-        });
-    }
-    let end = start + total;
-    if buf.len() < end + 2 {
-        // Reject a wrong terminator as soon as its first byte is visible.
-        if buf.len() > end && buf[end] != b'\r' {
-            return Err(ParseError::MissingPayloadTerminator);
-        }
+    let Some((headers, payload, end)) = payload_frame(buf, start, total, hdr, limits)? else {
         return Ok(None);
-    }
-    if &buf[end..end + 2] != b"\r\n" {
-        return Err(ParseError::MissingPayloadTerminator);
-    }
-    let body = &buf[start..end];
-    let (headers, payload) = match hdr {
-        Some(h) => (Some(&body[..h]), &body[h..]),
-        None => (None, body),
     };
     let op = Op::Pub {
         subject: a[0],
@@ -330,6 +311,44 @@ pub(super) fn strip_quotes(s: &[u8]) -> &[u8] {
         [b'\'', inner @ .., b'\''] => inner,
         _ => s,
     }
+}
+
+/// The header block and payload of a message whose control line ended at
+/// `start` in `buf`: `total` bytes (the first `hdr` of them headers), then
+/// CRLF. Returns them and where the payload ends (its CRLF follows), or
+/// `Ok(None)` until all of it has arrived. Shared by the client parser and
+/// the leaf and route parser.
+#[inline]
+#[allow(clippy::type_complexity)]
+pub(super) fn payload_frame<'a>(
+    buf: &'a [u8],
+    start: usize,
+    total: usize,
+    hdr: Option<usize>,
+    limits: &Limits,
+) -> Result<Option<(Option<&'a [u8]>, &'a [u8], usize)>, ParseError> {
+    if total > limits.max_payload {
+        return Err(ParseError::MaxPayload {
+            size: total,
+            max: limits.max_payload,
+        });
+    }
+    let end = start + total;
+    if buf.len() < end + 2 {
+        // Reject a wrong terminator as soon as its first byte is visible.
+        if buf.len() > end && buf[end] != b'\r' {
+            return Err(ParseError::MissingPayloadTerminator);
+        }
+        return Ok(None);
+    }
+    if &buf[end..end + 2] != b"\r\n" {
+        return Err(ParseError::MissingPayloadTerminator);
+    }
+    let body = &buf[start..end];
+    Ok(Some(match hdr {
+        Some(h) => (Some(&body[..h]), &body[h..], end),
+        None => (None, body, end),
+    }))
 }
 
 /// Decimal size without sign; `None` on anything else or on overflow.

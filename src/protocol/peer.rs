@@ -16,7 +16,7 @@
 
 use super::encode::put_size;
 use super::error::ParseError;
-use super::parser::{Limits, parse_size, split_args, strip_quotes, trim_start};
+use super::parser::{Limits, parse_size, payload_frame, split_args, strip_quotes, trim_start};
 use bytes::{BufMut, BytesMut};
 
 /// Which of the two server-to-server protocols a connection speaks.
@@ -311,26 +311,8 @@ fn parse_msg<'a>(
         Some((reply, more)) if trim_start(more).is_empty() => (Some(reply), &b""[..]),
         Some(_) => return Err(bad()),
     };
-    if total > limits.max_payload {
-        return Err(ParseError::MaxPayload {
-            size: total,
-            max: limits.max_payload,
-        });
-    }
-    let end = start + total;
-    if buf.len() < end + 2 {
-        if buf.len() > end && buf[end] != b'\r' {
-            return Err(ParseError::MissingPayloadTerminator);
-        }
+    let Some((headers, payload, end)) = payload_frame(buf, start, total, hdr, limits)? else {
         return Ok(None);
-    }
-    if &buf[end..end + 2] != b"\r\n" {
-        return Err(ParseError::MissingPayloadTerminator);
-    }
-    let body = &buf[start..end];
-    let (headers, payload) = match hdr {
-        Some(h) => (Some(&body[..h]), &body[h..]),
-        None => (None, body),
     };
     Ok(Some((
         PeerOp::Msg {
