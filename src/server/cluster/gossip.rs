@@ -72,23 +72,7 @@ pub(super) fn on_info(server: &Arc<Shared>, entry: &Arc<RouteEntry>, info: Route
 /// Records a peer's client URLs and, when they change, tells the
 /// clients.
 pub(super) fn set_client_urls(server: &Shared, peer: &str, urls: Vec<String>) {
-    // A peer's list is its own few addresses; more is not a server's.
-    let urls: Vec<String> = urls.into_iter().take(16).collect();
-    let changed = {
-        let mut all = server.cluster.client_urls.lock();
-        let old = all.get(peer);
-        if old.is_some_and(|o| *o == urls) || (old.is_none() && urls.is_empty()) {
-            false
-        } else {
-            if urls.is_empty() {
-                all.remove(peer);
-            } else {
-                all.insert(peer.to_string(), urls);
-            }
-            true
-        }
-    };
-    if changed {
+    if server.cluster.set_client_urls(peer, urls) {
         tell_clients(server);
     }
 }

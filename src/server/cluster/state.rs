@@ -14,6 +14,10 @@ use std::time::SystemTime;
 /// gossip servers; this bounds what it can make us dial.
 pub(in crate::server) const MAX_KNOWN_ROUTES: usize = 256;
 
+/// Most client URLs kept of one peer: a server's list is its own few
+/// addresses, more is not a server's.
+pub(in crate::server) const MAX_PEER_CLIENT_URLS: usize = 16;
+
 /// One live route.
 pub(in crate::server) struct RouteEntry {
     pub handle: Arc<ClientHandle>,
@@ -123,6 +127,22 @@ impl ClusterState {
         }
     }
 
+    /// Records `peer`'s client URLs (at most `MAX_PEER_CLIENT_URLS`; none
+    /// forgets them); returns whether they changed.
+    pub fn set_client_urls(&self, peer: &str, urls: Vec<String>) -> bool {
+        let urls: Vec<String> = urls.into_iter().take(MAX_PEER_CLIENT_URLS).collect();
+        let mut all = self.client_urls.lock();
+        match all.get(peer) {
+            Some(old) if *old == urls => false,
+            None if urls.is_empty() => false,
+            _ if urls.is_empty() => all.remove(peer).is_some(),
+            _ => {
+                all.insert(peer.to_string(), urls);
+                true
+            }
+        }
+    }
+
     pub fn is_connected(&self, server_id: &str) -> bool {
         self.routes.lock().contains_key(server_id)
     }
@@ -213,6 +233,18 @@ mod tests {
         assert!(state.retire(&accepted));
         assert!(!state.is_connected("NA"));
         assert!(!dialled.listed.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_peers_client_urls_are_bounded() {
+        let state = ClusterState::default();
+        let flood: Vec<String> = (0..10_000).map(|i| format!("10.0.0.1:{i}")).collect();
+        assert!(state.set_client_urls("NA", flood.clone()));
+        assert_eq!(state.peer_client_urls().len(), MAX_PEER_CLIENT_URLS);
+        assert!(!state.set_client_urls("NA", flood), "unchanged");
+        assert!(state.set_client_urls("NA", Vec::new()));
+        assert!(state.peer_client_urls().is_empty());
+        assert!(!state.set_client_urls("NB", Vec::new()));
     }
 
     #[test]
