@@ -133,3 +133,29 @@ async fn malformed_route_operations_close_the_route_and_nothing_else() {
         .await
         .expect("the server still serves clients");
 }
+
+#[tokio::test]
+async fn half_open_route_handshakes_count_against_max_connections() {
+    let config = ServerConfig {
+        max_connections: 2,
+        ..ServerConfig::default()
+    };
+    let server = start_with(clustered(config, &[])).await;
+    let addr = server.route_addr().expect("route port");
+    // Two peers that connect and say nothing hold both places.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        let mut buf = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .expect("INFO in time")
+            .expect("read");
+        assert!(buf[..n].starts_with(b"INFO "), "a place gets INFO");
+        held.push(s);
+    }
+    // A third is closed without a word.
+    let (said, closed) = exchange(&server, b"", Duration::from_secs(5)).await;
+    assert!(said.is_empty() && closed, "{said}");
+    drop(held);
+}
