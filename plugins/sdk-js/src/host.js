@@ -2,7 +2,7 @@
 // table, and clocks. Each call crosses into the broker: read configuration
 // once per instance, and do not format log lines per message.
 
-import * as host from "switchyard:plugin/host@0.1.0";
+import * as host from "switchyard:plugin/host@0.2.0";
 
 export const log = {
   trace: (message) => host.log("trace", message),
