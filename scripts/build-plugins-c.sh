@@ -27,7 +27,8 @@ ZIGLANG_VERSION=0.17.0
 
 die() { printf 'build-plugins-c.sh: %s\n' "$*" >&2; exit 1; }
 
-declare -A WORLD=([redact_json]=transform [content_router]=routing [token_auth]=auth)
+declare -A WORLD=([redact_json]=transform [content_router]=routing [token_auth]=auth
+  [noop_transform]=transform [noop_router]=routing)
 
 # The committed bindings must be those of today's wit/: the hashes of wit/
 # and of the generated files, recomputed, against those regen-c-bindings.sh
@@ -71,7 +72,7 @@ fi
 out=target/c
 mkdir -p "$out"
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router token_auth)
+[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router token_auth noop_transform noop_router)
 for name in "${names[@]}"; do
   world=${WORLD[$name]:-}
   [[ -n "$world" ]] || die "unknown C example '$name' (known: ${!WORLD[*]})"

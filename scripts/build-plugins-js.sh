@@ -16,8 +16,9 @@ cd "$(dirname "$0")/../plugins"
 die() { printf 'build-plugins-js.sh: %s\n' "$*" >&2; exit 1; }
 
 # The world and source of each example.
-declare -A WORLD=([redact_json]=transform [content_router]=routing)
-declare -A SOURCE=([redact_json]=redact_json.js [content_router]=content_router.ts)
+declare -A WORLD=([redact_json]=transform [content_router]=routing [noop_transform]=transform [noop_router]=routing)
+declare -A SOURCE=([redact_json]=redact_json.js [content_router]=content_router.ts
+  [noop_transform]=noop_transform.js [noop_router]=noop_router.js)
 backend=${SWITCHYARD_JS_BACKEND:-qjs}
 
 command -v node >/dev/null || die "node not found: install Node.js 20+ (apt-get install nodejs npm)"
@@ -36,7 +37,7 @@ out=target/js
 [[ "$backend" == qjs ]] || out=target/js-$backend
 mkdir -p "$out"
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router)
+[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router noop_transform noop_router)
 for name in "${names[@]}"; do
   world=${WORLD[$name]:-}
   [[ -n "$world" ]] || die "unknown JS example '$name' (known: ${!WORLD[*]})"

@@ -17,7 +17,8 @@ COMPONENTIZE_PY_VERSION=0.25.1
 die() { printf 'build-plugins-python.sh: %s\n' "$*" >&2; exit 1; }
 
 # The world each example implements.
-declare -A WORLD=([redact_json]=transform [content_router]=routing [api_key_auth]=auth)
+declare -A WORLD=([redact_json]=transform [content_router]=routing [api_key_auth]=auth
+  [noop_transform]=transform [noop_router]=routing)
 
 venv=.venv
 if ! "$venv/bin/componentize-py" --version 2>/dev/null | grep -qF "$COMPONENTIZE_PY_VERSION"; then
@@ -33,7 +34,7 @@ fi
 out=target/python
 mkdir -p "$out"
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router api_key_auth)
+[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router api_key_auth noop_transform noop_router)
 for name in "${names[@]}"; do
   world=${WORLD[$name]:-}
   [[ -n "$world" ]] || die "unknown Python example '$name' (known: ${!WORLD[*]})"
