@@ -2,13 +2,14 @@
 //! (`host`, `kv`, `message-payload`) implemented on it.
 //!
 //! Everything a guest can reach is here: its own configuration, its
-//! tenant's key-value store, a clock, a log, and (for routing) the payload
-//! of the message being decided; and the harmless WASI subset in `wasi`.
+//! tenant's key-value store, a clock, a log, and (for routing) the payloads
+//! of the batch being decided; and the harmless WASI subset in `wasi`.
 
 use super::bindings::routing::switchyard::plugin::message_payload;
 use super::bindings::transform::switchyard::plugin::{host, kv, types};
 use super::budget::CpuBudget;
 use super::kv::TenantKv;
+use super::routing::BatchPayloads;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -30,9 +31,10 @@ pub struct PluginContext {
 pub struct HostState {
     pub memory: MemoryCap,
     pub ctx: Arc<PluginContext>,
-    /// The payload of the message a routing policy is deciding; filled only
-    /// for plugins that registered `wants-payload`.
-    pub payload: Vec<u8>,
+    /// The payloads of the batch a routing policy is deciding, moved in
+    /// for the call only, and only for plugins that registered
+    /// `wants-payload`.
+    pub payloads: BatchPayloads,
     /// The running call's CPU-time budget, read by the epoch callback.
     pub budget: CpuBudget,
 }
@@ -45,7 +47,7 @@ impl HostState {
                 exceeded: false,
             },
             ctx,
-            payload: Vec::new(),
+            payloads: BatchPayloads::default(),
             budget: CpuBudget::default(),
         }
     }
@@ -153,7 +155,7 @@ impl kv::Host for HostState {
 }
 
 impl message_payload::Host for HostState {
-    fn payload(&mut self) -> Vec<u8> {
-        self.payload.clone()
+    fn payload(&mut self, index: u32) -> Vec<u8> {
+        self.payloads.get(index).to_vec()
     }
 }

@@ -62,12 +62,49 @@ world!(Transform, TransformPre, "transform");
 world!(Routing, RoutingPre, "routing");
 world!(Auth, AuthPre, "auth");
 
+/// The version of the `switchyard:plugin` package this broker hosts.
+pub const WIT_VERSION: &str = "0.2.0";
+const WIT_PACKAGE: &str = "switchyard:plugin/";
+
+/// Refuses a component built against another version of our WIT package,
+/// with a message saying how to rebuild it (linking would only report a
+/// missing import, which tells a plugin author nothing).
+pub fn check_wit_version(
+    engine: &Engine,
+    path: &Path,
+    component: &Component,
+) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let names = ty
+        .imports(engine)
+        .map(|(name, _)| name)
+        .chain(ty.exports(engine).map(|(name, _)| name));
+    for name in names {
+        let Some(version) = name
+            .strip_prefix(WIT_PACKAGE)
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(_, version)| version)
+        else {
+            continue;
+        };
+        if version != WIT_VERSION {
+            return Err(LoadError::OtherWitVersion {
+                path: path.to_path_buf(),
+                found: version.to_string(),
+                hosted: WIT_VERSION,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Links `component` against world `W`, or says why it does not fit.
 pub fn prepare<W: World>(
     engine: &Engine,
     path: &Path,
     component: &Component,
 ) -> Result<W::Pre, LoadError> {
+    check_wit_version(engine, path, component)?;
     let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
         path: path.to_path_buf(),
         world: W::NAME,
@@ -222,9 +259,10 @@ pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlu
     })
 }
 
-/// A tenant's message plugins, in file order. The publish path consults
-/// it only through `transform_for` and `router_for`; transforms named by
-/// an export are kept apart, for what crosses that export.
+/// A tenant's message plugins, in file order. The publish path walks them
+/// as one chain (`next_in_chain`): every transform registered for a
+/// message, then every routing policy; transforms named by an export are
+/// kept apart, for what crosses that export.
 #[derive(Default)]
 pub struct TenantPlugins {
     pub transforms: Vec<TransformPlugin>,
@@ -335,7 +373,7 @@ impl TenantPlugins {
     }
 
     /// False when no transform or routing policy can be registered for
-    /// `subject`; true means "look closer" (`transform_for`, `router_for`).
+    /// `subject`; true means "look closer" (`next_in_chain`).
     #[inline]
     pub fn may_match(&self, subject: &[u8]) -> bool {
         let Some(firsts) = &self.first_tokens else {
@@ -344,11 +382,38 @@ impl TenantPlugins {
         firsts.iter().any(|t| t.starts(subject))
     }
 
-    /// The first transform (in file order) registered for `subject`.
-    pub fn transform_for(&self, subject: &[u8]) -> Option<usize> {
-        self.transforms
-            .iter()
-            .position(|t| t.registered.matches(subject))
+    /// How many plugins the publish chain has: the transforms, then the
+    /// routing policies, each in file order.
+    pub fn chain_len(&self) -> usize {
+        self.transforms.len() + self.routers.len()
+    }
+
+    /// The plugin at chain position `at`.
+    pub fn chain_at(&self, at: usize) -> Option<ChainPlugin<'_>> {
+        match self.transforms.get(at) {
+            Some(t) => Some(ChainPlugin::Transform(t)),
+            None => self
+                .routers
+                .get(at - self.transforms.len())
+                .map(ChainPlugin::Route),
+        }
+    }
+
+    /// The first chain position at or after `from` whose plugin registered
+    /// `subject`: where a message that has been through the chain up to
+    /// `from` goes next (`None`: out of the chain, to delivery).
+    pub fn next_in_chain(&self, from: usize, subject: &[u8]) -> Option<usize> {
+        let n = self.transforms.len();
+        if let Some(rest) = self.transforms.get(from..)
+            && let Some(i) = rest.iter().position(|t| t.registered.matches(subject))
+        {
+            return Some(from + i);
+        }
+        let skip = from.saturating_sub(n);
+        let rest = self.routers.get(skip..)?;
+        rest.iter()
+            .position(|r| r.registered.matches(subject))
+            .map(|i| n + skip + i)
     }
 
     /// The transform an export names.
@@ -358,11 +423,13 @@ impl TenantPlugins {
             .find(|t| t.name == name)
             .cloned()
     }
+}
 
-    /// The first routing policy (in file order) registered for `subject`.
-    pub fn router_for(&self, subject: &[u8]) -> Option<&RoutingPlugin> {
-        self.routers.iter().find(|r| r.registered.matches(subject))
-    }
+/// One plugin of a tenant's publish chain.
+#[derive(Clone, Copy)]
+pub enum ChainPlugin<'a> {
+    Transform(&'a TransformPlugin),
+    Route(&'a RoutingPlugin),
 }
 
 /// The distinct first tokens of the registered subjects; `None` if any
