@@ -123,7 +123,7 @@ typedef struct {
   exports_switchyard_plugin_router_span_t val;
 } exports_switchyard_plugin_router_option_span_t;
 
-// One message's metadata, as ranges of `route-batch.data`.
+// One message's metadata, as ranges of `batch.data`.
 typedef struct exports_switchyard_plugin_router_route_ref_t {
   exports_switchyard_plugin_router_span_t   subject;
   // The reply subject, if the publisher set one.
@@ -139,7 +139,9 @@ typedef struct {
   size_t len;
 } exports_switchyard_plugin_router_list_route_ref_t;
 
-// The messages of one call, in publish order.
+// The messages of one call, in publish order. (Named `batch`, as in
+// `transformer`: a WIT interface cannot hold a type and a function of
+// one name, and the function is `route-batch`.)
 typedef struct exports_switchyard_plugin_router_batch_t {
   exports_switchyard_plugin_router_publisher_t   publisher;
   routing_list_u8_t   data;
