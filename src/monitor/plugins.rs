@@ -17,6 +17,12 @@ pub struct PluginSummary {
     /// What happens when it fails: `reject`, `pass`, ...
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_policy: Option<String>,
+    /// Its 1-based position in the tenant's publish chain: every matching
+    /// transform runs in this order, then every matching routing policy.
+    /// Absent for export transforms, which run on what crosses an export,
+    /// after the chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<u32>,
     pub calls: u64,
     pub errors: u64,
 }

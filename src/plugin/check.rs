@@ -104,7 +104,12 @@ pub fn check(
 impl fmt::Display for CheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.world {
-            Some(kind) => writeln!(f, "world: {} (switchyard:plugin@{})", kind_name(kind), super::load::WIT_VERSION)?,
+            Some(kind) => writeln!(
+                f,
+                "world: {} (switchyard:plugin@{})",
+                kind_name(kind),
+                super::load::WIT_VERSION
+            )?,
             None => writeln!(f, "world: none (rejected)")?,
         }
         if let Some(r) = &self.registered {

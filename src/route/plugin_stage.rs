@@ -258,7 +258,9 @@ impl PluginStage {
         let mut verdicts = verdicts.into_iter().peekable();
         for i in 0..batch.len() {
             let msg: Message<'_> = batch.message(i).into();
-            let route = verdicts.next_if(|(at, _)| *at as usize == i).map(|(_, r)| r);
+            let route = verdicts
+                .next_if(|(at, _)| *at as usize == i)
+                .map(|(_, r)| r);
             match route {
                 None | Some(Route::Allow) => {
                     self.feed(plugins, level + 1, next, from, msg, sink);

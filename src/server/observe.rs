@@ -393,10 +393,14 @@ impl Observer for ServerView {
     }
 
     fn tenant_plugins(&self, tenant: &str) -> Vec<PluginSummary> {
-        super::plugins::loaded_plugins(&self.shared)
+        let mut plugins = super::plugins::loaded_plugins(&self.shared);
+        plugins.retain(|p| p.tenant.as_deref() == Some(tenant));
+        // In chain order; export transforms (outside the chain) last.
+        plugins.sort_by_key(|p| p.chain.unwrap_or(u32::MAX));
+        plugins
             .iter()
-            .filter(|p| p.tenant.as_deref() == Some(tenant))
             .map(|p| PluginSummary {
+                chain: p.chain,
                 name: p.name.clone(),
                 kind: crate::plugin::check::kind_name(p.kind).to_string(),
                 subjects: p.subjects.clone(),
