@@ -11,6 +11,7 @@
 //! May use: `subject`, `config`, `auth` (the TLS peer identity an auth
 //! plugin is shown).
 
+mod abi;
 pub mod auth;
 mod bindings;
 pub mod budget;
