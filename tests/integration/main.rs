@@ -40,6 +40,7 @@ mod permissions;
 mod plugins_examples;
 mod plugins_exports;
 mod plugins_hostile;
+mod plugins_hostile_output;
 mod plugins_polyglot;
 mod protocol_errors;
 mod slow_consumer;
