@@ -221,7 +221,11 @@ impl GuestStdio {
             if granted > 0 {
                 granted -= 1;
                 buffer.push(&rest[..end]);
-                sink.emit(stream, &buffer.bytes, buffer.cut);
+                // An empty line (a panic message starts with one) says
+                // nothing in a log.
+                if !buffer.is_empty() {
+                    sink.emit(stream, &buffer.bytes, buffer.cut);
+                }
             }
             buffer.clear();
             rest = &rest[end + 1..];
