@@ -67,3 +67,40 @@ impl PluginOutputConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ConfigError, ServerConfig};
+    use std::path::Path;
+
+    fn parse(text: &str) -> Result<ServerConfig, ConfigError> {
+        ServerConfig::from_toml(text, Path::new("/etc/switchyard.toml"))
+    }
+
+    #[test]
+    fn plugin_output_parses_with_defaults_and_refuses_bad_values() {
+        let c = parse("").expect("defaults");
+        assert_eq!(c.plugin_output.level, super::OutputLevel::Warn);
+        assert_eq!(c.plugin_output.lines_per_sec, 20);
+        assert_eq!(c.plugin_output.burst, 100);
+        let c = parse("[plugin_output]\nlevel = \"off\"\nlines_per_sec = 5").expect("off");
+        assert_eq!(c.plugin_output.level, super::OutputLevel::Off);
+        assert_eq!(c.plugin_output.burst, 100);
+        let Err(ConfigError::Parse { message, .. }) = parse("[plugin_output]\nlevel = \"loud\"")
+        else {
+            panic!("an unknown level is a parse error");
+        };
+        assert!(message.contains("loud"), "{message}");
+        assert!(matches!(
+            parse("[plugin_output]\nlevle = \"warn\""),
+            Err(ConfigError::Parse { .. })
+        ));
+        let Err(ConfigError::Invalid(errs)) =
+            parse("[plugin_output]\nlines_per_sec = 0\nburst = 2000000")
+        else {
+            panic!("zero and huge rates are refused");
+        };
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].contains("plugin_output.lines_per_sec"), "{errs:?}");
+    }
+}
