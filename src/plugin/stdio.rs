@@ -87,7 +87,9 @@ pub fn add_to_linker(
         let ComponentItem::ComponentInstance(instance) = import.ty else {
             continue;
         };
-        let interface = name.split('@').next().unwrap_or(name);
+        let Some(interface) = wasi_0_2(name) else {
+            continue;
+        };
         for (owner, resource, host) in owned_resources() {
             if interface != owner {
                 continue;
@@ -103,6 +105,9 @@ pub fn add_to_linker(
         let ComponentItem::ComponentInstance(instance) = import.ty else {
             continue;
         };
+        let Some(interface) = wasi_0_2(name) else {
+            continue;
+        };
         let mut i = linker.instance(name)?;
         for (export, item) in instance.exports(&engine) {
             if let ComponentItem::Resource(theirs) = item.ty
@@ -111,7 +116,7 @@ pub fn add_to_linker(
                 i.resource(export, *host, |_, _| Ok(()))?;
             }
         }
-        match name.split('@').next().unwrap_or(name) {
+        match interface {
             "wasi:cli/stdout" => {
                 i.func_wrap("get-stdout", |_, (): ()| {
                     Ok((Resource::<OutputStream>::new_own(STDOUT),))
@@ -149,6 +154,14 @@ pub fn add_to_linker(
         }
     }
     Ok(())
+}
+
+/// The interface of a WASI 0.2 import (`wasi:cli/stdout@0.2.6` gives
+/// `wasi:cli/stdout`); other versions keep their trapping stubs, since
+/// the types here are 0.2's.
+fn wasi_0_2(name: &str) -> Option<&str> {
+    let (interface, version) = name.split_once('@')?;
+    version.starts_with("0.2.").then_some(interface)
 }
 
 fn link_output_stream(i: &mut LinkerInstance<'_, HostState>) -> wasmtime::Result<()> {
