@@ -26,6 +26,7 @@ pub mod routing;
 pub mod stats;
 mod ticker;
 pub mod transform;
+pub mod trial;
 pub mod validate;
 mod wasi;
 
