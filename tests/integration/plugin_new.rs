@@ -160,6 +160,110 @@ fn js_transform_and_auth_skeletons_build_and_pass_check() {
     auth_plugin("js", "js_token");
 }
 
+/// Replaces `from` (which must be there) with `to` in a generated file.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(
+        text.contains(from),
+        "{}: the template changed, no `{from}`",
+        path.display()
+    );
+    std::fs::write(path, text.replace(from, to)).expect("write");
+}
+
+/// `switchyard plugin check FILE.wasm ARGS...`: (success, stdout+stderr).
+fn check(wasm: &Path, args: &[&str]) -> (bool, String) {
+    let out = switchyard()
+        .args(["plugin", "check"])
+        .arg(wasm)
+        .args(args)
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run switchyard plugin check");
+    (out.status.success(), text(&out))
+}
+
+/// `plugin check --message` reports what the plugin did, for skeletons
+/// edited as their comments suggest: a transform that uppercases payloads
+/// and rejects empty ones, a routing policy that reroutes.
+#[test]
+fn check_message_reports_modify_reject_reroute_and_unregistered() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = new_project(tmp.path(), "c", "transform", "shout");
+    let source = dir.join("plugin.c");
+    edit(
+        &source,
+        "r->wants_payload = false;",
+        "r->wants_payload = true;",
+    );
+    edit(
+        &source,
+        "  (void)msg;\n  return sy_pass();",
+        "  if (msg->payload.len == 0) return sy_reject(\"empty payload\");\n\
+         \x20 uint8_t *out = malloc(msg->payload.len);\n\
+         \x20 if (!out) abort();\n\
+         \x20 for (size_t i = 0; i < msg->payload.len; i++) {\n\
+         \x20   uint8_t c = msg->payload.ptr[i];\n\
+         \x20   out[i] = c >= 'a' && c <= 'z' ? c - 32 : c;\n\
+         \x20 }\n\
+         \x20 return sy_modify_payload(out, msg->payload.len);",
+    );
+    let shout = build(&dir, "shout");
+    for (args, ok, want) in [
+        (
+            &["--message", "shout.x", "--payload", "hi there"][..],
+            true,
+            "verdict: modify: 1 message(s)\n  shout.x: HI THERE\n",
+        ),
+        (
+            &["--message", "shout.x"][..],
+            true,
+            "verdict: reject: empty payload\n",
+        ),
+        (
+            &["--message", "other.x", "--payload", "a"][..],
+            true,
+            "verdict: not registered (delivered without calling the plugin)\n",
+        ),
+        // The registration reads config `subjects`.
+        (
+            &[
+                "--config",
+                "subjects=other.>",
+                "--message",
+                "other.x",
+                "--payload",
+                "a",
+            ][..],
+            true,
+            "  other.x: A\n",
+        ),
+        (
+            &["--token", "s3cret"][..],
+            false,
+            "verdict: not run: a transform or routing plugin takes --message, not --token",
+        ),
+    ] {
+        let (success, report) = check(&shout, args);
+        assert_eq!(success, ok, "{args:?}:\n{report}");
+        assert!(report.contains(want), "{args:?}: no `{want}` in:\n{report}");
+    }
+
+    let dir = new_project(tmp.path(), "c", "routing", "steer");
+    edit(
+        &dir.join("plugin.c"),
+        "  (void)req;\n  return sy_allow();",
+        "  return sy_reroute(\"steer.elsewhere\");",
+    );
+    let steer = build(&dir, "steer");
+    let (success, report) = check(&steer, &["--message", "steer.here"]);
+    assert!(success, "{report}");
+    assert!(
+        report.contains("verdict: reroute to steer.elsewhere\n"),
+        "{report}"
+    );
+}
+
 /// The generated transform, loaded by a broker from a tenant file with
 /// its subjects configured, sees and passes a published message.
 #[tokio::test]
