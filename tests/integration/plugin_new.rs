@@ -2,9 +2,9 @@
 //! with its own build.sh (through the repository's build scripts, which
 //! install the toolchain on first use) and its test-message.sh runs
 //! `switchyard plugin check --message` (or `--token`) on the result; C
-//! (the fastest build) in all three worlds; a generated C transform loaded
-//! into a broker carries a message; bad names and non-empty directories
-//! are refused. A missing toolchain fails with the build script's message
+//! (the fastest build) in all three worlds; a generated C transform and a
+//! generated C auth plugin work in a broker; bad names and non-empty
+//! directories are refused. A missing toolchain fails with the build script's message
 //! and the command to run; nothing is skipped.
 
 use crate::common;
@@ -296,6 +296,40 @@ async fn a_generated_transform_carries_messages_in_a_broker() {
     })
     .await;
     assert_eq!(stats.errors.load(Ordering::Relaxed), 0);
+}
+
+/// The generated auth plugin, listed in the server file as its README
+/// says, lets in the client with the configured token and no other.
+#[tokio::test]
+async fn a_generated_auth_plugin_admits_its_token_in_a_broker() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = new_project(tmp.path(), "c", "auth", "gate");
+    let wasm = build(&dir, "gate");
+    let tenants = TenantDir::new(&[("demo", "name = \"demo\"\n")]);
+    let mut config = with_cache(tenants.config());
+    let toml = format!(
+        "[[auth_plugins]]\nkind = \"auth\"\npath = \"{}\"\ntenants = [\"demo\"]\n\
+         config = {{ token = \"s3cret\", tenant = \"demo\" }}\n",
+        wasm.display()
+    );
+    let extra: switchyard::ServerConfig = toml::from_str(&toml).expect("config");
+    config.auth_plugins = extra.auth_plugins;
+    let server = common::start_with(config).await;
+
+    let client = async_nats::ConnectOptions::with_token("s3cret".into())
+        .connect(server.client_url())
+        .await
+        .expect("the configured token is accepted");
+    let mut hello = client.subscribe("hello").await.expect("sub");
+    client.publish("hello", "hi".into()).await.expect("pub");
+    assert_eq!(next_msg(&mut hello).await.payload, "hi".as_bytes());
+    eventually("bound to demo", || server.tenant_connections("demo") == 1).await;
+
+    let refused = async_nats::ConnectOptions::with_token("guess".into())
+        .max_reconnects(Some(1))
+        .connect(server.client_url())
+        .await;
+    assert!(refused.is_err(), "another token must be refused");
 }
 
 #[test]
