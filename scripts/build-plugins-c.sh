@@ -32,7 +32,7 @@ ext_source='' ext_world='' ext_out=''
 if [[ "${1:-}" == --source ]]; then
   while [[ $# -gt 0 ]]; do
     case "$1" in
-      --source) ext_source=$(realpath -e -- "${2:?--source needs a file}") || die "no such file: $2"; shift 2 ;;
+      --source) ext_source=$(realpath -e -- "${2:?--source needs a file}" 2>/dev/null) || die "no such file: $2"; shift 2 ;;
       --world) ext_world=${2:?--world needs transform, routing or auth}; shift 2 ;;
       --out) ext_out=$(realpath -m -- "${2:?--out needs a path}"); shift 2 ;;
       *) die "unknown argument '$1' (usage: --source FILE.c --world WORLD --out OUT.wasm)" ;;

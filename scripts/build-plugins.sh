@@ -27,7 +27,7 @@ ext_crate='' ext_out=''
 if [[ "${1:-}" == --crate ]]; then
   while [[ $# -gt 0 ]]; do
     case "$1" in
-      --crate) ext_crate=$(realpath -e -- "${2:?--crate needs a directory}") || die "no such directory: $2"; shift 2 ;;
+      --crate) ext_crate=$(realpath -e -- "${2:?--crate needs a directory}" 2>/dev/null) || die "no such directory: $2"; shift 2 ;;
       --out) ext_out=$(realpath -m -- "${2:?--out needs a path}"); shift 2 ;;
       *) die "unknown argument '$1' (usage: --crate DIR --out OUT.wasm)" ;;
     esac
