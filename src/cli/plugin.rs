@@ -9,7 +9,7 @@ use crate::config::tenant::PluginEntry;
 use crate::plugin::PluginRuntime;
 use crate::plugin::check::{check, kind_name};
 use crate::plugin::engine::default_cache_dir;
-use crate::plugin::trial::{TrialInput, trial};
+use crate::plugin::trial::{TrialInput, header_block, trial};
 use anyhow::{Context, bail};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -48,6 +48,9 @@ pub struct CheckArgs {
     /// The payload of `--message` (text).
     #[arg(long, value_name = "TEXT", default_value = "", requires = "message")]
     pub payload: String,
+    /// A header of `--message` (repeatable): `--header 'Priority: high'`.
+    #[arg(long = "header", value_name = "NAME: VALUE", requires = "message")]
+    pub headers: Vec<String>,
     /// Also run an auth plugin on one CONNECT presenting TOKEN, and print
     /// its verdict. Exits non-zero if the call fails.
     #[arg(long, value_name = "TOKEN", conflicts_with = "message")]
@@ -81,6 +84,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<()> {
     let input = match (args.message, args.token) {
         (Some(subject), _) => TrialInput::Message {
             subject,
+            headers: headers(&args.headers)?,
             payload: args.payload.into_bytes(),
         },
         (None, Some(token)) => TrialInput::Login { token },
@@ -95,7 +99,9 @@ fn run_check(args: CheckArgs) -> anyhow::Result<()> {
     let max_payload = ServerConfig::default().max_payload;
     let verdict = trial(&runtime, &entry, &input, max_payload)?;
     match &input {
-        TrialInput::Message { subject, payload } => {
+        TrialInput::Message {
+            subject, payload, ..
+        } => {
             println!("message: {subject} ({} bytes)", payload.len())
         }
         TrialInput::Login { .. } => println!("login: token"),
@@ -105,4 +111,16 @@ fn run_check(args: CheckArgs) -> anyhow::Result<()> {
         bail!("the {} plugin did not run", kind_name(kind));
     }
     Ok(())
+}
+
+/// `--header 'Name: value'` arguments as a NATS header block.
+fn headers(args: &[String]) -> anyhow::Result<Option<Vec<u8>>> {
+    let mut pairs = Vec::new();
+    for arg in args {
+        let Some((name, value)) = arg.split_once(':') else {
+            bail!("--header `{arg}`: expected NAME: VALUE");
+        };
+        pairs.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    header_block(&pairs).map_err(|e| anyhow::anyhow!("--header: {e}"))
 }

@@ -13,13 +13,19 @@ use super::error::{CallError, LoadError};
 use super::load::{load_auth, load_routing, load_transform};
 use super::routing::{PublisherInfo, Route, RoutingPlugin};
 use super::transform::{Outcome, TransformBatch, TransformPlugin, outcome};
+use super::validate::{OutputError, validate_headers};
 use crate::config::tenant::{PluginEntry, PluginKind};
 use std::fmt;
 
 /// What to run the plugin on.
 pub enum TrialInput {
-    /// A published message (transform and routing worlds).
-    Message { subject: String, payload: Vec<u8> },
+    /// A published message (transform and routing worlds); `headers` is
+    /// a NATS header block (`header_block`).
+    Message {
+        subject: String,
+        headers: Option<Vec<u8>>,
+        payload: Vec<u8>,
+    },
     /// A CONNECT with this token (auth world).
     Login { token: String },
 }
@@ -62,14 +68,28 @@ pub fn trial(
     max_payload: usize,
 ) -> Result<Verdict, LoadError> {
     Ok(match (entry.kind, input) {
-        (PluginKind::Transform, TrialInput::Message { subject, payload }) => {
+        (
+            PluginKind::Transform,
+            TrialInput::Message {
+                subject,
+                headers,
+                payload,
+            },
+        ) => {
             let plugin = load_transform(runtime, "check", entry)?;
-            transform_one(&plugin, subject, payload, max_payload)
+            transform_one(&plugin, subject, headers.as_deref(), payload, max_payload)
         }
-        (PluginKind::Routing, TrialInput::Message { subject, payload }) => {
+        (
+            PluginKind::Routing,
+            TrialInput::Message {
+                subject,
+                headers,
+                payload,
+            },
+        ) => {
             let plugin = load_routing(runtime, "check", entry)?;
             if plugin.registered.matches(subject.as_bytes()) {
-                match route_one(&plugin, subject, payload) {
+                match route_one(&plugin, subject, headers.as_deref(), payload) {
                     Ok(route) => Verdict::Route(route),
                     Err(e) => Verdict::Failed(e),
                 }
@@ -116,6 +136,7 @@ pub fn trial(
 fn transform_one(
     plugin: &TransformPlugin,
     subject: &str,
+    headers: Option<&[u8]>,
     payload: &[u8],
     max_payload: usize,
 ) -> Verdict {
@@ -123,7 +144,13 @@ fn transform_one(
         return Verdict::NotRegistered;
     }
     let mut batch = TransformBatch::default();
-    batch.push(&plugin.registered, subject.as_bytes(), None, None, payload);
+    batch.push(
+        &plugin.registered,
+        subject.as_bytes(),
+        None,
+        headers,
+        payload,
+    );
     let action = match plugin.run(&batch, max_payload) {
         Ok(mut actions) => actions.pop().flatten(),
         Err(e) => return Verdict::Failed(e),
@@ -142,13 +169,34 @@ fn transform_one(
 }
 
 /// The routing call for one message, from a publisher named `check`.
-fn route_one(plugin: &RoutingPlugin, subject: &str, payload: &[u8]) -> Result<Route, CallError> {
+fn route_one(
+    plugin: &RoutingPlugin,
+    subject: &str,
+    headers: Option<&[u8]>,
+    payload: &[u8],
+) -> Result<Route, CallError> {
     let publisher = PublisherInfo {
         user: "check",
         client_id: 0,
         client_name: Some("switchyard plugin check"),
     };
-    plugin.decide(subject.as_bytes(), None, None, payload, &publisher)
+    plugin.decide(subject.as_bytes(), None, headers, payload, &publisher)
+}
+
+/// A NATS header block (`NATS/1.0`, one `Name: value` line each) from
+/// name/value pairs, refused when a name or value could break the framing
+/// (the same check as a plugin's output); `None` for no headers.
+pub fn header_block(headers: &[(String, String)]) -> Result<Option<Vec<u8>>, OutputError> {
+    if headers.is_empty() {
+        return Ok(None);
+    }
+    validate_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+    let mut block = b"NATS/1.0\r\n".to_vec();
+    for (name, value) in headers {
+        block.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    block.extend_from_slice(b"\r\n");
+    Ok(Some(block))
 }
 
 impl fmt::Display for Verdict {
@@ -178,5 +226,22 @@ impl fmt::Display for Verdict {
             Verdict::Deny(reason) => write!(f, "deny: {reason}"),
             Verdict::Failed(e) => write!(f, "failed: {e} (the failure policy applies)"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_blocks_are_framed_and_checked() {
+        let pairs = vec![("Priority".to_string(), "high".to_string())];
+        assert_eq!(
+            header_block(&pairs).expect("valid"),
+            Some(b"NATS/1.0\r\nPriority: high\r\n\r\n".to_vec())
+        );
+        assert_eq!(header_block(&[]).expect("valid"), None);
+        let broken = vec![("X".to_string(), "a\r\nInjected: 1".to_string())];
+        assert!(header_block(&broken).is_err());
     }
 }

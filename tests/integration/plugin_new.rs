@@ -185,7 +185,7 @@ fn check(wasm: &Path, args: &[&str]) -> (bool, String) {
 
 /// `plugin check --message` reports what the plugin did, for skeletons
 /// edited as their comments suggest: a transform that uppercases payloads
-/// and rejects empty ones, a routing policy that reroutes.
+/// and rejects empty ones, a routing policy that reroutes on a header.
 #[test]
 fn check_message_reports_modify_reject_reroute_and_unregistered() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -250,18 +250,43 @@ fn check_message_reports_modify_reject_reroute_and_unregistered() {
     }
 
     let dir = new_project(tmp.path(), "c", "routing", "steer");
+    let source = dir.join("plugin.c");
     edit(
-        &dir.join("plugin.c"),
+        &source,
+        "r->wants_headers = false;",
+        "r->wants_headers = true;",
+    );
+    edit(
+        &source,
         "  (void)req;\n  return sy_allow();",
-        "  return sy_reroute(\"steer.elsewhere\");",
+        "  sy_str priority;\n\
+         \x20 if (sy_header_get(req->headers, \"Priority\", true, &priority) && sy_str_eq(priority, \"high\"))\n\
+         \x20   return sy_reroute(\"steer.priority\");\n\
+         \x20 return sy_allow();",
     );
     let steer = build(&dir, "steer");
-    let (success, report) = check(&steer, &["--message", "steer.here"]);
-    assert!(success, "{report}");
-    assert!(
-        report.contains("verdict: reroute to steer.elsewhere\n"),
-        "{report}"
+    for (args, want) in [
+        (
+            &["--message", "steer.here", "--header", "Priority: high"][..],
+            "verdict: reroute to steer.priority\n",
+        ),
+        (
+            &["--message", "steer.here", "--header", "Priority: low"][..],
+            "verdict: allow\n",
+        ),
+        (&["--message", "steer.here"][..], "verdict: allow\n"),
+    ] {
+        let (success, report) = check(&steer, args);
+        assert!(success, "{args:?}:\n{report}");
+        assert!(report.contains(want), "{args:?}: no `{want}` in:\n{report}");
+    }
+    // A header that would break the framing is refused before any call.
+    let (success, report) = check(
+        &steer,
+        &["--message", "steer.here", "--header", "Bad Name: x"],
     );
+    assert!(!success, "{report}");
+    assert!(report.contains("--header: "), "{report}");
 }
 
 /// The generated transform, loaded by a broker from a tenant file with
