@@ -305,6 +305,11 @@ pub fn render(cx: &Context<'_>) -> Result<Vec<File>, NameError> {
             text: fill(include_str!("templates/common/README.md")),
             executable: false,
         },
+        File {
+            path: ".gitignore",
+            text: fill(include_str!("templates/common/gitignore")),
+            executable: false,
+        },
     ];
     if cx.lang == Lang::Rust {
         files.push(File {
