@@ -28,6 +28,7 @@ pub mod stats;
 mod stdio;
 mod ticker;
 pub mod transform;
+pub mod trial;
 pub mod validate;
 mod wasi;
 

@@ -37,6 +37,7 @@ mod operator_limits;
 mod operator_mode;
 mod operator_user_rules;
 mod permissions;
+mod plugin_new;
 mod plugins_examples;
 mod plugins_exports;
 mod plugins_hostile;
