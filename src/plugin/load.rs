@@ -9,6 +9,7 @@ use super::bindings::transform::switchyard::plugin::types::Registration;
 use super::bindings::transform::{Transform, TransformPre};
 use super::engine::PluginRuntime;
 use super::error::LoadError;
+use super::guest_output::OutputSink;
 use super::host::{HostState, PluginContext};
 use super::pool::{Instance, PluginPool};
 use super::registration::Registered;
@@ -209,6 +210,7 @@ pub fn pool<W: World>(
     } else {
         format!("{}/{}", ctx.tenant, ctx.plugin)
     };
+    let stats = ctx.output.stats().clone();
     let factory = Box::new(move || {
         let mut store = Store::new(&engine, HostState::new(ctx.clone(), max_memory));
         store.limiter(|state| &mut state.memory);
@@ -226,6 +228,7 @@ pub fn pool<W: World>(
         label,
         entry.timeout.unwrap_or(default_timeout),
         runtime.ticker().clone(),
+        stats,
         factory,
     );
     pool.warm_up().map_err(|e| LoadError::Instantiate {
@@ -241,11 +244,14 @@ fn context(
     entry: &PluginEntry,
     kv: bool,
 ) -> Arc<PluginContext> {
+    let plugin = entry.display_name();
+    let output = OutputSink::new(runtime.guest_output(), tenant, &plugin, Arc::default());
     Arc::new(PluginContext {
         tenant: tenant.to_string(),
-        plugin: entry.display_name(),
+        plugin,
         config: entry.config.clone(),
         kv: kv.then(|| runtime.kv(tenant)),
+        output,
     })
 }
 

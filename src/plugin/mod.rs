@@ -18,6 +18,7 @@ pub mod budget;
 pub mod check;
 pub mod engine;
 pub mod error;
+mod guest_output;
 mod host;
 pub mod kv;
 pub mod load;
@@ -25,8 +26,10 @@ pub mod pool;
 pub mod registration;
 pub mod routing;
 pub mod stats;
+mod stdio;
 mod ticker;
 pub mod transform;
+pub mod trial;
 pub mod validate;
 mod wasi;
 
