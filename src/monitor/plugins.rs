@@ -25,6 +25,10 @@ pub struct PluginSummary {
     pub chain: Option<u32>,
     pub calls: u64,
     pub errors: u64,
+    /// Lines the plugin wrote to stdout and stderr, and those of them the
+    /// `plugin_output` rate limit kept out of the log.
+    pub output_lines: u64,
+    pub output_suppressed: u64,
 }
 
 /// Lifetime counters of one plugin in one tenant, for `/metrics`.
@@ -39,6 +43,10 @@ pub struct PluginMetrics {
     pub traps: u64,
     /// Calls stopped at their deadline.
     pub timeouts: u64,
+    /// Lines written to stdout and stderr.
+    pub output_lines: u64,
+    /// Of those, lines the rate limit kept out of the log.
+    pub output_suppressed: u64,
     pub latency: LatencyHistogram,
 }
 

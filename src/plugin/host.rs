@@ -8,6 +8,7 @@
 use super::bindings::routing::switchyard::plugin::message_payload;
 use super::bindings::transform::switchyard::plugin::{host, kv, types};
 use super::budget::CpuBudget;
+use super::guest_output::{GuestStdio, OutputSink};
 use super::kv::TenantKv;
 use super::routing::BatchPayloads;
 use std::collections::BTreeMap;
@@ -26,6 +27,8 @@ pub struct PluginContext {
     pub config: BTreeMap<String, String>,
     /// `None` for auth plugins, whose world has no `kv` import.
     pub kv: Option<Arc<TenantKv>>,
+    /// Where its stdout and stderr go (shared by its instances).
+    pub output: OutputSink,
 }
 
 pub struct HostState {
@@ -37,6 +40,8 @@ pub struct HostState {
     pub payloads: BatchPayloads,
     /// The running call's CPU-time budget, read by the epoch callback.
     pub budget: CpuBudget,
+    /// Unfinished lines of its stdout and stderr.
+    pub stdio: GuestStdio,
 }
 
 impl HostState {
@@ -49,7 +54,15 @@ impl HostState {
             ctx,
             payloads: BatchPayloads::default(),
             budget: CpuBudget::default(),
+            stdio: GuestStdio::default(),
         }
+    }
+
+    /// Logs what the guest left unfinished on stdout and stderr: at the
+    /// end of every call, so its last words come before the call's outcome.
+    #[inline]
+    pub fn finish_output(&mut self) {
+        self.stdio.finish(&self.ctx.output);
     }
 }
 

@@ -9,16 +9,21 @@ use super::bindings::transform::switchyard::plugin::types::Registration;
 use super::bindings::transform::{Transform, TransformPre};
 use super::engine::PluginRuntime;
 use super::error::LoadError;
+use super::guest_output::OutputSink;
 use super::host::{HostState, PluginContext};
 use super::pool::{Instance, PluginPool};
 use super::registration::Registered;
+use super::routing::BatchArg as RouteArg;
 use super::routing::RoutingPlugin;
+use super::transform::BatchArg as TransformArg;
 use super::transform::TransformPlugin;
 use crate::config::tenant::{PluginEntry, PluginKind};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::component::{
+    Component, ComponentExportIndex, Func, HasSelf, InstancePre, Linker, TypedFunc,
+};
 use wasmtime::{Engine, Store};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10);
@@ -58,9 +63,80 @@ macro_rules! world {
     };
 }
 
-world!(Transform, TransformPre, "transform");
-world!(Routing, RoutingPre, "routing");
 world!(Auth, AuthPre, "auth");
+
+/// A message plugin's bindings and its batch function (`transform-batch`,
+/// `route-batch`), which the host calls with its own pre-laid-out
+/// arguments (`abi`) rather than through the bindings.
+pub struct Batched<W> {
+    pub world: W,
+    pub batch: Func,
+}
+
+/// Implements `World` for a message world: its bindings plus the batch
+/// function of `interface`, type-checked once per instance against the
+/// host's argument type `$arg` and result `$ret`.
+macro_rules! batched_world {
+    ($world:ident, $pre:ident, $name:literal, $interface:literal, $func:literal, $arg:ident, $ret:ty) => {
+        impl Batched<$world> {
+            /// The batch function, typed as `instantiate` checked it.
+            #[allow(unsafe_code)]
+            pub fn batch_fn<'a>(&self) -> TypedFunc<($arg<'a>,), ($ret,)> {
+                // SAFETY: `instantiate` type-checked `batch` with exactly
+                // these argument and result types.
+                unsafe { TypedFunc::new_unchecked(self.batch) }
+            }
+        }
+
+        impl World for Batched<$world> {
+            const NAME: &'static str = $name;
+            type Pre = ($pre<HostState>, ComponentExportIndex);
+            fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+                $world::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+            }
+            fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+                let name = format!("{}@{WIT_VERSION}", $interface);
+                let component = pre.component();
+                let func = component
+                    .get_export_index(None, &name)
+                    .and_then(|i| component.get_export_index(Some(&i), $func))
+                    .ok_or_else(|| wasmtime::format_err!("no `{}` in `{name}`", $func))?;
+                Ok(($pre::new(pre)?, func))
+            }
+            fn instantiate(
+                pre: &Self::Pre,
+                store: &mut Store<HostState>,
+            ) -> wasmtime::Result<Self> {
+                let instance = pre.0.instance_pre().instantiate(&mut *store)?;
+                let world = $world::new(&mut *store, &instance)?;
+                let batch = instance
+                    .get_func(&mut *store, pre.1)
+                    .ok_or_else(|| wasmtime::format_err!("no `{}` export", $func))?;
+                batch.typed::<($arg<'_>,), ($ret,)>(&*store)?;
+                Ok(Batched { world, batch })
+            }
+        }
+    };
+}
+
+batched_world!(
+    Transform,
+    TransformPre,
+    "transform",
+    "switchyard:plugin/transformer",
+    "transform-batch",
+    TransformArg,
+    Vec<super::transform::Verdict>
+);
+batched_world!(
+    Routing,
+    RoutingPre,
+    "routing",
+    "switchyard:plugin/router",
+    "route-batch",
+    RouteArg,
+    Vec<super::routing::RouteVerdict>
+);
 
 /// The version of the `switchyard:plugin` package this broker hosts.
 pub const WIT_VERSION: &str = "0.2.0";
@@ -134,6 +210,7 @@ pub fn pool<W: World>(
     } else {
         format!("{}/{}", ctx.tenant, ctx.plugin)
     };
+    let stats = ctx.output.stats().clone();
     let factory = Box::new(move || {
         let mut store = Store::new(&engine, HostState::new(ctx.clone(), max_memory));
         store.limiter(|state| &mut state.memory);
@@ -151,6 +228,7 @@ pub fn pool<W: World>(
         label,
         entry.timeout.unwrap_or(default_timeout),
         runtime.ticker().clone(),
+        stats,
         factory,
     );
     pool.warm_up().map_err(|e| LoadError::Instantiate {
@@ -166,11 +244,14 @@ fn context(
     entry: &PluginEntry,
     kv: bool,
 ) -> Arc<PluginContext> {
+    let plugin = entry.display_name();
+    let output = OutputSink::new(runtime.guest_output(), tenant, &plugin, Arc::default());
     Arc::new(PluginContext {
         tenant: tenant.to_string(),
-        plugin: entry.display_name(),
+        plugin,
         config: entry.config.clone(),
         kv: kv.then(|| runtime.kv(tenant)),
+        output,
     })
 }
 
@@ -213,9 +294,10 @@ pub fn load_transform(
     tenant: &str,
     entry: &PluginEntry,
 ) -> Result<TransformPlugin, LoadError> {
-    let (pool, registered) = load_registered::<Transform>(runtime, tenant, entry, |b, store| {
-        b.switchyard_plugin_transformer().call_register(store)
-    })?;
+    let (pool, registered) =
+        load_registered::<Batched<Transform>>(runtime, tenant, entry, |b, store| {
+            b.world.switchyard_plugin_transformer().call_register(store)
+        })?;
     Ok(TransformPlugin {
         name: entry.display_name(),
         registered,
@@ -229,9 +311,10 @@ pub fn load_routing(
     tenant: &str,
     entry: &PluginEntry,
 ) -> Result<RoutingPlugin, LoadError> {
-    let (pool, registered) = load_registered::<Routing>(runtime, tenant, entry, |b, store| {
-        b.switchyard_plugin_router().call_register(store)
-    })?;
+    let (pool, registered) =
+        load_registered::<Batched<Routing>>(runtime, tenant, entry, |b, store| {
+            b.world.switchyard_plugin_router().call_register(store)
+        })?;
     Ok(RoutingPlugin {
         name: entry.display_name(),
         registered,

@@ -9,23 +9,24 @@
 //! `wants-payload`, the batch's payload buffer is moved into the instance's
 //! `HostState` for the call (a swap, not a copy) and moved back after it.
 
+use super::abi::{Range32, RawRouteRef};
 use super::bindings::routing::Routing;
-use super::bindings::routing::exports::switchyard::plugin::router::{
-    Batch as WitBatch, Decision, Publisher, RouteRef, RouteVerdict,
-};
-use super::bindings::transform::switchyard::plugin::types::Span;
+pub(super) use super::bindings::routing::exports::switchyard::plugin::router::RouteVerdict;
+use super::bindings::routing::exports::switchyard::plugin::router::{Decision, Publisher};
 use super::error::CallError;
+use super::load::Batched;
 use super::pool::PluginPool;
 use super::registration::Registered;
 use super::transform::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_SPLIT, OutMessage};
 use super::validate::{Output, validate_output};
 use crate::config::tenant::FailurePolicy;
+use wasmtime::component::{ComponentType, Lower};
 
 pub struct RoutingPlugin {
     pub name: String,
     pub registered: Registered,
     pub policy: FailurePolicy,
-    pub pool: PluginPool<Routing>,
+    pub pool: PluginPool<Batched<Routing>>,
 }
 
 /// The publisher, as a routing policy sees it.
@@ -72,12 +73,22 @@ impl BatchPayloads {
 pub struct RouteBatch {
     /// What the guest receives: subjects, replies, wanted headers.
     data: Vec<u8>,
-    refs: Vec<RouteRef>,
+    refs: Vec<RawRouteRef>,
     /// Headers the plugin did not ask for, kept for delivery.
     hidden: Vec<u8>,
     /// Where each message's headers are: `(in_data, offset, len)`.
     headers: Vec<Option<(bool, u32, u32)>>,
     payloads: BatchPayloads,
+}
+
+/// `route-batch`'s argument, the `batch` record, with the messages already
+/// in canonical-ABI form (`abi`).
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub struct BatchArg<'a> {
+    publisher: Publisher<'a>,
+    data: &'a [u8],
+    messages: &'a [RawRouteRef],
 }
 
 impl RouteBatch {
@@ -117,43 +128,39 @@ impl RouteBatch {
         let payload = append(&mut self.payloads.bytes, msg.payload);
         self.payloads.spans.push(payload);
         self.headers.push(headers);
-        self.refs.push(RouteRef {
-            subject: span(subject),
-            reply: reply.map(span),
-            headers: headers
+        self.refs.push(RawRouteRef::new(
+            subject,
+            reply,
+            headers
                 .filter(|&(shared, ..)| shared)
-                .map(|(_, o, l)| Span { offset: o, len: l }),
-            payload_size: payload.1,
-        });
+                .map(|(_, o, l)| (o, l)),
+            payload.1,
+        ));
     }
 
     /// Message `i` as it entered the batch.
     pub fn message(&self, i: usize) -> OutMessage<'_> {
         let r = &self.refs[i];
         OutMessage {
-            subject: slice(&self.data, r.subject),
-            reply: r.reply.map(|s| slice(&self.data, s)),
+            subject: slice(&self.data, r.subject()),
+            reply: r.reply().map(|s| slice(&self.data, s)),
             headers: self.headers[i].map(|(shared, o, l)| {
                 let buf = if shared { &self.data } else { &self.hidden };
-                slice(buf, Span { offset: o, len: l })
+                slice(buf, (o, l))
             }),
             payload: self.payloads.get(i as u32),
         }
     }
 }
 
-fn append(buf: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
+fn append(buf: &mut Vec<u8>, bytes: &[u8]) -> Range32 {
     let offset = buf.len() as u32;
     buf.extend_from_slice(bytes);
     (offset, bytes.len() as u32)
 }
 
-fn span((offset, len): (u32, u32)) -> Span {
-    Span { offset, len }
-}
-
-fn slice(buf: &[u8], s: Span) -> &[u8] {
-    &buf[s.offset as usize..(s.offset + s.len) as usize]
+fn slice(buf: &[u8], (offset, len): Range32) -> &[u8] {
+    &buf[offset as usize..(offset + len) as usize]
 }
 
 /// The decisions for a batch, sorted by index: only the messages that are
@@ -179,18 +186,17 @@ impl RoutingPlugin {
             if wants_payload {
                 std::mem::swap(&mut store.data_mut().payloads, payloads);
             }
-            let verdicts = bindings.switchyard_plugin_router().call_route_batch(
-                &mut *store,
-                WitBatch {
-                    publisher: Publisher {
-                        user: publisher.user,
-                        client_id: publisher.client_id,
-                        client_name: publisher.client_name,
-                    },
-                    data,
-                    messages: refs,
+            let call = bindings.batch_fn();
+            let arg = BatchArg {
+                publisher: Publisher {
+                    user: publisher.user,
+                    client_id: publisher.client_id,
+                    client_name: publisher.client_name,
                 },
-            );
+                data,
+                messages: refs,
+            };
+            let verdicts = call.call(&mut *store, (arg,)).map(|(v,)| v);
             if wants_payload {
                 std::mem::swap(&mut store.data_mut().payloads, payloads);
             }
@@ -278,8 +284,8 @@ mod tests {
         assert_eq!(one.payload, b"first");
         assert_eq!(batch.message(1).payload, b"");
         // The guest sees no headers it did not register for, and no payload.
-        assert!(batch.refs[0].headers.is_none());
-        assert_eq!(batch.refs[0].payload_size, 5);
+        assert!(batch.refs[0].headers().is_none());
+        assert_eq!(batch.refs[0].payload_size(), 5);
         assert_eq!(batch.data, b"a.oner.1a.two");
         assert_eq!(batch.payloads.get(0), b"first");
         assert_eq!(batch.payloads.get(7), b"");

@@ -194,7 +194,9 @@ impl PluginStage {
         match plugin.run(batch, from.max_payload) {
             Ok(actions) => {
                 let (mut dropped, mut rejected, mut modified) = (0, 0, 0);
-                for (i, action) in actions.into_iter().enumerate() {
+                let mut actions = actions.into_iter().peekable();
+                for i in 0..batch.len() {
+                    let action = actions.next_if(|(at, _)| *at as usize == i).map(|(_, a)| a);
                     match outcome(batch, i, action) {
                         Outcome::Deliver(m) => {
                             self.feed(plugins, level + 1, next, from, m.into(), sink)

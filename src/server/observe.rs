@@ -407,6 +407,8 @@ impl Observer for ServerView {
                 failure_policy: Some(p.failure_policy.clone()),
                 calls: p.stats.calls.load(Ordering::Relaxed),
                 errors: p.stats.errors.load(Ordering::Relaxed),
+                output_lines: p.stats.output_lines.load(Ordering::Relaxed),
+                output_suppressed: p.stats.output_suppressed.load(Ordering::Relaxed),
             })
             .collect()
     }
@@ -430,6 +432,8 @@ impl Observer for ServerView {
                     traps: p.stats.traps.load(Ordering::Relaxed)
                         + p.stats.memory_exhausted.load(Ordering::Relaxed),
                     timeouts: p.stats.timeouts.load(Ordering::Relaxed),
+                    output_lines: p.stats.output_lines.load(Ordering::Relaxed),
+                    output_suppressed: p.stats.output_suppressed.load(Ordering::Relaxed),
                     latency,
                 }
             })

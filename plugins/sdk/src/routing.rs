@@ -242,7 +242,9 @@ mod tests {
         });
         assert_eq!(verdicts.len(), 1);
         assert_eq!(verdicts[0].index, 1);
-        assert!(matches!(&verdicts[0].decision, wit::Decision::Reroute(s) if s == "orders.archive"));
+        assert!(
+            matches!(&verdicts[0].decision, wit::Decision::Reroute(s) if s == "orders.archive")
+        );
         assert!(walk_batch(&b, |_| Decision::Allow).is_empty());
     }
 }
