@@ -38,10 +38,8 @@ struct CacheDir(PathBuf);
 
 impl CacheDir {
     fn new(n: usize) -> CacheDir {
-        let dir = std::env::temp_dir().join(format!(
-            "switchyard-plugin-load-{}-{n}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("switchyard-plugin-load-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         CacheDir(dir)
     }
@@ -138,7 +136,9 @@ fn main() {
                     ms(median(cold)),
                 );
             } else {
-                eprintln!("plugin_load: harness checked; run `cargo bench --bench plugin_load` to measure");
+                eprintln!(
+                    "plugin_load: harness checked; run `cargo bench --bench plugin_load` to measure"
+                );
             }
         }
     }

@@ -34,9 +34,10 @@ fi
 cd "$(dirname "$0")/../plugins"
 
 # The world and source of each example.
-declare -A WORLD=([redact_json]=transform [content_router]=routing [noop_transform]=transform [noop_router]=routing)
+declare -A WORLD=([redact_json]=transform [content_router]=routing [noop_transform]=transform [noop_router]=routing
+  [noisy_transform]=transform)
 declare -A SOURCE=([redact_json]=redact_json.js [content_router]=content_router.ts
-  [noop_transform]=noop_transform.js [noop_router]=noop_router.js)
+  [noop_transform]=noop_transform.js [noop_router]=noop_router.js [noisy_transform]=noisy_transform.js)
 backend=${SWITCHYARD_JS_BACKEND:-qjs}
 
 command -v node >/dev/null || die "node not found: install Node.js 20+ (apt-get install nodejs npm)"
@@ -64,7 +65,8 @@ out=target/js
 [[ "$backend" == qjs ]] || out=target/js-$backend
 mkdir -p "$out"
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router noop_transform noop_router)
+# Default: every example in WORLD, in name order.
+[[ ${#names[@]} -gt 0 ]] || mapfile -t names < <(printf '%s\n' "${!WORLD[@]}" | LC_ALL=C sort)
 for name in "${names[@]}"; do
   world=${WORLD[$name]:-}
   [[ -n "$world" ]] || die "unknown JS example '$name' (known: ${!WORLD[*]})"

@@ -38,7 +38,7 @@ cd "$(dirname "$0")/../plugins"
 
 # The world each example implements.
 declare -A WORLD=([redact_json]=transform [content_router]=routing [api_key_auth]=auth
-  [noop_transform]=transform [noop_router]=routing)
+  [noop_transform]=transform [noop_router]=routing [noisy_transform]=transform)
 
 venv=.venv
 if ! "$venv/bin/componentize-py" --version 2>/dev/null | grep -qF "$COMPONENTIZE_PY_VERSION"; then
@@ -72,7 +72,8 @@ fi
 out=target/python
 mkdir -p "$out"
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router api_key_auth noop_transform noop_router)
+# Default: every example in WORLD, in name order.
+[[ ${#names[@]} -gt 0 ]] || mapfile -t names < <(printf '%s\n' "${!WORLD[@]}" | LC_ALL=C sort)
 for name in "${names[@]}"; do
   world=${WORLD[$name]:-}
   [[ -n "$world" ]] || die "unknown Python example '$name' (known: ${!WORLD[*]})"

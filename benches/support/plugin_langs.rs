@@ -37,12 +37,20 @@ pub const LANGS: [Lang; 4] = [
 ];
 
 /// A plugin compared: its name, its world and the configuration it gets.
-pub type Plugin = (&'static str, PluginKind, &'static [(&'static str, &'static str)]);
+pub type Plugin = (
+    &'static str,
+    PluginKind,
+    &'static [(&'static str, &'static str)],
+);
 
 pub const PLUGINS: [Plugin; 3] = [
     ("noop_transform", PluginKind::Transform, &[]),
     ("noop_router", PluginKind::Routing, &[]),
-    ("redact_json", PluginKind::Transform, &[("fields", "password")]),
+    (
+        "redact_json",
+        PluginKind::Transform,
+        &[("fields", "password")],
+    ),
 ];
 
 impl Lang {

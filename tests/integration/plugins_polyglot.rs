@@ -613,3 +613,102 @@ async fn js_noop_plugins_pass_every_message() {
 async fn c_noop_plugins_pass_every_message() {
     noop_plugins_pass_every_message(Lang::C).await;
 }
+
+/// What a Python or JavaScript author prints, and an exception that
+/// escapes their plugin, reach the broker's log tagged with tenant and
+/// plugin (`noisy_transform`: prints each message; payload `raise` makes it
+/// throw). The throwing call fails (here fail-open: the message is
+/// delivered as it was) and the plugin goes on working.
+async fn guest_diagnostics_reach_the_log(lang: Lang, tenant_name: &str) {
+    common::logs::capture();
+    let plugins = format!(
+        "[[plugins]]\nkind = \"transform\"\npath = \"{}\"\nfailure_policy = \"fail-open\"\n",
+        component(lang, "noisy_transform")
+    );
+    let dir = TenantDir::new(&[(tenant_name, &tenant(tenant_name, &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, &format!("{tenant_name}-user"), "pw").await;
+    let mut noisy = client.subscribe("noisy.>").await.expect("sub");
+    client.flush().await.expect("flush");
+    let logged = |line: &str| {
+        !common::logs::events(|e| e.field("tenant") == Some(tenant_name) && e.message == line)
+            .is_empty()
+    };
+    for (subject, payload) in [("noisy.a", "hello"), ("noisy.b", "raise")] {
+        client
+            .publish(subject, payload.to_string().into())
+            .await
+            .expect("pub");
+        // One message per call: the raise must not take the others with it.
+        let m = next_msg(&mut noisy).await;
+        assert_eq!(
+            (m.subject.as_str(), m.payload.as_ref()),
+            (subject, payload.as_bytes())
+        );
+    }
+    // After the trap the plugin backs off (10 ms) before a new instance is
+    // made, and messages meanwhile get the failure policy: publish until
+    // one reaches the new instance.
+    let mut recovered = false;
+    for _ in 0..500 {
+        client
+            .publish("noisy.c", "after".into())
+            .await
+            .expect("pub");
+        let m = next_msg(&mut noisy).await;
+        assert_eq!(m.payload, "after".as_bytes());
+        if logged("noisy noisy.c after") {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "the plugin never ran again after its exception");
+
+    let stats = server
+        .plugin_stats(Some(tenant_name), "noisy_transform")
+        .expect("stats");
+    assert_eq!(
+        stats.traps.load(Ordering::Relaxed),
+        1,
+        "only the raise trapped"
+    );
+    let lines: Vec<String> = common::logs::events(|e| {
+        e.field("tenant") == Some(tenant_name) && e.field("plugin") == Some("noisy_transform")
+    })
+    .into_iter()
+    .map(|e| e.message)
+    .collect();
+    let text = lines.join("\n");
+    for printed in ["noisy noisy.a hello", "noisy noisy.b raise"] {
+        assert!(
+            lines.iter().any(|l| l == printed),
+            "{printed:?} not in the log:\n{text}"
+        );
+    }
+    let (exception, frame) = match lang {
+        Lang::Python => ("ValueError: asked to raise on noisy.b", ", in explode"),
+        Lang::Js => (
+            "uncaught exception: TypeError: asked to raise on noisy.b",
+            "explode",
+        ),
+        Lang::C => unreachable!("no C noisy_transform"),
+    };
+    assert!(
+        text.contains(exception),
+        "{exception:?} not in the log:\n{text}"
+    );
+    assert!(
+        text.contains(frame),
+        "the frame {frame:?} not in the log:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn python_print_and_traceback_reach_the_log() {
+    guest_diagnostics_reach_the_log(Lang::Python, "noisy-py").await;
+}
+
+#[tokio::test]
+async fn js_console_and_uncaught_exception_reach_the_log() {
+    guest_diagnostics_reach_the_log(Lang::Js, "noisy-js").await;
+}

@@ -8,6 +8,7 @@
 
 import { payload as fetchPayload } from "switchyard:plugin/message-payload@0.2.0";
 import { walkRouteBatch } from "./route-batch.js";
+import { reported } from "./host.js";
 
 export { Registration } from "./registration.js";
 export { log, config, clock } from "./host.js";
@@ -23,7 +24,8 @@ export { Decision, RouteRequest } from "./route-batch.js";
  */
 export function exportRouting(plugin) {
   return {
-    register: () => plugin.register().toWit(),
-    routeBatch: (batch) => walkRouteBatch(batch, fetchPayload, (req) => plugin.route(req)),
+    register: () => reported(() => plugin.register().toWit()),
+    routeBatch: (batch) =>
+      reported(() => walkRouteBatch(batch, fetchPayload, (req) => plugin.route(req))),
   };
 }

@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { Headers } from "../src/headers.js";
 import { Decision, walkRouteBatch } from "../src/route-batch.js";
 import { decode, decodeStrict, encode } from "../src/utf8.js";
+import { formatArgs, makeConsole, reported } from "../src/output.js";
 
 const BLOCK = "NATS/1.0\r\nX-Region: eu\r\nTrace:  a1 \r\nX-Region: us\r\n\r\n";
 
@@ -103,4 +104,37 @@ test("every WIT import names the package version of wit/", () => {
       assert.equal(v, version, `${file} imports @${v}, wit/ is @${version}`);
     }
   }
+});
+
+test("console methods log at their level, objects as JSON", () => {
+  const lines = [];
+  const c = makeConsole((level, line) => lines.push([level, line]));
+  c.log("a", 1, { b: 2n }, null);
+  c.error("bad");
+  c.debug([1]);
+  assert.deepEqual(lines, [
+    ["info", 'a 1 {"b":"2n"} null'],
+    ["error", "bad"],
+    ["debug", "[1]"],
+  ]);
+  const cyclic = {};
+  cyclic.self = cyclic;
+  assert.equal(formatArgs([cyclic]), "[object Object]");
+});
+
+test("an escaping exception is logged with its stack, then rethrown", () => {
+  const lines = [];
+  const log = (level, line) => lines.push([level, line]);
+  assert.equal(reported(log, () => 7), 7);
+  assert.deepEqual(lines, []);
+  assert.throws(
+    () =>
+      reported(log, () => {
+        throw new TypeError("boom");
+      }),
+    TypeError,
+  );
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0][0], "error");
+  assert.match(lines[0][1], /^uncaught exception: TypeError: boom\n/);
 });

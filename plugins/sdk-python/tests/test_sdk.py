@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from switchyard_plugin import ALLOW, PASS, Action, Decision, Headers  # noqa: E402
+from switchyard_plugin._report import format_uncaught, reported  # noqa: E402
 from switchyard_plugin.config import split_list  # noqa: E402
 from switchyard_plugin.routing import walk_route_batch  # noqa: E402
 from switchyard_plugin.transform import walk_batch  # noqa: E402
@@ -152,6 +153,29 @@ class ConfigTest(unittest.TestCase):
     def test_lists_trim_and_skip_empty_items(self):
         self.assertEqual(split_list(" a.> , b ,,c"), ["a.>", "b", "c"])
         self.assertEqual(split_list(" , "), [])
+
+
+class ReportTest(unittest.TestCase):
+    def test_an_escaping_exception_is_written_with_its_frames_then_raised(self):
+        def inner():
+            raise ValueError("boom")
+
+        written = []
+        real = sys.stderr
+        sys.stderr = type("W", (), {"write": lambda self, s: written.append(s), "flush": lambda self: None})()
+        try:
+            with self.assertRaises(ValueError):
+                reported(inner)
+        finally:
+            sys.stderr = real
+        text = "".join(written)
+        self.assertTrue(text.startswith("Traceback (most recent call last):\n"), text)
+        self.assertIn(", in inner\n", text)
+        self.assertTrue(text.endswith("ValueError: boom\n"), text)
+
+    def test_a_returning_call_writes_nothing(self):
+        self.assertEqual(reported(lambda a: a + 1, 1), 2)
+        self.assertEqual(format_uncaught(KeyError("k")).splitlines()[-1], "KeyError: 'k'")
 
 
 if __name__ == "__main__":

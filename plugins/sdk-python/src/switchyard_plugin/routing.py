@@ -13,6 +13,7 @@ and keeps it.
 from dataclasses import dataclass
 
 from . import _wit
+from ._report import reported
 from .headers import Headers
 
 
@@ -138,15 +139,17 @@ def export_routing(plugin):
 
     class Router:
         def register(self):
-            return impl.register().to_wit()
+            return reported(lambda: impl.register().to_wit())
 
         def route_batch(self, batch):
             r = _wit.module("exports.router")
-            return [
-                r.RouteVerdict(index, decision.to_wit())
-                for index, decision in walk_route_batch(
-                    batch.data, batch.messages, batch.publisher, _fetch_payload, impl.route
-                )
-            ]
+            return reported(
+                lambda: [
+                    r.RouteVerdict(index, decision.to_wit())
+                    for index, decision in walk_route_batch(
+                        batch.data, batch.messages, batch.publisher, _fetch_payload, impl.route
+                    )
+                ]
+            )
 
     return Router
