@@ -134,6 +134,17 @@ impl OutputSink {
         granted
     }
 
+    /// Grants one line of the `host.log` import against the same bucket,
+    /// so a plugin cannot flood the broker's log through either door.
+    /// Counted like an output line. Returns whether to log it, and how
+    /// many lines were suppressed before it when logging resumes.
+    pub fn admit_log_line(&self) -> (bool, u64) {
+        let (granted, resumed_after) = self.bucket.lock().take(1, Instant::now());
+        PluginStats::add(&self.stats.output_lines, 1);
+        PluginStats::add(&self.stats.output_suppressed, 1 - granted);
+        (granted == 1, resumed_after)
+    }
+
     fn emit(&self, stream: Stream, line: &[u8], cut: bool) {
         self.log(stream, &Escaped { line, cut });
     }

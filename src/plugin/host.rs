@@ -10,7 +10,7 @@ use super::bindings::transform::switchyard::plugin::{host, kv, types};
 use super::budget::CpuBudget;
 use super::guest_output::{GuestStdio, OutputSink};
 use super::kv::TenantKv;
-use super::routing::BatchPayloads;
+use super::payloads::BatchPayloads;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -108,6 +108,28 @@ impl host::Host for HostState {
         }
         let text = &message[..end];
         let (tenant, plugin) = (self.ctx.tenant.as_str(), self.ctx.plugin.as_str());
+        // A line nobody would see costs no token.
+        let enabled = match level {
+            types::Level::Trace => tracing::enabled!(tracing::Level::TRACE),
+            types::Level::Debug => tracing::enabled!(tracing::Level::DEBUG),
+            types::Level::Info => tracing::enabled!(tracing::Level::INFO),
+            types::Level::Warn => tracing::enabled!(tracing::Level::WARN),
+            types::Level::Error => tracing::enabled!(tracing::Level::ERROR),
+        };
+        if !enabled {
+            return;
+        }
+        let (admitted, resumed_after) = self.ctx.output.admit_log_line();
+        if resumed_after > 0 {
+            tracing::warn!(
+                tenant,
+                plugin,
+                "{resumed_after} lines suppressed by plugin_output.lines_per_sec"
+            );
+        }
+        if !admitted {
+            return;
+        }
         match level {
             types::Level::Trace => tracing::trace!(tenant, plugin, "{text}"),
             types::Level::Debug => tracing::debug!(tenant, plugin, "{text}"),

@@ -3,6 +3,7 @@
 //! instance, and ask a message plugin what it registers.
 
 use super::auth::{AuthPlugin, AuthSource};
+use super::batched::{Batched, RouteArg, TransformArg};
 use super::bindings::auth::{Auth, AuthPre};
 use super::bindings::routing::{Routing, RoutingPre};
 use super::bindings::transform::switchyard::plugin::types::Registration;
@@ -13,17 +14,13 @@ use super::guest_output::OutputSink;
 use super::host::{HostState, PluginContext};
 use super::pool::{Instance, PluginPool};
 use super::registration::Registered;
-use super::routing::BatchArg as RouteArg;
 use super::routing::RoutingPlugin;
-use super::transform::BatchArg as TransformArg;
 use super::transform::TransformPlugin;
 use crate::config::tenant::{PluginEntry, PluginKind};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{
-    Component, ComponentExportIndex, Func, HasSelf, InstancePre, Linker, TypedFunc,
-};
+use wasmtime::component::{Component, ComponentExportIndex, HasSelf, InstancePre, Linker};
 use wasmtime::{Engine, Store};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10);
@@ -65,29 +62,11 @@ macro_rules! world {
 
 world!(Auth, AuthPre, "auth");
 
-/// A message plugin's bindings and its batch function (`transform-batch`,
-/// `route-batch`), which the host calls with its own pre-laid-out
-/// arguments (`abi`) rather than through the bindings.
-pub struct Batched<W> {
-    pub world: W,
-    pub batch: Func,
-}
-
 /// Implements `World` for a message world: its bindings plus the batch
 /// function of `interface`, type-checked once per instance against the
 /// host's argument type `$arg` and result `$ret`.
 macro_rules! batched_world {
     ($world:ident, $pre:ident, $name:literal, $interface:literal, $func:literal, $arg:ident, $ret:ty) => {
-        impl Batched<$world> {
-            /// The batch function, typed as `instantiate` checked it.
-            #[allow(unsafe_code)]
-            pub fn batch_fn<'a>(&self) -> TypedFunc<($arg<'a>,), ($ret,)> {
-                // SAFETY: `instantiate` type-checked `batch` with exactly
-                // these argument and result types.
-                unsafe { TypedFunc::new_unchecked(self.batch) }
-            }
-        }
-
         impl World for Batched<$world> {
             const NAME: &'static str = $name;
             type Pre = ($pre<HostState>, ComponentExportIndex);
@@ -126,7 +105,7 @@ batched_world!(
     "switchyard:plugin/transformer",
     "transform-batch",
     TransformArg,
-    Vec<super::transform::Verdict>
+    Vec<super::bindings::transform::exports::switchyard::plugin::transformer::Verdict>
 );
 batched_world!(
     Routing,
@@ -135,7 +114,7 @@ batched_world!(
     "switchyard:plugin/router",
     "route-batch",
     RouteArg,
-    Vec<super::routing::RouteVerdict>
+    Vec<super::bindings::routing::exports::switchyard::plugin::router::RouteVerdict>
 );
 
 /// The version of the `switchyard:plugin` package this broker hosts.

@@ -13,6 +13,7 @@
 
 mod abi;
 pub mod auth;
+mod batched;
 mod bindings;
 pub mod budget;
 pub mod check;
@@ -22,6 +23,7 @@ mod guest_output;
 mod host;
 pub mod kv;
 pub mod load;
+mod payloads;
 pub mod pool;
 pub mod registration;
 pub mod routing;

@@ -10,17 +10,17 @@
 //! `HostState` for the call (a swap, not a copy) and moved back after it.
 
 use super::abi::{Range32, RawRouteRef};
+use super::batched::{Batched, RouteArg};
 use super::bindings::routing::Routing;
 pub(super) use super::bindings::routing::exports::switchyard::plugin::router::RouteVerdict;
 use super::bindings::routing::exports::switchyard::plugin::router::{Decision, Publisher};
 use super::error::CallError;
-use super::load::Batched;
+use super::payloads::BatchPayloads;
 use super::pool::PluginPool;
 use super::registration::Registered;
 use super::transform::{MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_SPLIT, OutMessage};
 use super::validate::{Output, validate_output};
 use crate::config::tenant::FailurePolicy;
-use wasmtime::component::{ComponentType, Lower};
 
 pub struct RoutingPlugin {
     pub name: String,
@@ -45,29 +45,6 @@ pub enum Route {
     FanOut(Vec<String>),
 }
 
-/// The payloads of a batch and where each one lies, readable by the
-/// `message-payload` import while the batch is being decided.
-#[derive(Default)]
-pub struct BatchPayloads {
-    bytes: Vec<u8>,
-    spans: Vec<(u32, u32)>,
-}
-
-impl BatchPayloads {
-    /// Payload `index`; empty when there is none.
-    pub fn get(&self, index: u32) -> &[u8] {
-        match self.spans.get(index as usize) {
-            Some(&(o, l)) => self.bytes.get(o as usize..(o + l) as usize).unwrap_or(&[]),
-            None => &[],
-        }
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.spans.clear();
-    }
-}
-
 /// The messages waiting for one routing policy.
 #[derive(Default)]
 pub struct RouteBatch {
@@ -81,16 +58,6 @@ pub struct RouteBatch {
     payloads: BatchPayloads,
 }
 
-/// `route-batch`'s argument, the `batch` record, with the messages already
-/// in canonical-ABI form (`abi`).
-#[derive(ComponentType, Lower)]
-#[component(record)]
-pub struct BatchArg<'a> {
-    publisher: Publisher<'a>,
-    data: &'a [u8],
-    messages: &'a [RawRouteRef],
-}
-
 impl RouteBatch {
     pub fn len(&self) -> usize {
         self.refs.len()
@@ -102,7 +69,7 @@ impl RouteBatch {
 
     pub fn is_full(&self) -> bool {
         self.refs.len() >= MAX_BATCH_MESSAGES
-            || self.data.len() + self.hidden.len() + self.payloads.bytes.len() >= MAX_BATCH_BYTES
+            || self.data.len() + self.hidden.len() + self.payloads.byte_len() >= MAX_BATCH_BYTES
     }
 
     pub fn clear(&mut self) {
@@ -125,8 +92,7 @@ impl RouteBatch {
                 (false, o, l)
             }
         });
-        let payload = append(&mut self.payloads.bytes, msg.payload);
-        self.payloads.spans.push(payload);
+        let payload = self.payloads.push(msg.payload);
         self.headers.push(headers);
         self.refs.push(RawRouteRef::new(
             subject,
@@ -187,7 +153,7 @@ impl RoutingPlugin {
                 std::mem::swap(&mut store.data_mut().payloads, payloads);
             }
             let call = bindings.batch_fn();
-            let arg = BatchArg {
+            let arg = RouteArg {
                 publisher: Publisher {
                     user: publisher.user,
                     client_id: publisher.client_id,

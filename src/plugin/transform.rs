@@ -8,18 +8,17 @@
 //! call costs one copy into the guest however many messages it carries.
 
 use super::abi::{Range32, RawMessageRef};
+use super::batched::{Batched, TransformArg};
 use super::bindings::transform::Transform;
 pub(super) use super::bindings::transform::exports::switchyard::plugin::transformer::Verdict;
 use super::bindings::transform::exports::switchyard::plugin::transformer::{Action, Header};
 use super::error::CallError;
-use super::load::Batched;
 use super::pool::PluginPool;
 use super::registration::Registered;
 use super::stats::PluginStats;
 use super::validate::{Output, OutputError, validate_headers, validate_output};
 use crate::config::tenant::FailurePolicy;
 use std::ops::Range;
-use wasmtime::component::{ComponentType, Lower};
 
 /// At most this many messages per call.
 pub const MAX_BATCH_MESSAGES: usize = 256;
@@ -58,15 +57,6 @@ pub struct TransformBatch {
     refs: Vec<RawMessageRef>,
     hidden: Vec<u8>,
     pending: Vec<Pending>,
-}
-
-/// `transform-batch`'s argument, the `batch` record, with the messages
-/// already in canonical-ABI form (`abi`).
-#[derive(ComponentType, Lower)]
-#[component(record)]
-pub struct BatchArg<'a> {
-    data: &'a [u8],
-    messages: &'a [RawMessageRef],
 }
 
 /// One message of a batch, borrowed from it: as published or as a
@@ -198,7 +188,7 @@ impl TransformPlugin {
     pub fn run(&self, batch: &TransformBatch, max_payload: usize) -> Result<Actions, CallError> {
         let verdicts = self.pool.call(batch.len() as u64, |bindings, store| {
             let call = bindings.batch_fn();
-            let arg = BatchArg {
+            let arg = TransformArg {
                 data: &batch.data,
                 messages: &batch.refs,
             };

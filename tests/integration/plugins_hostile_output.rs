@@ -204,6 +204,35 @@ async fn a_flood_under_the_default_budget_costs_no_more_than_the_budget() {
 }
 
 #[tokio::test]
+async fn a_flood_of_host_log_lines_shares_the_rate_limit() {
+    let (_dir, server) = start(
+        "logflooder",
+        "hostile_output",
+        "timeout = \"30s\"\nconfig = { mode = \"log-flood\", count = \"10000\" }",
+        PluginOutputConfig::default(),
+    )
+    .await;
+    let msg = round_trip(&server, "logflooder", "x").await;
+    assert_eq!(msg.payload, "x".as_bytes(), "the transform passed it");
+    let s = stats(&server, "logflooder", "hostile_output");
+    assert_eq!(s.output_lines.load(Relaxed), 10_000);
+    let suppressed = s.output_suppressed.load(Relaxed);
+    let logged = logs::events(|e| {
+        e.field("tenant") == Some("logflooder") && e.message.starts_with("log flood line ")
+    });
+    // The default burst of 100, plus what refilled at 20 a second while
+    // the call ran.
+    assert!(
+        (100..=200).contains(&logged.len()),
+        "{} lines logged",
+        logged.len()
+    );
+    assert_eq!(suppressed, 10_000 - logged.len() as u64);
+    assert_eq!(logged[0].message, "log flood line 0");
+    assert_eq!(s.traps.load(Relaxed), 0);
+}
+
+#[tokio::test]
 async fn a_panic_message_is_logged_before_the_trap() {
     let (_dir, server) = start(
         "panicker",

@@ -21,7 +21,9 @@
 //!   <payload>` without a newline;
 //! - `flood`: passes each message after writing `count` lines (default
 //!   100,000) to stderr, then `size_kib` KiB (default 10240) with no
-//!   newline at all.
+//!   newline at all;
+//! - `log-flood`: passes each message after `count` calls (default
+//!   100,000) of the host's `log` at warn.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -43,6 +45,7 @@ enum Mode {
     ReservedReply,
     Print,
     Flood { lines: usize, bytes: usize },
+    LogFlood(usize),
 }
 
 static MODE: OnceLock<Mode> = OnceLock::new();
@@ -59,6 +62,9 @@ fn mode() -> &'static Mode {
         Some("inject-header-value") => Mode::InjectHeaderValue,
         Some("reserved-reply") => Mode::ReservedReply,
         Some("print") => Mode::Print,
+        Some("log-flood") => {
+            Mode::LogFlood(config::parse("count").ok().flatten().unwrap_or(100_000))
+        }
         Some("flood") => Mode::Flood {
             lines: config::parse("count").ok().flatten().unwrap_or(100_000),
             bytes: config::parse("size_kib").ok().flatten().unwrap_or(10_240) * 1024,
@@ -105,6 +111,12 @@ impl Transform for HostileOutput {
                     let _ = writeln!(stderr, "flood line {i}");
                 }
                 let _ = stderr.write_all(&vec![b'x'; bytes]);
+                Action::Pass
+            }
+            Mode::LogFlood(lines) => {
+                for i in 0..lines {
+                    switchyard_plugin::log::warn(&format!("log flood line {i}"));
+                }
                 Action::Pass
             }
             // Handled below, outside the per-message walk.
