@@ -28,6 +28,7 @@ mod outlet;
 mod peer_first;
 mod peer_link;
 mod plugins;
+mod reader;
 mod setup;
 mod shared;
 mod stats;

@@ -195,3 +195,68 @@ async fn slow_consumer_of_large_messages_is_cut_off_at_max_pending() {
         "publisher and healthy subscriber remain"
     );
 }
+
+/// A burst of large and small messages, with and without headers, sent in
+/// one write (so large frames arrive whole inside one read as well as
+/// split across reads), reaches every subscriber complete and in order:
+/// shared payloads and copied ones interleave correctly in each queue.
+#[tokio::test]
+async fn mixed_burst_of_shared_and_copied_payloads_arrives_in_order() {
+    let server = common::start().await;
+    let mut subs = Vec::new();
+    for _ in 0..3 {
+        let client = common::client(&server).await;
+        let sub = client.subscribe("mix").await.expect("subscribe");
+        client.flush().await.expect("flush");
+        subs.push((client, sub));
+    }
+    let mut publisher = common::Raw::connect(&server).await.stream;
+    publisher
+        .write_all(b"CONNECT {\"verbose\":false,\"headers\":true}\r\nPING\r\n")
+        .await
+        .expect("write");
+    read_until(&mut publisher, b"PONG\r\n").await;
+    // Below, at and above the sharing threshold (16 KiB), beyond one read
+    // buffer (64 KiB), tiny ones in between.
+    let sizes = [
+        3, 16_384, 100, 20_000, 65_536, 16_383, 70_000, 1, 300_000, 40_000,
+    ];
+    let header = b"NATS/1.0\r\nK: v\r\n\r\n";
+    let mut burst = Vec::new();
+    let mut sent = Vec::new();
+    for round in 0..3 {
+        for (i, &size) in sizes.iter().enumerate() {
+            let mut payload = pattern(size.max(64));
+            payload.truncate(size);
+            let with_header = (i + round) % 3 == 0;
+            if with_header {
+                burst.extend_from_slice(
+                    format!("HPUB mix {} {}\r\n", header.len(), header.len() + size).as_bytes(),
+                );
+                burst.extend_from_slice(header);
+            } else {
+                burst.extend_from_slice(format!("PUB mix {size}\r\n").as_bytes());
+            }
+            burst.extend_from_slice(&payload);
+            burst.extend_from_slice(b"\r\n");
+            sent.push((payload, with_header));
+        }
+    }
+    burst.extend_from_slice(b"PING\r\n");
+    publisher.write_all(&burst).await.expect("write");
+    read_until(&mut publisher, b"PONG\r\n").await;
+
+    for (_client, sub) in &mut subs {
+        for (n, (payload, with_header)) in sent.iter().enumerate() {
+            let msg = common::next_msg(sub).await;
+            assert_eq!(msg.payload.len(), payload.len(), "message {n}: length");
+            assert!(msg.payload == payload[..], "message {n}: content");
+            let value = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("K"))
+                .map(|v| v.as_str().to_string());
+            assert_eq!(value.is_some(), *with_header, "message {n}: headers");
+        }
+    }
+}
