@@ -258,7 +258,7 @@ impl Connection {
                         // Everything up to the frame's end leaves the read
                         // buffer without a copy, so its payload can be
                         // shared by every subscriber's queue.
-                        let frame = buf.split_to(at).freeze();
+                        let frame = self.reader.freeze(&mut buf, at);
                         at = 0;
                         self.on_frozen_pub(&frame, frame.len() - used)
                     } else {

@@ -13,10 +13,22 @@
 //! first read after a large frame is kept short, so that the next large
 //! frame's control line arrives with little of its payload (the part that
 //! is moved) behind it.
+//!
+//! A large frame's buffer is done with only when the last subscriber has
+//! written its payload, on some writer's task. Memory freshly allocated
+//! for every 1 MiB frame cost as many page faults as the copies this saves
+//! (the allocator hands freed memory back to the kernel, and a deep queue
+//! keeps many frames alive), so a frame read into its own buffer becomes
+//! `Bytes` whose owner puts the buffer back into the connection's
+//! [`FramePool`] when the last reference goes: the reader takes buffers
+//! out as fast as the writers give them back, and allocates only to grow
+//! the set.
 
 use crate::client::SHARE_MIN;
 use crate::protocol::{Limits, pending_frame};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Read buffer growth step; big enough that a busy publisher's batch is
@@ -34,12 +46,52 @@ const FIRST_READ_CHUNK: usize = 4 * 1024;
 /// follows.
 const AFTER_LARGE_READ: usize = 4 * 1024;
 
+/// Written large-frame buffers a connection keeps for its next frames; more
+/// are freed. Enough for the reader to find one while writers are still
+/// sending the last few; each is at most `max_payload` plus a control
+/// line, and only a connection that has published large messages has any.
+const POOL_KEPT: usize = 4;
+
+/// Large-frame buffers whose payloads have been written everywhere.
+#[derive(Default)]
+struct FramePool {
+    free: Mutex<Vec<BytesMut>>,
+}
+
+/// A large frame's buffer, as the owner of the frame's `Bytes`: dropped
+/// with the last reference, on whichever task wrote it last, it goes back
+/// to its connection's pool.
+struct PooledFrame {
+    buf: BytesMut,
+    pool: Arc<FramePool>,
+}
+
+impl AsRef<[u8]> for PooledFrame {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for PooledFrame {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut free = self.pool.free.lock();
+        if free.len() < POOL_KEPT {
+            free.push(buf);
+        }
+    }
+}
+
 /// The read buffer and how the parser reads it.
 pub(super) struct Reader {
     /// Unparsed bytes, starting at an operation's first byte.
     pub(super) buf: BytesMut,
     /// The usual buffer, set aside while `buf` is a large frame's own.
     parked: Option<BytesMut>,
+    /// Where written large-frame buffers come back to (allocated with the
+    /// first large frame).
+    pool: Option<Arc<FramePool>>,
     /// How much room a read is given: grows from [`FIRST_READ_CHUNK`] to
     /// [`READ_CHUNK`] when reads fill it.
     chunk: usize,
@@ -51,6 +103,7 @@ impl Reader {
         Reader {
             buf: BytesMut::with_capacity(FIRST_READ_CHUNK),
             parked: None,
+            pool: None,
             chunk: FIRST_READ_CHUNK,
             limits,
         }
@@ -68,7 +121,7 @@ impl Reader {
             if self.buf.capacity() < frame {
                 // Bounded by `pending_frame`: at most max_payload plus a
                 // control line, which the parser has already checked.
-                let mut exact = BytesMut::with_capacity(frame);
+                let mut exact = self.reclaim(frame);
                 exact.extend_from_slice(&self.buf);
                 let mut usual = std::mem::replace(&mut self.buf, exact);
                 if self.parked.is_none() {
@@ -91,6 +144,37 @@ impl Reader {
             self.buf.reserve(self.chunk);
         }
         room.min(self.buf.capacity() - self.buf.len())
+    }
+
+    /// An empty buffer for a frame of `frame` bytes: a written one from the
+    /// pool (memory already faulted in) if one fits without wasting more
+    /// than the frame's size, else a new one.
+    fn reclaim(&mut self, frame: usize) -> BytesMut {
+        let pool = self.pool.get_or_insert_with(Arc::default);
+        let mut free = pool.free.lock();
+        let fits = free
+            .iter()
+            .position(|b| (frame..=frame * 2).contains(&b.capacity()));
+        match fits {
+            Some(i) => free.swap_remove(i),
+            None => BytesMut::with_capacity(frame),
+        }
+    }
+
+    /// The bytes `buf[..end]` as shared `Bytes`, split off `buf` without a
+    /// copy. A frame that filled its own buffer (`end` is all of it) is
+    /// handed out whole, owned by a `PooledFrame` so its buffer comes back
+    /// for the next large frame once every subscriber has written it.
+    pub(super) fn freeze(&self, buf: &mut BytesMut, end: usize) -> Bytes {
+        match &self.pool {
+            Some(pool) if self.parked.is_some() && end == buf.len() => {
+                Bytes::from_owner(PooledFrame {
+                    buf: std::mem::take(buf),
+                    pool: pool.clone(),
+                })
+            }
+            _ => buf.split_to(end).freeze(),
+        }
     }
 
     /// Reads at most `room` bytes (from `prepare`) into the buffer.
@@ -133,12 +217,32 @@ mod tests {
         r.buf.extend_from_slice(&vec![b'x'; room - 2]);
         r.buf.extend_from_slice(b"\r\n");
         // The frame is split off whole (by `Connection::process`).
-        let _frame = r.buf.split();
+        let mut buf = std::mem::take(&mut r.buf);
+        let frame_bytes = r.freeze(&mut buf, frame);
+        r.buf = buf;
+        let memory = frame_bytes.as_ptr();
         assert_eq!(r.prepare(), AFTER_LARGE_READ);
         assert!(
             r.buf.capacity() >= FIRST_READ_CHUNK,
             "the usual buffer is back"
         );
+
+        // The next large frame reuses the spent buffer once its payload
+        // has been let go of, not before.
+        r.buf.extend_from_slice(head);
+        r.prepare();
+        assert_ne!(r.buf.as_ptr(), memory, "still referenced: a new buffer");
+        r.buf.extend_from_slice(&vec![b'x'; 100_000]);
+        r.buf.extend_from_slice(b"\r\n");
+        let mut buf = std::mem::take(&mut r.buf);
+        let second = r.freeze(&mut buf, frame);
+        r.buf = buf;
+        r.prepare();
+        drop(frame_bytes);
+        r.buf.extend_from_slice(head);
+        r.prepare();
+        assert_eq!(r.buf.as_ptr(), memory, "the first buffer is reused");
+        drop(second);
     }
 
     /// Small operations never take the large-frame path.
