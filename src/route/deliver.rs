@@ -15,8 +15,8 @@ use crate::client::{ClientHandle, CloseReason, Push};
 use crate::plugin::TransformPlugin;
 use crate::plugin::transform::{OutMessage, Produced};
 use crate::protocol::{
-    Dialect, PeerMsg, encode_hmsg, encode_hmsg_head, encode_msg, encode_msg_head,
-    encode_peer_msg, names_queue,
+    Dialect, PeerMsg, encode_hmsg, encode_hmsg_head, encode_msg, encode_msg_head, encode_peer_msg,
+    names_queue,
 };
 use crate::subject::{MatchCache, MatchResult, matches};
 use crate::tenant::{
