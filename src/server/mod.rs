@@ -19,6 +19,7 @@ mod cluster;
 mod connection;
 mod error;
 mod events;
+mod frame_pool;
 mod lame_duck;
 mod leaf;
 mod listener;

@@ -15,19 +15,14 @@
 //! is moved) behind it.
 //!
 //! A large frame's buffer is done with only when the last subscriber has
-//! written its payload, on some writer's task. Memory freshly allocated
-//! for every 1 MiB frame cost as many page faults as the copies this saves
-//! (the allocator hands freed memory back to the kernel, and a deep queue
-//! keeps many frames alive), so a frame read into its own buffer becomes
-//! `Bytes` whose owner puts the buffer back into the connection's
-//! [`FramePool`] when the last reference goes: the reader takes buffers
-//! out as fast as the writers give them back, and allocates only to grow
-//! the set.
+//! written its payload; its `Bytes` then hands the buffer back to the
+//! connection's [`FramePool`] (`server::frame_pool`), which the reader takes
+//! the next frames' buffers from.
 
+use super::frame_pool::{FramePool, PooledFrame};
 use crate::client::SHARE_MIN;
 use crate::protocol::{Limits, pending_frame};
 use bytes::{BufMut, Bytes, BytesMut};
-use parking_lot::Mutex;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -45,43 +40,6 @@ const FIRST_READ_CHUNK: usize = 4 * 1024;
 /// control line, little of a payload to move if another large frame
 /// follows.
 const AFTER_LARGE_READ: usize = 4 * 1024;
-
-/// Written large-frame buffers a connection keeps for its next frames; more
-/// are freed. Enough for the reader to find one while writers are still
-/// sending the last few; each is at most `max_payload` plus a control
-/// line, and only a connection that has published large messages has any.
-const POOL_KEPT: usize = 4;
-
-/// Large-frame buffers whose payloads have been written everywhere.
-#[derive(Default)]
-struct FramePool {
-    free: Mutex<Vec<BytesMut>>,
-}
-
-/// A large frame's buffer, as the owner of the frame's `Bytes`: dropped
-/// with the last reference, on whichever task wrote it last, it goes back
-/// to its connection's pool.
-struct PooledFrame {
-    buf: BytesMut,
-    pool: Arc<FramePool>,
-}
-
-impl AsRef<[u8]> for PooledFrame {
-    fn as_ref(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
-impl Drop for PooledFrame {
-    fn drop(&mut self) {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        let mut free = self.pool.free.lock();
-        if free.len() < POOL_KEPT {
-            free.push(buf);
-        }
-    }
-}
 
 /// The read buffer and how the parser reads it.
 pub(super) struct Reader {
@@ -146,18 +104,16 @@ impl Reader {
         room.min(self.buf.capacity() - self.buf.len())
     }
 
-    /// An empty buffer for a frame of `frame` bytes: a written one from the
-    /// pool (memory already faulted in) if one fits without wasting more
-    /// than the frame's size, else a new one.
+    /// An empty buffer for a frame of `frame` bytes, from the pool.
     fn reclaim(&mut self, frame: usize) -> BytesMut {
-        let pool = self.pool.get_or_insert_with(Arc::default);
-        let mut free = pool.free.lock();
-        let fits = free
-            .iter()
-            .position(|b| (frame..=frame * 2).contains(&b.capacity()));
-        match fits {
-            Some(i) => free.swap_remove(i),
-            None => BytesMut::with_capacity(frame),
+        self.pool.get_or_insert_with(FramePool::new).take(frame)
+    }
+
+    /// Lets go of pooled frame buffers but one (at the ping interval: a
+    /// connection that published large messages a while ago keeps little).
+    pub(super) fn trim_pool(&self) {
+        if let Some(pool) = &self.pool {
+            pool.trim();
         }
     }
 
