@@ -16,5 +16,5 @@ pub use batch::Batch;
 pub use close::CloseReason;
 pub use handle::ClientHandle;
 pub use info::{ClientCounters, ClientMeta};
-pub use outbound::{Outbound, Push, SHARE_MIN};
+pub use outbound::{Outbound, Push, SHARE_MAX, SHARE_MIN};
 pub use permits::{DeliveryFilter, MAX_OPEN_REPLIES, ResponsePermission};

@@ -80,6 +80,17 @@ const CHUNK: usize = 1024 * 1024;
 /// size).
 pub const SHARE_MIN: usize = 16 * 1024;
 
+/// A PUB or HPUB frame (control line, headers, payload) larger than this
+/// is copied into each destination's chunks, as a small one is, and not
+/// shared. Measured on the 1:1 stream of 1 MiB messages, the shared path
+/// used less CPU per message than copying (0.38 against 0.46 ms) but
+/// delivered fewer messages a second on the loaded machine (462 against
+/// 678; half again as many `writev` calls as messages, the writer waiting
+/// on a full socket more often), and the copying path already reached the
+/// relay ceiling there (docs/benchmarks.md, "Large payloads (issue 17)").
+/// 128 KiB shares a 64 KiB payload with room for headers.
+pub const SHARE_MAX: usize = 128 * 1024;
+
 /// The first capacity of a chunk started for a spliced frame: it holds
 /// only control lines, so it starts small and grows (like a new
 /// connection's first chunk) only if small frames follow.

@@ -11,7 +11,7 @@ use super::shared::Shared;
 use super::subs::{Subscriptions, unindex};
 use super::writer;
 use crate::auth::{TlsPeer, new_nonce};
-use crate::client::{ClientHandle, CloseReason, SHARE_MIN};
+use crate::client::{ClientHandle, CloseReason, SHARE_MAX, SHARE_MIN};
 use crate::login::{PendingLogin, Session};
 use crate::plugin::PublisherInfo;
 use crate::protocol::{
@@ -251,8 +251,11 @@ impl Connection {
             }
             match parse(&buf[at..], &self.reader.limits) {
                 Ok(Some((op, used))) => {
-                    let large =
-                        matches!(&op, Op::Pub { payload, .. } if payload.len() >= SHARE_MIN);
+                    // The frame's whole length decides, as in
+                    // `Reader::prepare`: a frame given a buffer of its own
+                    // there is frozen here.
+                    let large = used <= SHARE_MAX
+                        && matches!(&op, Op::Pub { payload, .. } if payload.len() >= SHARE_MIN);
                     at += used;
                     let handled = if large {
                         // Everything up to the frame's end leaves the read

@@ -3,7 +3,7 @@
 //!
 //! Small operations are read into one reused `BytesMut` that starts at
 //! [`FIRST_READ_CHUNK`] and grows to [`READ_CHUNK`] for a busy publisher.
-//! A PUB or HPUB frame of at least `SHARE_MIN` bytes is handed on as
+//! A PUB or HPUB frame of `SHARE_MIN` to `SHARE_MAX` bytes is handed on as
 //! shared `Bytes` frozen out of whatever buffer it was read into (see
 //! `Connection::process`), so it must never be copied on the way in either:
 //! once its control line has arrived and the frame does not fit, the frame
@@ -12,7 +12,8 @@
 //! usual buffer is parked meanwhile and taken back afterwards, and the
 //! first read after a large frame is kept short, so that the next large
 //! frame's control line arrives with little of its payload (the part that
-//! is moved) behind it.
+//! is moved) behind it. A larger frame (a 1 MiB message) grows the usual
+//! buffer and is copied on delivery, like a small one (see `SHARE_MAX`).
 //!
 //! A large frame's buffer is done with only when the last subscriber has
 //! written its payload; its `Bytes` then hands the buffer back to the
@@ -20,7 +21,7 @@
 //! the next frames' buffers from.
 
 use super::frame_pool::{FramePool, PooledFrame};
-use crate::client::SHARE_MIN;
+use crate::client::{SHARE_MAX, SHARE_MIN};
 use crate::protocol::{Limits, pending_frame};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::sync::Arc;
@@ -73,7 +74,8 @@ impl Reader {
         let large = if self.buf.is_empty() {
             None
         } else {
-            pending_frame(&self.buf, &self.limits).filter(|&frame| frame >= SHARE_MIN)
+            pending_frame(&self.buf, &self.limits)
+                .filter(|frame| (SHARE_MIN..=SHARE_MAX).contains(frame))
         };
         if let Some(frame) = large {
             if self.buf.capacity() < frame {
@@ -199,6 +201,17 @@ mod tests {
         r.prepare();
         assert_eq!(r.buf.as_ptr(), memory, "the first buffer is reused");
         drop(second);
+    }
+
+    /// Frames above `SHARE_MAX` grow the usual buffer instead of getting
+    /// one of their own: they are copied, not shared.
+    #[test]
+    fn frames_above_the_share_limit_use_the_usual_buffer() {
+        let mut r = Reader::new(Limits::default());
+        r.buf.extend_from_slice(b"PUB big 1000000\r\nxx");
+        let room = r.prepare();
+        assert!(r.parked.is_none() && r.pool.is_none());
+        assert!(room < 1_000_000 && room >= FIRST_READ_CHUNK / 4);
     }
 
     /// Small operations never take the large-frame path.

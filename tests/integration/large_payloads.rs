@@ -260,3 +260,48 @@ async fn mixed_burst_of_shared_and_copied_payloads_arrives_in_order() {
         }
     }
 }
+
+/// A large payload is shared with the subscribers on the publisher's node
+/// and copied onto the route to another node: both get it intact, with its
+/// headers, and the buffer it was read into is reused for the next ones
+/// only after both have written it (the content check of every round shows
+/// a buffer handed back too early).
+#[tokio::test]
+async fn large_payloads_reach_local_subscribers_and_route_peers_intact() {
+    let nodes = crate::cluster::three(ServerConfig::default()).await;
+    let publisher = async_nats::connect(nodes[0].client_url())
+        .await
+        .expect("connect");
+    let local = async_nats::connect(nodes[0].client_url())
+        .await
+        .expect("connect");
+    let remote = async_nats::connect(nodes[1].client_url())
+        .await
+        .expect("connect");
+    let mut here = local.subscribe("big").await.expect("sub");
+    let mut there = remote.subscribe("big").await.expect("sub");
+    local.flush().await.expect("flush");
+    crate::leaf_nats::await_interest(&publisher, &remote).await;
+    let sizes = [20_000, 300_000, 1_000_000, 65_536, 1_048_576 - 64];
+    for (round, &size) in sizes.iter().enumerate() {
+        let mut payload = pattern(size);
+        payload[size / 2] = round as u8;
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Round", round.to_string().as_str());
+        publisher
+            .publish_with_headers("big", headers, payload.clone().into())
+            .await
+            .expect("publish");
+        publisher.flush().await.expect("flush");
+        for (node, sub) in [("local", &mut here), ("remote", &mut there)] {
+            let msg = common::next_msg(sub).await;
+            assert!(msg.payload == payload[..], "{node}, round {round}: content");
+            let round_header = msg.headers.as_ref().and_then(|h| h.get("Round"));
+            assert_eq!(
+                round_header.map(|v| v.as_str().to_string()),
+                Some(round.to_string()),
+                "{node}, round {round}: headers"
+            );
+        }
+    }
+}
