@@ -10,7 +10,9 @@
 # stime from /proc/<pid>/stat around each run), which is steadier than the
 # rate on a shared machine.
 #
-# Environment: REPS=5, MSGS=2000000.
+# Environment: REPS=5, MSGS=2000000; SWITCHYARD_BIN (a built broker) and
+# WASM_DIR (noop_transform.wasm and noop_router.wasm built for that
+# broker's WIT) to measure another build without building here.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,10 +22,14 @@ MSGS="${MSGS:-2000000}"
 # shellcheck source=benches/lib.sh
 source "$ROOT/benches/lib.sh"
 
-echo "building the plugins" >&2
-./scripts/build-plugins.sh >/dev/null || die "the plugins did not build"
+if [[ -n "${WASM_DIR:-}" ]]; then
+  WASM="$WASM_DIR"
+else
+  echo "building the plugins" >&2
+  ./scripts/build-plugins.sh -p noop_transform -p noop_router >/dev/null || die "the plugins did not build"
+  WASM="$ROOT/plugins/target/wasm32-wasip2/release"
+fi
 build_switchyard
-WASM="$ROOT/plugins/target/wasm32-wasip2/release"
 
 WORK="$(mktemp -d)"
 trap cleanup EXIT

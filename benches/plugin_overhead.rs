@@ -1,7 +1,8 @@
 //! What a plugin costs per message, in process: a native baseline against
 //! the no-op wasm transform and the JSON redaction transform, at 16 B, 1 KiB
 //! and 64 KiB, one message per call and 64 per call (the broker batches
-//! what one read from a publisher brings); and the no-op routing policy.
+//! what one read from a publisher brings); and the no-op routing policy, one
+//! message and 64 and 256 per call.
 //!
 //! Needs the plugins built: `./scripts/build-plugins.sh` (the test command
 //! runs it).
@@ -12,7 +13,10 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use switchyard::config::tenant::{PluginEntry, PluginKind};
 use switchyard::plugin::load::{load_routing, load_transform};
-use switchyard::plugin::{PluginRuntime, PublisherInfo, TransformBatch, TransformPlugin};
+use switchyard::plugin::transform::OutMessage;
+use switchyard::plugin::{
+    PluginRuntime, PublisherInfo, RouteBatch, TransformBatch, TransformPlugin,
+};
 
 const MAX_PAYLOAD: usize = 1 << 20;
 
@@ -140,16 +144,28 @@ fn routing(c: &mut Criterion) {
         client_name: None,
     };
     let mut group = c.benchmark_group("routing/16B");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("wasm_noop_router", |b| {
-        b.iter(|| {
-            black_box(
-                router
-                    .decide(b"orders.new", None, None, &[b'x'; 16], &publisher)
-                    .expect("route"),
-            )
-        })
-    });
+    let mut batch = RouteBatch::default();
+    let body = [b'x'; 16];
+    for per_call in [1usize, 64, 256] {
+        group.throughput(Throughput::Elements(per_call as u64));
+        group.bench_function(BenchmarkId::new("wasm_noop_router", per_call), |b| {
+            b.iter(|| {
+                batch.clear();
+                for _ in 0..per_call {
+                    batch.push(
+                        &router.registered,
+                        OutMessage {
+                            subject: b"orders.new",
+                            reply: None,
+                            headers: None,
+                            payload: &body,
+                        },
+                    );
+                }
+                black_box(router.run(&mut batch, &publisher).expect("route"))
+            })
+        });
+    }
     group.finish();
 }
 

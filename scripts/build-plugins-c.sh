@@ -20,14 +20,33 @@
 # something cannot be had.
 #
 # Usage: scripts/build-plugins-c.sh [NAME...]   (default: every example)
+#        scripts/build-plugins-c.sh --source FILE.c --world WORLD --out OUT.wasm
+# The second form builds one plugin from outside the repository (a
+# `switchyard plugin new` project), always, with the same toolchain and flags.
 set -euo pipefail
+
+die() { printf 'build-plugins-c.sh: %s\n' "$*" >&2; exit 1; }
+
+# Paths are made absolute before the cd below.
+ext_source='' ext_world='' ext_out=''
+if [[ "${1:-}" == --source ]]; then
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --source) ext_source=$(realpath -e -- "${2:?--source needs a file}" 2>/dev/null) || die "no such file: $2"; shift 2 ;;
+      --world) ext_world=${2:?--world needs transform, routing or auth}; shift 2 ;;
+      --out) ext_out=$(realpath -m -- "${2:?--out needs a path}"); shift 2 ;;
+      *) die "unknown argument '$1' (usage: --source FILE.c --world WORLD --out OUT.wasm)" ;;
+    esac
+  done
+  [[ "$ext_world" =~ ^(transform|routing|auth)$ ]] || die "--world must be transform, routing or auth"
+  [[ -n "$ext_out" ]] || die "--out OUT.wasm is required"
+fi
 cd "$(dirname "$0")/../plugins"
 
 ZIGLANG_VERSION=0.17.0
 
-die() { printf 'build-plugins-c.sh: %s\n' "$*" >&2; exit 1; }
-
-declare -A WORLD=([redact_json]=transform [content_router]=routing [token_auth]=auth)
+declare -A WORLD=([redact_json]=transform [content_router]=routing [token_auth]=auth
+  [noop_transform]=transform [noop_router]=routing)
 
 # The committed bindings must be those of today's wit/: the hashes of wit/
 # and of the generated files, recomputed, against those regen-c-bindings.sh
@@ -68,10 +87,34 @@ if [[ ! -f sdk-js/node_modules/.package-lock.json || sdk-js/package-lock.json -n
     || die "npm ci failed: run 'cd plugins/sdk-js && npm ci' to see why"
 fi
 
+# Compiles C source $1 for world $2 into the component $3.
+build_one() {
+  local src=$1 world=$2 wasm=$3
+  local bindings=sdk-c/bindings/$world core=$3.core.wasm
+  "${zig[@]}" cc -target wasm32-wasi -mexec-model=reactor -O2 -std=c11 -D_GNU_SOURCE \
+    -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+    -DSY_WORLD_"${world^^}" -Isdk-c/include -I"$bindings" -I"$(dirname "$src")" \
+    sdk-c/src/switchyard_plugin.c sdk-c/src/switchyard_json.c "$src" \
+    "$bindings/$world.c" "$bindings/${world}_component_type.c" \
+    -Wl,--strip-debug -Wl,-z,stack-size=131072 -o "$core" \
+    || die "zig cc failed for $src (see above)"
+  node sdk-c/bin/componentize.mjs --world "$world" --wit ../wit -o "$wasm.tmp" "$core" \
+    || die "componentizing $src failed (see above)"
+  mv "$wasm.tmp" "$wasm"
+  rm -f "$core"
+}
+
+if [[ -n "$ext_source" ]]; then
+  mkdir -p "$(dirname "$ext_out")"
+  build_one "$ext_source" "$ext_world" "$ext_out"
+  printf '%9d  %s\n' "$(stat -c %s "$ext_out")" "$ext_out"
+  exit 0
+fi
+
 out=target/c
 mkdir -p "$out"
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router token_auth)
+[[ ${#names[@]} -gt 0 ]] || names=(redact_json content_router token_auth noop_transform noop_router)
 for name in "${names[@]}"; do
   world=${WORLD[$name]:-}
   [[ -n "$world" ]] || die "unknown C example '$name' (known: ${!WORLD[*]})"
@@ -80,18 +123,7 @@ for name in "${names[@]}"; do
   if [[ -f "$wasm" && -z "$(find "$src" sdk-c ../wit -type f -newer "$wasm" -print -quit)" ]]; then
     continue
   fi
-  bindings=sdk-c/bindings/$world
-  "${zig[@]}" cc -target wasm32-wasi -mexec-model=reactor -O2 -std=c11 -D_GNU_SOURCE \
-    -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
-    -DSY_WORLD_"${world^^}" -Isdk-c/include -I"$bindings" \
-    sdk-c/src/switchyard_plugin.c sdk-c/src/switchyard_json.c "$src" \
-    "$bindings/$world.c" "$bindings/${world}_component_type.c" \
-    -Wl,--strip-debug -Wl,-z,stack-size=131072 -o "$out/$name.core.wasm" \
-    || die "zig cc failed for $src (see above)"
-  node sdk-c/bin/componentize.mjs --world "$world" --wit ../wit -o "$wasm.tmp" "$out/$name.core.wasm" \
-    || die "componentizing $name failed (see above)"
-  mv "$wasm.tmp" "$wasm"
-  rm -f "$out/$name.core.wasm"
+  build_one "$src" "$world" "$wasm"
 done
 for name in "${names[@]}"; do
   printf '%9d  plugins/%s\n' "$(stat -c %s "$out/$name.wasm")" "$out/$name.wasm"

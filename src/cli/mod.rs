@@ -9,6 +9,7 @@ pub mod check;
 mod check_nats;
 pub mod compat;
 mod plugin;
+mod plugin_new;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -44,7 +45,8 @@ pub enum Command {
     /// nats-server both trust.
     #[command(after_help = auth::LAYOUT)]
     Auth(auth::AuthArgs),
-    /// Inspect WebAssembly plugins (`plugin check FILE.wasm`).
+    /// Inspect WebAssembly plugins (`plugin check FILE.wasm`) or start one
+    /// (`plugin new --lang rust|python|js|c NAME`).
     Plugin(plugin::PluginArgs),
     /// Run with nats-server's command line (`-c FILE`, `-p -1`, `-DV`, ...),
     /// as when this binary is invoked as `nats-server`. `compat --help`

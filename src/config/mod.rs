@@ -8,6 +8,7 @@ mod duration;
 pub mod leafnodes;
 pub mod natsconf;
 pub mod natsmap;
+pub mod plugin_output;
 pub mod tenant;
 pub mod tenants;
 mod tls;
@@ -15,6 +16,7 @@ mod tls;
 pub use cluster::{ClusterConfig, RouteUrl, parse_route_url};
 pub use duration::{MAX_DURATION, parse_duration};
 pub use leafnodes::{LeafNodesConfig, LeafRemote, RemoteTls, RemoteUrl, parse_remote_url};
+pub use plugin_output::{OutputLevel, PluginOutputConfig};
 pub use tls::TlsConfig;
 
 use serde::Deserialize;
@@ -112,6 +114,9 @@ pub struct ServerConfig {
     /// Where compiled plugins are cached (default
     /// `$XDG_CACHE_HOME/switchyard/plugins` or `~/.cache/switchyard/plugins`).
     pub plugin_cache_dir: Option<PathBuf>,
+    /// `[plugin_output]`: the log level and rate limit of what plugins
+    /// write to stdout and stderr.
+    pub plugin_output: PluginOutputConfig,
     /// Port of the HTTP monitoring endpoints (`/varz`, `/metrics`, ...);
     /// off when unset, 0 picks a free port. 8222 is the usual choice.
     pub http_port: Option<u16>,
@@ -193,6 +198,7 @@ impl Default for ServerConfig {
             system_account: None,
             auth_plugins: Vec::new(),
             plugin_cache_dir: None,
+            plugin_output: PluginOutputConfig::default(),
             http_port: None,
             http_host: None,
             tls: None,
@@ -313,6 +319,7 @@ impl ServerConfig {
         if let Some(cluster) = &self.cluster {
             cluster.validate(&mut errs);
         }
+        self.plugin_output.validate(&mut errs);
         if self.max_pending_logins == 0 {
             errs.push("max_pending_logins: must be greater than 0".to_string());
         }

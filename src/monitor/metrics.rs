@@ -278,7 +278,7 @@ fn route_metrics(out: &mut Exposition, observer: &dyn Observer) {
 /// dashboards find them before any plugin is loaded.
 fn plugin_metrics(out: &mut Exposition, plugins: &[PluginMetrics]) {
     type Field = fn(&PluginMetrics) -> u64;
-    let counters: [(&str, &str, Field); 4] = [
+    let counters: [(&str, &str, Field); 6] = [
         ("switchyard_plugin_calls_total", "Plugin calls.", |p| {
             p.calls
         }),
@@ -296,6 +296,16 @@ fn plugin_metrics(out: &mut Exposition, plugins: &[PluginMetrics]) {
             "switchyard_plugin_timeouts_total",
             "Plugin calls stopped at their deadline.",
             |p| p.timeouts,
+        ),
+        (
+            "switchyard_plugin_output_lines_total",
+            "Lines plugins wrote to stdout and stderr.",
+            |p| p.output_lines,
+        ),
+        (
+            "switchyard_plugin_output_suppressed_total",
+            "Plugin output lines the rate limit kept out of the log.",
+            |p| p.output_suppressed,
         ),
     ];
     for (name, help, field) in counters {

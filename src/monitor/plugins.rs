@@ -17,8 +17,18 @@ pub struct PluginSummary {
     /// What happens when it fails: `reject`, `pass`, ...
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_policy: Option<String>,
+    /// Its 1-based position in the tenant's publish chain: every matching
+    /// transform runs in this order, then every matching routing policy.
+    /// Absent for export transforms, which run on what crosses an export,
+    /// after the chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<u32>,
     pub calls: u64,
     pub errors: u64,
+    /// Lines the plugin wrote to stdout and stderr, and those of them the
+    /// `plugin_output` rate limit kept out of the log.
+    pub output_lines: u64,
+    pub output_suppressed: u64,
 }
 
 /// Lifetime counters of one plugin in one tenant, for `/metrics`.
@@ -33,6 +43,10 @@ pub struct PluginMetrics {
     pub traps: u64,
     /// Calls stopped at their deadline.
     pub timeouts: u64,
+    /// Lines written to stdout and stderr.
+    pub output_lines: u64,
+    /// Of those, lines the rate limit kept out of the log.
+    pub output_suppressed: u64,
     pub latency: LatencyHistogram,
 }
 

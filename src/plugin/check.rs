@@ -51,6 +51,10 @@ pub fn check(
             .collect(),
         problems: Vec::new(),
     };
+    if let Err(e) = super::load::check_wit_version(engine, path, &component) {
+        report.problems.push(e.to_string());
+        return Ok(report);
+    }
     let entry = |kind| PluginEntry {
         kind,
         path: path.to_path_buf(),
@@ -100,7 +104,12 @@ pub fn check(
 impl fmt::Display for CheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.world {
-            Some(kind) => writeln!(f, "world: {} (switchyard:plugin@0.1.0)", kind_name(kind))?,
+            Some(kind) => writeln!(
+                f,
+                "world: {} (switchyard:plugin@{})",
+                kind_name(kind),
+                super::load::WIT_VERSION
+            )?,
             None => writeln!(f, "world: none (rejected)")?,
         }
         if let Some(r) = &self.registered {

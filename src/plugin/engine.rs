@@ -12,6 +12,7 @@
 use super::error::LoadError;
 use super::kv::TenantKv;
 use super::ticker::EpochTicker;
+use crate::config::PluginOutputConfig;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
@@ -33,12 +34,22 @@ pub struct PluginRuntime {
     stores: Mutex<FxHashMap<String, Arc<TenantKv>>>,
     cache_dir: Option<PathBuf>,
     ticker: Arc<EpochTicker>,
+    /// What becomes of the guests' stdout and stderr.
+    guest_output: PluginOutputConfig,
 }
 
 impl PluginRuntime {
     /// `cache_dir`: where precompiled components are kept; `None` compiles
     /// in memory only.
     pub fn new(cache_dir: Option<PathBuf>) -> Result<Arc<PluginRuntime>, String> {
+        PluginRuntime::with_guest_output(cache_dir, PluginOutputConfig::default())
+    }
+
+    /// As `new`, with the server's `[plugin_output]` settings.
+    pub fn with_guest_output(
+        cache_dir: Option<PathBuf>,
+        guest_output: PluginOutputConfig,
+    ) -> Result<Arc<PluginRuntime>, String> {
         let mut config = Config::new();
         config
             .wasm_component_model(true)
@@ -52,11 +63,16 @@ impl PluginRuntime {
             stores: Mutex::default(),
             cache_dir,
             ticker: Arc::new(ticker),
+            guest_output,
         }))
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    pub fn guest_output(&self) -> &PluginOutputConfig {
+        &self.guest_output
     }
 
     /// Every call into a guest holds `ticker().enter()` while it runs.
@@ -212,13 +228,15 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// never starts the epoch thread or builds an engine.
 pub struct RuntimeSlot {
     cache_dir: Option<PathBuf>,
+    guest_output: PluginOutputConfig,
     runtime: Mutex<Option<Arc<PluginRuntime>>>,
 }
 
 impl RuntimeSlot {
-    pub fn new(cache_dir: Option<PathBuf>) -> RuntimeSlot {
+    pub fn new(cache_dir: Option<PathBuf>, guest_output: PluginOutputConfig) -> RuntimeSlot {
         RuntimeSlot {
             cache_dir: cache_dir.or_else(default_cache_dir),
+            guest_output,
             runtime: Mutex::new(None),
         }
     }
@@ -228,7 +246,7 @@ impl RuntimeSlot {
         if let Some(runtime) = &*slot {
             return Ok(runtime.clone());
         }
-        let runtime = PluginRuntime::new(self.cache_dir.clone())?;
+        let runtime = PluginRuntime::with_guest_output(self.cache_dir.clone(), self.guest_output)?;
         *slot = Some(runtime.clone());
         Ok(runtime)
     }

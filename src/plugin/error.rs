@@ -14,7 +14,15 @@ pub enum LoadError {
     },
     #[error("{path}: not a valid WebAssembly component: {reason}")]
     Compile { path: PathBuf, reason: String },
-    #[error("{path}: does not implement the `{world}` world of switchyard:plugin@0.1.0: {reason}")]
+    #[error(
+        "{path}: this component targets switchyard:plugin@{found}, but this broker hosts switchyard:plugin@{hosted}; rebuild it for @{hosted}: a Rust plugin against plugins/sdk of this release (scripts/build-plugins.sh -p NAME), a Python, JavaScript or C plugin by rerunning scripts/build-plugins-<lang>.sh"
+    )]
+    OtherWitVersion {
+        path: PathBuf,
+        found: String,
+        hosted: &'static str,
+    },
+    #[error("{path}: does not implement the `{world}` world of switchyard:plugin@0.2.0: {reason}")]
     WrongWorld {
         path: PathBuf,
         world: &'static str,

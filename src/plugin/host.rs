@@ -2,13 +2,15 @@
 //! (`host`, `kv`, `message-payload`) implemented on it.
 //!
 //! Everything a guest can reach is here: its own configuration, its
-//! tenant's key-value store, a clock, a log, and (for routing) the payload
-//! of the message being decided; and the harmless WASI subset in `wasi`.
+//! tenant's key-value store, a clock, a log, and (for routing) the payloads
+//! of the batch being decided; and the harmless WASI subset in `wasi`.
 
 use super::bindings::routing::switchyard::plugin::message_payload;
 use super::bindings::transform::switchyard::plugin::{host, kv, types};
 use super::budget::CpuBudget;
+use super::guest_output::{GuestStdio, OutputSink};
 use super::kv::TenantKv;
+use super::routing::BatchPayloads;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,16 +27,21 @@ pub struct PluginContext {
     pub config: BTreeMap<String, String>,
     /// `None` for auth plugins, whose world has no `kv` import.
     pub kv: Option<Arc<TenantKv>>,
+    /// Where its stdout and stderr go (shared by its instances).
+    pub output: OutputSink,
 }
 
 pub struct HostState {
     pub memory: MemoryCap,
     pub ctx: Arc<PluginContext>,
-    /// The payload of the message a routing policy is deciding; filled only
-    /// for plugins that registered `wants-payload`.
-    pub payload: Vec<u8>,
+    /// The payloads of the batch a routing policy is deciding, moved in
+    /// for the call only, and only for plugins that registered
+    /// `wants-payload`.
+    pub payloads: BatchPayloads,
     /// The running call's CPU-time budget, read by the epoch callback.
     pub budget: CpuBudget,
+    /// Unfinished lines of its stdout and stderr.
+    pub stdio: GuestStdio,
 }
 
 impl HostState {
@@ -45,9 +52,17 @@ impl HostState {
                 exceeded: false,
             },
             ctx,
-            payload: Vec::new(),
+            payloads: BatchPayloads::default(),
             budget: CpuBudget::default(),
+            stdio: GuestStdio::default(),
         }
+    }
+
+    /// Logs what the guest left unfinished on stdout and stderr: at the
+    /// end of every call, so its last words come before the call's outcome.
+    #[inline]
+    pub fn finish_output(&mut self) {
+        self.stdio.finish(&self.ctx.output);
     }
 }
 
@@ -153,7 +168,7 @@ impl kv::Host for HostState {
 }
 
 impl message_payload::Host for HostState {
-    fn payload(&mut self) -> Vec<u8> {
-        self.payload.clone()
+    fn payload(&mut self, index: u32) -> Vec<u8> {
+        self.payloads.get(index).to_vec()
     }
 }

@@ -9,16 +9,21 @@ use super::bindings::transform::switchyard::plugin::types::Registration;
 use super::bindings::transform::{Transform, TransformPre};
 use super::engine::PluginRuntime;
 use super::error::LoadError;
+use super::guest_output::OutputSink;
 use super::host::{HostState, PluginContext};
 use super::pool::{Instance, PluginPool};
 use super::registration::Registered;
+use super::routing::BatchArg as RouteArg;
 use super::routing::RoutingPlugin;
+use super::transform::BatchArg as TransformArg;
 use super::transform::TransformPlugin;
 use crate::config::tenant::{PluginEntry, PluginKind};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::component::{
+    Component, ComponentExportIndex, Func, HasSelf, InstancePre, Linker, TypedFunc,
+};
 use wasmtime::{Engine, Store};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10);
@@ -58,9 +63,116 @@ macro_rules! world {
     };
 }
 
-world!(Transform, TransformPre, "transform");
-world!(Routing, RoutingPre, "routing");
 world!(Auth, AuthPre, "auth");
+
+/// A message plugin's bindings and its batch function (`transform-batch`,
+/// `route-batch`), which the host calls with its own pre-laid-out
+/// arguments (`abi`) rather than through the bindings.
+pub struct Batched<W> {
+    pub world: W,
+    pub batch: Func,
+}
+
+/// Implements `World` for a message world: its bindings plus the batch
+/// function of `interface`, type-checked once per instance against the
+/// host's argument type `$arg` and result `$ret`.
+macro_rules! batched_world {
+    ($world:ident, $pre:ident, $name:literal, $interface:literal, $func:literal, $arg:ident, $ret:ty) => {
+        impl Batched<$world> {
+            /// The batch function, typed as `instantiate` checked it.
+            #[allow(unsafe_code)]
+            pub fn batch_fn<'a>(&self) -> TypedFunc<($arg<'a>,), ($ret,)> {
+                // SAFETY: `instantiate` type-checked `batch` with exactly
+                // these argument and result types.
+                unsafe { TypedFunc::new_unchecked(self.batch) }
+            }
+        }
+
+        impl World for Batched<$world> {
+            const NAME: &'static str = $name;
+            type Pre = ($pre<HostState>, ComponentExportIndex);
+            fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+                $world::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+            }
+            fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+                let name = format!("{}@{WIT_VERSION}", $interface);
+                let component = pre.component();
+                let func = component
+                    .get_export_index(None, &name)
+                    .and_then(|i| component.get_export_index(Some(&i), $func))
+                    .ok_or_else(|| wasmtime::format_err!("no `{}` in `{name}`", $func))?;
+                Ok(($pre::new(pre)?, func))
+            }
+            fn instantiate(
+                pre: &Self::Pre,
+                store: &mut Store<HostState>,
+            ) -> wasmtime::Result<Self> {
+                let instance = pre.0.instance_pre().instantiate(&mut *store)?;
+                let world = $world::new(&mut *store, &instance)?;
+                let batch = instance
+                    .get_func(&mut *store, pre.1)
+                    .ok_or_else(|| wasmtime::format_err!("no `{}` export", $func))?;
+                batch.typed::<($arg<'_>,), ($ret,)>(&*store)?;
+                Ok(Batched { world, batch })
+            }
+        }
+    };
+}
+
+batched_world!(
+    Transform,
+    TransformPre,
+    "transform",
+    "switchyard:plugin/transformer",
+    "transform-batch",
+    TransformArg,
+    Vec<super::transform::Verdict>
+);
+batched_world!(
+    Routing,
+    RoutingPre,
+    "routing",
+    "switchyard:plugin/router",
+    "route-batch",
+    RouteArg,
+    Vec<super::routing::RouteVerdict>
+);
+
+/// The version of the `switchyard:plugin` package this broker hosts.
+pub const WIT_VERSION: &str = "0.2.0";
+const WIT_PACKAGE: &str = "switchyard:plugin/";
+
+/// Refuses a component built against another version of our WIT package,
+/// with a message saying how to rebuild it (linking would only report a
+/// missing import, which tells a plugin author nothing).
+pub fn check_wit_version(
+    engine: &Engine,
+    path: &Path,
+    component: &Component,
+) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let names = ty
+        .imports(engine)
+        .map(|(name, _)| name)
+        .chain(ty.exports(engine).map(|(name, _)| name));
+    for name in names {
+        let Some(version) = name
+            .strip_prefix(WIT_PACKAGE)
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(_, version)| version)
+        else {
+            continue;
+        };
+        if version != WIT_VERSION {
+            return Err(LoadError::OtherWitVersion {
+                path: path.to_path_buf(),
+                found: version.to_string(),
+                hosted: WIT_VERSION,
+            });
+        }
+    }
+    Ok(())
+}
 
 /// Links `component` against world `W`, or says why it does not fit.
 pub fn prepare<W: World>(
@@ -68,6 +180,7 @@ pub fn prepare<W: World>(
     path: &Path,
     component: &Component,
 ) -> Result<W::Pre, LoadError> {
+    check_wit_version(engine, path, component)?;
     let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
         path: path.to_path_buf(),
         world: W::NAME,
@@ -97,6 +210,7 @@ pub fn pool<W: World>(
     } else {
         format!("{}/{}", ctx.tenant, ctx.plugin)
     };
+    let stats = ctx.output.stats().clone();
     let factory = Box::new(move || {
         let mut store = Store::new(&engine, HostState::new(ctx.clone(), max_memory));
         store.limiter(|state| &mut state.memory);
@@ -114,6 +228,7 @@ pub fn pool<W: World>(
         label,
         entry.timeout.unwrap_or(default_timeout),
         runtime.ticker().clone(),
+        stats,
         factory,
     );
     pool.warm_up().map_err(|e| LoadError::Instantiate {
@@ -129,11 +244,14 @@ fn context(
     entry: &PluginEntry,
     kv: bool,
 ) -> Arc<PluginContext> {
+    let plugin = entry.display_name();
+    let output = OutputSink::new(runtime.guest_output(), tenant, &plugin, Arc::default());
     Arc::new(PluginContext {
         tenant: tenant.to_string(),
-        plugin: entry.display_name(),
+        plugin,
         config: entry.config.clone(),
         kv: kv.then(|| runtime.kv(tenant)),
+        output,
     })
 }
 
@@ -176,9 +294,10 @@ pub fn load_transform(
     tenant: &str,
     entry: &PluginEntry,
 ) -> Result<TransformPlugin, LoadError> {
-    let (pool, registered) = load_registered::<Transform>(runtime, tenant, entry, |b, store| {
-        b.switchyard_plugin_transformer().call_register(store)
-    })?;
+    let (pool, registered) =
+        load_registered::<Batched<Transform>>(runtime, tenant, entry, |b, store| {
+            b.world.switchyard_plugin_transformer().call_register(store)
+        })?;
     Ok(TransformPlugin {
         name: entry.display_name(),
         registered,
@@ -192,9 +311,10 @@ pub fn load_routing(
     tenant: &str,
     entry: &PluginEntry,
 ) -> Result<RoutingPlugin, LoadError> {
-    let (pool, registered) = load_registered::<Routing>(runtime, tenant, entry, |b, store| {
-        b.switchyard_plugin_router().call_register(store)
-    })?;
+    let (pool, registered) =
+        load_registered::<Batched<Routing>>(runtime, tenant, entry, |b, store| {
+            b.world.switchyard_plugin_router().call_register(store)
+        })?;
     Ok(RoutingPlugin {
         name: entry.display_name(),
         registered,
@@ -222,9 +342,10 @@ pub fn load_auth(runtime: &PluginRuntime, entry: &PluginEntry) -> Result<AuthPlu
     })
 }
 
-/// A tenant's message plugins, in file order. The publish path consults
-/// it only through `transform_for` and `router_for`; transforms named by
-/// an export are kept apart, for what crosses that export.
+/// A tenant's message plugins, in file order. The publish path walks them
+/// as one chain (`next_in_chain`): every transform registered for a
+/// message, then every routing policy; transforms named by an export are
+/// kept apart, for what crosses that export.
 #[derive(Default)]
 pub struct TenantPlugins {
     pub transforms: Vec<TransformPlugin>,
@@ -335,7 +456,7 @@ impl TenantPlugins {
     }
 
     /// False when no transform or routing policy can be registered for
-    /// `subject`; true means "look closer" (`transform_for`, `router_for`).
+    /// `subject`; true means "look closer" (`next_in_chain`).
     #[inline]
     pub fn may_match(&self, subject: &[u8]) -> bool {
         let Some(firsts) = &self.first_tokens else {
@@ -344,11 +465,38 @@ impl TenantPlugins {
         firsts.iter().any(|t| t.starts(subject))
     }
 
-    /// The first transform (in file order) registered for `subject`.
-    pub fn transform_for(&self, subject: &[u8]) -> Option<usize> {
-        self.transforms
-            .iter()
-            .position(|t| t.registered.matches(subject))
+    /// How many plugins the publish chain has: the transforms, then the
+    /// routing policies, each in file order.
+    pub fn chain_len(&self) -> usize {
+        self.transforms.len() + self.routers.len()
+    }
+
+    /// The plugin at chain position `at`.
+    pub fn chain_at(&self, at: usize) -> Option<ChainPlugin<'_>> {
+        match self.transforms.get(at) {
+            Some(t) => Some(ChainPlugin::Transform(t)),
+            None => self
+                .routers
+                .get(at - self.transforms.len())
+                .map(ChainPlugin::Route),
+        }
+    }
+
+    /// The first chain position at or after `from` whose plugin registered
+    /// `subject`: where a message that has been through the chain up to
+    /// `from` goes next (`None`: out of the chain, to delivery).
+    pub fn next_in_chain(&self, from: usize, subject: &[u8]) -> Option<usize> {
+        let n = self.transforms.len();
+        if let Some(rest) = self.transforms.get(from..)
+            && let Some(i) = rest.iter().position(|t| t.registered.matches(subject))
+        {
+            return Some(from + i);
+        }
+        let skip = from.saturating_sub(n);
+        let rest = self.routers.get(skip..)?;
+        rest.iter()
+            .position(|r| r.registered.matches(subject))
+            .map(|i| n + skip + i)
     }
 
     /// The transform an export names.
@@ -358,11 +506,13 @@ impl TenantPlugins {
             .find(|t| t.name == name)
             .cloned()
     }
+}
 
-    /// The first routing policy (in file order) registered for `subject`.
-    pub fn router_for(&self, subject: &[u8]) -> Option<&RoutingPlugin> {
-        self.routers.iter().find(|r| r.registered.matches(subject))
-    }
+/// One plugin of a tenant's publish chain.
+#[derive(Clone, Copy)]
+pub enum ChainPlugin<'a> {
+    Transform(&'a TransformPlugin),
+    Route(&'a RoutingPlugin),
 }
 
 /// The distinct first tokens of the registered subjects; `None` if any

@@ -11,12 +11,14 @@
 //! May use: `subject`, `config`, `auth` (the TLS peer identity an auth
 //! plugin is shown).
 
+mod abi;
 pub mod auth;
 mod bindings;
 pub mod budget;
 pub mod check;
 pub mod engine;
 pub mod error;
+mod guest_output;
 mod host;
 pub mod kv;
 pub mod load;
@@ -24,15 +26,17 @@ pub mod pool;
 pub mod registration;
 pub mod routing;
 pub mod stats;
+mod stdio;
 mod ticker;
 pub mod transform;
+pub mod trial;
 pub mod validate;
 mod wasi;
 
 pub use auth::{AuthGrant, AuthPlugin, AuthRefusal, AuthRequest, AuthSource, PeerIdentity};
 pub use engine::PluginRuntime;
 pub use error::{CallError, LoadError};
-pub use load::TenantPlugins;
-pub use routing::{PublisherInfo, Route, RoutingPlugin};
+pub use load::{ChainPlugin, TenantPlugins};
+pub use routing::{PublisherInfo, Route, RouteBatch, RoutingPlugin};
 pub use stats::PluginStats;
 pub use transform::{TransformBatch, TransformPlugin};

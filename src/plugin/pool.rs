@@ -54,6 +54,7 @@ impl<B> PluginPool<B> {
         label: String,
         timeout: Duration,
         ticker: Arc<EpochTicker>,
+        stats: Arc<PluginStats>,
         factory: Factory<B>,
     ) -> PluginPool<B> {
         PluginPool {
@@ -65,7 +66,7 @@ impl<B> PluginPool<B> {
             retry_at_ns: AtomicU64::new(0),
             epoch: Instant::now(),
             ticker,
-            stats: Arc::default(),
+            stats,
         }
     }
 
@@ -73,7 +74,8 @@ impl<B> PluginPool<B> {
     /// refused at load time instead of failing every message.
     pub fn warm_up(&self) -> wasmtime::Result<()> {
         let _running = self.ticker.enter();
-        let instance = (self.factory)()?;
+        let mut instance = (self.factory)()?;
+        instance.store.data_mut().finish_output();
         self.idle.lock().push(instance);
         Ok(())
     }
@@ -101,6 +103,7 @@ impl<B> PluginPool<B> {
         instance.store.set_epoch_deadline(ticks);
         let result = f(&instance.bindings, &mut instance.store);
         self.stats.record_call(messages, start.elapsed());
+        instance.store.data_mut().finish_output();
         match result {
             Ok(value) => {
                 if self.consecutive_failures.load(Ordering::Relaxed) != 0 {

@@ -28,6 +28,11 @@ pub struct PluginStats {
     /// Messages (or logins) that got the failure policy's outcome.
     pub failed_messages: AtomicU64,
     pub disabled: AtomicBool,
+    /// Lines the guest wrote to stdout or stderr (none while
+    /// `plugin_output.level` is `off`).
+    pub output_lines: AtomicU64,
+    /// Of those, lines the output rate limit kept out of the log.
+    pub output_suppressed: AtomicU64,
     latency: [AtomicU64; LATENCY_BUCKETS_US.len() + 1],
     latency_sum_ns: AtomicU64,
 }

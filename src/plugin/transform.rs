@@ -7,17 +7,19 @@
 //! The batch is one flat buffer plus spans, reused from call to call, so a
 //! call costs one copy into the guest however many messages it carries.
 
+use super::abi::{Range32, RawMessageRef};
 use super::bindings::transform::Transform;
-use super::bindings::transform::exports::switchyard::plugin::transformer::{
-    Action, Batch, Header, MessageRef, Span, Verdict,
-};
+pub(super) use super::bindings::transform::exports::switchyard::plugin::transformer::Verdict;
+use super::bindings::transform::exports::switchyard::plugin::transformer::{Action, Header};
 use super::error::CallError;
+use super::load::Batched;
 use super::pool::PluginPool;
 use super::registration::Registered;
 use super::stats::PluginStats;
 use super::validate::{Output, OutputError, validate_headers, validate_output};
 use crate::config::tenant::FailurePolicy;
 use std::ops::Range;
+use wasmtime::component::{ComponentType, Lower};
 
 /// At most this many messages per call.
 pub const MAX_BATCH_MESSAGES: usize = 256;
@@ -30,7 +32,7 @@ pub struct TransformPlugin {
     pub name: String,
     pub registered: Registered,
     pub policy: FailurePolicy,
-    pub pool: PluginPool<Transform>,
+    pub pool: PluginPool<Batched<Transform>>,
 }
 
 /// Where a part of a pending message lives: in the buffer the guest sees,
@@ -53,9 +55,18 @@ pub struct TransformBatch {
     /// Index of the plugin in the tenant's transforms.
     pub plugin: usize,
     data: Vec<u8>,
-    refs: Vec<MessageRef>,
+    refs: Vec<RawMessageRef>,
     hidden: Vec<u8>,
     pending: Vec<Pending>,
+}
+
+/// `transform-batch`'s argument, the `batch` record, with the messages
+/// already in canonical-ABI form (`abi`).
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub struct BatchArg<'a> {
+    data: &'a [u8],
+    messages: &'a [RawMessageRef],
 }
 
 /// One message of a batch, borrowed from it: as published or as a
@@ -133,17 +144,17 @@ impl TransformBatch {
             Place::Hidden(o, l)
         };
         let shared_span = |place: Place| match place {
-            Place::Shared(offset, len) => Span { offset, len },
-            Place::Hidden(..) => Span { offset: 0, len: 0 },
+            Place::Shared(offset, len) => (offset, len),
+            Place::Hidden(..) => (0, 0),
         };
-        self.refs.push(MessageRef {
-            subject: span(subject),
-            reply: reply.map(span),
-            headers: headers
+        self.refs.push(RawMessageRef::new(
+            subject,
+            reply,
+            headers
                 .filter(|p| matches!(p, Place::Shared(..)))
                 .map(shared_span),
-            payload: shared_span(payload),
-        });
+            shared_span(payload),
+        ));
         self.pending.push(Pending {
             reply: reply.map(|(o, l)| o..o + l),
             headers,
@@ -160,10 +171,10 @@ impl TransformBatch {
 
     /// Message `i` as published.
     pub fn original(&self, i: usize) -> OutMessage<'_> {
-        let r = &self.refs[i];
+        let (offset, len) = self.refs[i].subject();
         let p = &self.pending[i];
         OutMessage {
-            subject: self.bytes(Place::Shared(r.subject.offset, r.subject.len)),
+            subject: self.bytes(Place::Shared(offset, len)),
             reply: p
                 .reply
                 .clone()
@@ -174,50 +185,53 @@ impl TransformBatch {
     }
 }
 
-fn append(buf: &mut Vec<u8>, bytes: &[u8]) -> (u32, u32) {
+fn append(buf: &mut Vec<u8>, bytes: &[u8]) -> Range32 {
     let offset = buf.len() as u32;
     buf.extend_from_slice(bytes);
     (offset, bytes.len() as u32)
 }
 
-fn span((offset, len): (u32, u32)) -> Span {
-    Span { offset, len }
-}
-
 impl TransformPlugin {
-    /// Calls the plugin on `batch` and returns the action for every message
-    /// (in order), or the failure that made the whole batch get the policy's
-    /// outcome.
-    pub fn run(
-        &self,
-        batch: &TransformBatch,
-        max_payload: usize,
-    ) -> Result<Vec<Option<Action>>, CallError> {
+    /// Calls the plugin on `batch` and returns the checked verdicts, sorted
+    /// by index (only the messages that do not simply pass: usually none),
+    /// or the failure that made the whole batch get the policy's outcome.
+    pub fn run(&self, batch: &TransformBatch, max_payload: usize) -> Result<Actions, CallError> {
         let verdicts = self.pool.call(batch.len() as u64, |bindings, store| {
-            bindings
-                .switchyard_plugin_transformer()
-                .call_transform_batch(
-                    store,
-                    Batch {
-                        data: &batch.data,
-                        messages: &batch.refs,
-                    },
-                )
-        })?;
-        let mut actions: Vec<Option<Action>> = Vec::new();
-        actions.resize_with(batch.len(), || None);
-        for Verdict { index, action } in verdicts {
-            let Some(slot) = actions.get_mut(index as usize) else {
-                return Err(self.pool.bad_output("verdict index outside the batch"));
+            let call = bindings.batch_fn();
+            let arg = BatchArg {
+                data: &batch.data,
+                messages: &batch.refs,
             };
+            call.call(store, (arg,)).map(|(verdicts,)| verdicts)
+        })?;
+        let mut actions: Actions = Vec::with_capacity(verdicts.len());
+        for Verdict { index, action } in verdicts {
+            if index as usize >= batch.len() {
+                return Err(self.pool.bad_output("verdict index outside the batch"));
+            }
             if let Err(why) = check_action(&action, max_payload) {
                 return Err(self.pool.bad_output(&why.to_string()));
             }
-            *slot = Some(action);
+            actions.push((index, action));
         }
+        if !actions.is_sorted_by_key(|(i, _)| *i) {
+            // Stable: of two verdicts for one message the last one wins,
+            // as it always has.
+            actions.sort_by_key(|(i, _)| *i);
+        }
+        actions.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
         Ok(actions)
     }
 }
+
+/// A transform's verdicts, sorted by message index, one per index.
+pub type Actions = Vec<(u32, Action)>;
 
 impl TransformPlugin {
     /// Runs one message leaving its tenant through an export and returns
@@ -234,7 +248,7 @@ impl TransformPlugin {
         );
         let stats = &self.pool.stats;
         let action = match self.run(&batch, max_payload) {
-            Ok(mut actions) => actions.pop().flatten(),
+            Ok(mut actions) => actions.pop().map(|(_, action)| action),
             Err(_) => {
                 PluginStats::add(&stats.failed_messages, 1);
                 return match self.policy {

@@ -1,8 +1,8 @@
 //! The few WASI functions a guest's standard library calls on its own
 //! (random seeds for hash maps, clocks, an empty environment), implemented
-//! here synchronously. Every other WASI import (stdio, streams, polling,
-//! files, sockets, exit) is linked as a function that traps: a plugin has
-//! no ambient authority, and writing to stdout ends the call like a panic.
+//! here synchronously, with stdout and stderr in `stdio`. Every other WASI
+//! import (stdin, files, sockets, exit) is linked as a function that traps:
+//! a plugin has no ambient authority.
 //!
 //! wasmtime-wasi is not used because its synchronous bindings block on the
 //! ambient tokio runtime for stream operations, which panics on the
@@ -95,6 +95,7 @@ pub fn add_to_linker(
             _ => {}
         }
     }
+    super::stdio::add_to_linker(linker, component)?;
     linker.define_unknown_imports_as_traps(component)
 }
 

@@ -1,20 +1,29 @@
 //! The plugin stage of the publish path: between the permission check and
-//! delivery, messages on a transform's subjects wait in the publisher's
-//! batch, and every message on a routing policy's subjects is decided one
-//! by one. What the plugins let through goes to a `Sink`.
+//! delivery, a message goes through its tenant's plugin chain (every
+//! transform registered for it, in file order, then every routing policy),
+//! and what the chain lets through goes to a `Sink`.
 //!
-//! Order is kept: a message that needs no plugin, and any other operation
-//! (SUB, UNSUB, PING), first flushes the pending batch, so a client never
-//! sees its messages overtake each other. The batch is also flushed at the
-//! end of every read buffer. A tenant without plugins pays one `None`
+//! Calls are batched at every step: messages wait in the publisher's batch
+//! for the first plugin that wants them, and the batch is flushed at the
+//! end of every read buffer, when full, or when the next message goes
+//! elsewhere. Flushing a batch feeds the plugin's outputs, in order, into a
+//! batch one level down for the next plugin that wants them (consecutive
+//! outputs for one plugin share one call), and that level is flushed in
+//! turn before anything else leaves: so order is kept through the whole
+//! chain. A message that needs no plugin, and any other operation (SUB,
+//! UNSUB, PING), first flushes what is pending, so a client never sees its
+//! messages overtake each other. A tenant without plugins pays one `None`
 //! check per message; one whose plugins registered other subjects, a
 //! comparison of the subject's first token.
 
 use super::message::Message;
 use crate::config::tenant::FailurePolicy;
+use crate::plugin::routing::RouteBatch;
 use crate::plugin::stats::PluginStats;
 use crate::plugin::transform::{Outcome, TransformBatch, outcome};
-use crate::plugin::{PublisherInfo, Route, TenantPlugins};
+use crate::plugin::{
+    ChainPlugin, PublisherInfo, Route, RoutingPlugin, TenantPlugins, TransformPlugin,
+};
 use std::sync::Arc;
 
 /// Where messages go once the plugins are done with them.
@@ -26,11 +35,36 @@ pub trait Sink {
     fn refuse(&mut self, reply: Option<&[u8]>, reason: &str);
 }
 
-/// One publisher's plugin stage: the transform batch it is filling.
+/// One publisher's plugin stage: its pending batches, one per level of
+/// the chain (level 0 is filled by publishes; deeper levels only while a
+/// flush runs). Kept between calls so their buffers are reused.
 #[derive(Default)]
 pub struct PluginStage {
-    /// Boxed: most publishers never fill one.
-    batch: Option<Box<TransformBatch>>,
+    levels: Vec<Pending>,
+}
+
+/// Messages waiting for the plugin at chain position `at`; only the batch
+/// of that plugin's kind is used.
+#[derive(Default)]
+struct Pending {
+    at: usize,
+    transform: TransformBatch,
+    route: RouteBatch,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.transform.is_empty() && self.route.is_empty()
+    }
+
+    fn is_full(&self) -> bool {
+        self.transform.is_full() || self.route.is_full()
+    }
+
+    fn clear(&mut self) {
+        self.transform.clear();
+        self.route.clear();
+    }
 }
 
 /// The plugins a message is handed to, and who published it.
@@ -44,75 +78,139 @@ impl PluginStage {
     /// Hands a permitted message to the tenant's plugins, or straight to
     /// the sink when none can want it.
     pub fn publish(&mut self, from: &Publisher<'_>, msg: Message<'_>, sink: &mut impl Sink) {
-        if from.plugins.is_some_and(|p| p.may_match(msg.subject)) {
-            self.through_plugins(from, msg, sink);
+        if let Some(plugins) = from.plugins.filter(|p| p.may_match(msg.subject)) {
+            self.feed(plugins, 0, 0, from, msg, sink);
             return;
         }
-        if self.batch.as_ref().is_some_and(|b| !b.is_empty()) {
+        if self.is_pending() {
             self.flush(from, sink);
         }
         sink.deliver(msg);
     }
 
-    /// Whether messages wait for a transform.
+    /// Whether messages wait for a plugin.
     pub fn is_pending(&self) -> bool {
-        self.batch.as_ref().is_some_and(|b| !b.is_empty())
+        self.levels.first().is_some_and(|p| !p.is_empty())
     }
 
+    /// Runs what is pending through the rest of the chain, in order.
+    pub fn flush(&mut self, from: &Publisher<'_>, sink: &mut impl Sink) {
+        match from.plugins {
+            Some(plugins) => self.flush_level(plugins, 0, from, sink),
+            None => self.levels.iter_mut().for_each(Pending::clear),
+        }
+    }
+
+    /// Passes `msg`, which has been through the chain before position
+    /// `from_at`, to the next plugin that wants it, in the batch of
+    /// `level`; or, when none does, to the sink.
     #[inline(never)]
-    fn through_plugins(&mut self, from: &Publisher<'_>, msg: Message<'_>, sink: &mut impl Sink) {
-        let Some(plugins) = from.plugins else {
+    fn feed(
+        &mut self,
+        plugins: &TenantPlugins,
+        level: usize,
+        from_at: usize,
+        from: &Publisher<'_>,
+        msg: Message<'_>,
+        sink: &mut impl Sink,
+    ) {
+        let Some(at) = plugins.next_in_chain(from_at, msg.subject) else {
+            self.flush_level(plugins, level, from, sink);
             sink.deliver(msg);
             return;
         };
-        if let Some(index) = plugins.transform_for(msg.subject) {
-            let batch = self.batch.get_or_insert_with(Box::default);
-            if !batch.is_empty() && (batch.plugin != index || batch.is_full()) {
-                self.flush(from, sink);
-            }
-            let batch = self.batch.get_or_insert_with(Box::default);
-            batch.plugin = index;
-            batch.push(
-                &plugins.transforms[index].registered,
+        if self.levels.len() <= level {
+            self.levels.resize_with(level + 1, Pending::default);
+        }
+        let pending = &self.levels[level];
+        if !pending.is_empty() && (pending.at != at || pending.is_full()) {
+            self.flush_level(plugins, level, from, sink);
+        }
+        let pending = &mut self.levels[level];
+        pending.at = at;
+        match plugins.chain_at(at) {
+            Some(ChainPlugin::Transform(t)) => pending.transform.push(
+                &t.registered,
                 msg.subject,
                 msg.reply,
                 msg.headers,
                 msg.payload,
-            );
-            return;
+            ),
+            Some(ChainPlugin::Route(r)) => pending.route.push(&r.registered, msg.into()),
+            None => sink.deliver(msg),
         }
-        self.flush(from, sink);
-        apply_routing(from, msg, sink);
     }
 
-    /// Calls the transform on the pending batch and passes on what it
-    /// decided, in order.
-    pub fn flush(&mut self, from: &Publisher<'_>, sink: &mut impl Sink) {
-        let Some(mut batch) = self.batch.take_if(|b| !b.is_empty()) else {
+    /// Calls the plugin on the batch of `level`, feeds what it lets
+    /// through to the level below, and flushes that level.
+    fn flush_level(
+        &mut self,
+        plugins: &TenantPlugins,
+        level: usize,
+        from: &Publisher<'_>,
+        sink: &mut impl Sink,
+    ) {
+        let Some(slot) = self.levels.get_mut(level).filter(|p| !p.is_empty()) else {
             return;
         };
-        let Some(plugins) = from.plugins else {
-            batch.clear();
-            self.batch = Some(batch);
-            return;
-        };
-        let plugin = &plugins.transforms[batch.plugin];
+        // Taken out while its outputs go down the chain (to deeper levels
+        // only), and put back for its buffers.
+        let mut pending = std::mem::take(slot);
+        match plugins.chain_at(pending.at) {
+            Some(ChainPlugin::Transform(t)) => {
+                self.run_transform(plugins, t, &pending, level, from, sink)
+            }
+            Some(ChainPlugin::Route(r)) => {
+                self.run_route(plugins, r, &mut pending, level, from, sink)
+            }
+            // The chain changed under a pending batch (cannot happen while
+            // a publisher keeps its rules): nothing left to ask.
+            None => {
+                for i in 0..pending.transform.len() {
+                    sink.deliver(pending.transform.original(i).into());
+                }
+                for i in 0..pending.route.len() {
+                    sink.deliver(pending.route.message(i).into());
+                }
+            }
+        }
+        self.flush_level(plugins, level + 1, from, sink);
+        pending.clear();
+        self.levels[level] = pending;
+    }
+
+    fn run_transform(
+        &mut self,
+        plugins: &TenantPlugins,
+        plugin: &TransformPlugin,
+        pending: &Pending,
+        level: usize,
+        from: &Publisher<'_>,
+        sink: &mut impl Sink,
+    ) {
+        let batch = &pending.transform;
+        let next = pending.at + 1;
         let stats = &plugin.pool.stats;
-        match plugin.run(&batch, from.max_payload) {
+        match plugin.run(batch, from.max_payload) {
             Ok(actions) => {
                 let (mut dropped, mut rejected, mut modified) = (0, 0, 0);
-                for (i, action) in actions.into_iter().enumerate() {
-                    match outcome(&batch, i, action) {
-                        Outcome::Deliver(m) => apply_routing(from, m.into(), sink),
+                let mut actions = actions.into_iter().peekable();
+                for i in 0..batch.len() {
+                    let action = actions.next_if(|(at, _)| *at as usize == i).map(|(_, a)| a);
+                    match outcome(batch, i, action) {
+                        Outcome::Deliver(m) => {
+                            self.feed(plugins, level + 1, next, from, m.into(), sink)
+                        }
                         Outcome::Replace(produced) => {
                             modified += 1;
                             for p in &produced {
-                                apply_routing(from, p.into(), sink);
+                                self.feed(plugins, level + 1, next, from, p.into(), sink);
                             }
                         }
                         Outcome::Drop => dropped += 1,
                         Outcome::Reject(reason) => {
                             rejected += 1;
+                            self.flush_level(plugins, level + 1, from, sink);
                             sink.refuse(batch.original(i).reply, &reason);
                         }
                     }
@@ -125,53 +223,78 @@ impl PluginStage {
                 PluginStats::add(&stats.failed_messages, batch.len() as u64);
                 if plugin.policy == FailurePolicy::FailOpen {
                     for i in 0..batch.len() {
-                        apply_routing(from, batch.original(i).into(), sink);
+                        let m = batch.original(i).into();
+                        self.feed(plugins, level + 1, next, from, m, sink);
                     }
                 }
             }
         }
-        batch.clear();
-        self.batch = Some(batch);
     }
-}
 
-/// Asks the routing policy for `msg`'s subject, if any, where it goes.
-fn apply_routing(from: &Publisher<'_>, msg: Message<'_>, sink: &mut impl Sink) {
-    let Some(router) = from.plugins.and_then(|p| p.router_for(msg.subject)) else {
-        sink.deliver(msg);
-        return;
-    };
-    let decision = router.decide(msg.subject, msg.reply, msg.headers, msg.payload, &from.info);
-    let stats = &router.pool.stats;
-    match decision {
-        Ok(Route::Allow) => sink.deliver(msg),
-        Ok(Route::Deny(reason)) => {
-            PluginStats::add(&stats.rejected, 1);
-            sink.refuse(msg.reply, &reason);
-        }
-        Ok(Route::Reroute(to)) => {
-            PluginStats::add(&stats.rerouted, 1);
-            sink.deliver(Message {
-                subject: to.as_bytes(),
-                ..msg
-            });
-        }
-        Ok(Route::FanOut(extra)) => {
-            PluginStats::add(&stats.rerouted, 1);
-            sink.deliver(msg);
-            for subject in &extra {
-                sink.deliver(Message {
-                    subject: subject.as_bytes(),
-                    ..msg
-                });
+    fn run_route(
+        &mut self,
+        plugins: &TenantPlugins,
+        plugin: &RoutingPlugin,
+        pending: &mut Pending,
+        level: usize,
+        from: &Publisher<'_>,
+        sink: &mut impl Sink,
+    ) {
+        let next = pending.at + 1;
+        let batch = &mut pending.route;
+        let stats = &plugin.pool.stats;
+        let verdicts = match plugin.run(batch, &from.info) {
+            Ok(verdicts) => verdicts,
+            Err(_) => {
+                PluginStats::add(&stats.failed_messages, batch.len() as u64);
+                if plugin.policy == FailurePolicy::FailOpen {
+                    for i in 0..batch.len() {
+                        let m = batch.message(i).into();
+                        self.feed(plugins, level + 1, next, from, m, sink);
+                    }
+                }
+                return;
+            }
+        };
+        let (mut rejected, mut rerouted) = (0, 0);
+        let mut verdicts = verdicts.into_iter().peekable();
+        for i in 0..batch.len() {
+            let msg: Message<'_> = batch.message(i).into();
+            let route = verdicts
+                .next_if(|(at, _)| *at as usize == i)
+                .map(|(_, r)| r);
+            match route {
+                None | Some(Route::Allow) => {
+                    self.feed(plugins, level + 1, next, from, msg, sink);
+                }
+                Some(Route::Deny(reason)) => {
+                    rejected += 1;
+                    self.flush_level(plugins, level + 1, from, sink);
+                    sink.refuse(msg.reply, &reason);
+                }
+                Some(Route::Reroute(to)) => {
+                    rerouted += 1;
+                    let m = Message {
+                        subject: to.as_bytes(),
+                        ..msg
+                    };
+                    self.feed(plugins, level + 1, next, from, m, sink);
+                }
+                Some(Route::FanOut(extra)) => {
+                    rerouted += 1;
+                    self.feed(plugins, level + 1, next, from, msg, sink);
+                    for subject in &extra {
+                        let m = Message {
+                            subject: subject.as_bytes(),
+                            ..msg
+                        };
+                        self.feed(plugins, level + 1, next, from, m, sink);
+                    }
+                }
             }
         }
-        Err(_) => {
-            PluginStats::add(&stats.failed_messages, 1);
-            if router.policy == FailurePolicy::FailOpen {
-                sink.deliver(msg);
-            }
-        }
+        PluginStats::add(&stats.rejected, rejected);
+        PluginStats::add(&stats.rerouted, rerouted);
     }
 }
 

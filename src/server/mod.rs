@@ -75,7 +75,7 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
     config
         .validate()
         .map_err(|errs| ServerError::Config(errs.join("\n")))?;
-    let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
+    let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone(), config.plugin_output);
     Tenancy::load(config, &Tenancy::without_tenants(), &plugins)?;
     config.tls.as_ref().map(ServerTls::load).transpose()?;
     leaf_tls(config)?;
@@ -124,7 +124,7 @@ impl Server {
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
 
-        let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone());
+        let plugins = RuntimeSlot::new(config.plugin_cache_dir.clone(), config.plugin_output);
         let tenancy = Tenancy::load(&config, &Tenancy::without_tenants(), &plugins)?;
         let tls = config.tls.as_ref().map(ServerTls::load).transpose()?;
         let leaf_tls = leaf_tls(&config)?;

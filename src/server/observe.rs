@@ -393,16 +393,22 @@ impl Observer for ServerView {
     }
 
     fn tenant_plugins(&self, tenant: &str) -> Vec<PluginSummary> {
-        super::plugins::loaded_plugins(&self.shared)
+        let mut plugins = super::plugins::loaded_plugins(&self.shared);
+        plugins.retain(|p| p.tenant.as_deref() == Some(tenant));
+        // In chain order; export transforms (outside the chain) last.
+        plugins.sort_by_key(|p| p.chain.unwrap_or(u32::MAX));
+        plugins
             .iter()
-            .filter(|p| p.tenant.as_deref() == Some(tenant))
             .map(|p| PluginSummary {
+                chain: p.chain,
                 name: p.name.clone(),
                 kind: crate::plugin::check::kind_name(p.kind).to_string(),
                 subjects: p.subjects.clone(),
                 failure_policy: Some(p.failure_policy.clone()),
                 calls: p.stats.calls.load(Ordering::Relaxed),
                 errors: p.stats.errors.load(Ordering::Relaxed),
+                output_lines: p.stats.output_lines.load(Ordering::Relaxed),
+                output_suppressed: p.stats.output_suppressed.load(Ordering::Relaxed),
             })
             .collect()
     }
@@ -426,6 +432,8 @@ impl Observer for ServerView {
                     traps: p.stats.traps.load(Ordering::Relaxed)
                         + p.stats.memory_exhausted.load(Ordering::Relaxed),
                     timeouts: p.stats.timeouts.load(Ordering::Relaxed),
+                    output_lines: p.stats.output_lines.load(Ordering::Relaxed),
+                    output_suppressed: p.stats.output_suppressed.load(Ordering::Relaxed),
                     latency,
                 }
             })

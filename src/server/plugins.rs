@@ -13,21 +13,37 @@ pub(super) fn loaded_plugins(shared: &Shared) -> Vec<PluginInfo> {
         let Some(plugins) = account.rules().plugins.clone() else {
             continue;
         };
-        for t in plugins
+        let chained = plugins.transforms.len() + plugins.routers.len();
+        let positions = (1..=chained as u32).map(Some);
+        let transforms = plugins
             .transforms
             .iter()
-            .chain(plugins.export_transforms.iter().map(|t| &**t))
-        {
+            .map(|t| (t, PluginKind::Transform));
+        let exports = plugins
+            .export_transforms
+            .iter()
+            .map(|t| (&**t, PluginKind::Transform));
+        for ((t, kind), chain) in transforms.chain(exports).zip(
+            positions
+                .clone()
+                .take(plugins.transforms.len())
+                .chain(std::iter::repeat(None)),
+        ) {
             out.push(PluginInfo {
                 tenant: Some(name.to_string()),
                 name: t.name.clone(),
-                kind: PluginKind::Transform,
+                kind,
                 subjects: t.registered.subjects.clone(),
                 failure_policy: policy_name(t.policy),
                 stats: t.pool.stats.clone(),
+                chain,
             });
         }
-        for r in &plugins.routers {
+        for (r, chain) in plugins
+            .routers
+            .iter()
+            .zip(positions.skip(plugins.transforms.len()))
+        {
             out.push(PluginInfo {
                 tenant: Some(name.to_string()),
                 name: r.name.clone(),
@@ -35,6 +51,7 @@ pub(super) fn loaded_plugins(shared: &Shared) -> Vec<PluginInfo> {
                 subjects: r.registered.subjects.clone(),
                 failure_policy: policy_name(r.policy),
                 stats: r.pool.stats.clone(),
+                chain,
             });
         }
     }
@@ -46,6 +63,7 @@ pub(super) fn loaded_plugins(shared: &Shared) -> Vec<PluginInfo> {
             subjects: Vec::new(),
             failure_policy: policy_name(a.policy),
             stats: a.pool.stats.clone(),
+            chain: None,
         });
     }
     out.sort_by(|a, b| (&a.tenant, &a.name).cmp(&(&b.tenant, &b.name)));
@@ -69,4 +87,8 @@ pub struct PluginInfo {
     /// `fail-closed` or `fail-open`.
     pub failure_policy: String,
     pub stats: Arc<PluginStats>,
+    /// 1-based position in its tenant's publish chain (transforms, then
+    /// routing policies, in file order); `None` for export transforms and
+    /// auth plugins, which are not in it.
+    pub chain: Option<u32>,
 }

@@ -417,3 +417,298 @@ config = {{ tenant = "acme", "token.s3cret" = "ann" }}
         .await;
     assert!(refused.is_err(), "an unlisted token must be refused");
 }
+
+/// Reads from `raw` until every one of `needles` has arrived; panics with
+/// what did arrive after 5 s.
+async fn read_until(raw: &mut common::Raw, needles: &[&str]) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = String::from_utf8_lossy(&seen).into_owned();
+        if needles.iter().all(|n| text.contains(n)) {
+            return text;
+        }
+        match tokio::time::timeout_at(deadline, raw.stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
+            _ => panic!("waited for {needles:?}, got: {text}"),
+        }
+    }
+}
+
+/// Several messages in one read reach a routing policy as one
+/// `route-batch` call; the SDK still decides them one at a time, each with
+/// its own payload (fetched by index), and delivery keeps publish order.
+async fn content_router_decides_each_message_of_a_batch(lang: Lang) {
+    let plugins = format!(
+        r#"
+[[plugins]]
+name = "by-field"
+kind = "routing"
+path = "{}"
+config = {{ subjects = "payments.new", field = "meta.region", target = "payments.{{value}}" }}
+"#,
+        component(lang, "content_router")
+    );
+    let dir = TenantDir::new(&[("acme", &tenant("acme", &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, "acme-user", "pw").await;
+    let mut payments = client.subscribe("payments.>").await.expect("sub");
+    client.flush().await.expect("flush");
+
+    // (payload, reply subject): where each goes is the comment.
+    let sent: [(&str, Option<&str>); 7] = [
+        (r#"{"meta":{"region":"us"},"seq":0}"#, None), // payments.us
+        (r#"{"seq":1}"#, None),                        // no value: allowed
+        (r#"{"meta":{"region":"eu"},"seq":2}"#, None), // payments.eu
+        (r#"{"meta":{"region":"a.b"},"seq":3}"#, Some("_INBOX.deny")), // denied, 403
+        ("", None),                                    // empty: allowed, payload not fetched
+        (r#"{"meta":{"region":7},"seq":5}"#, None),    // payments.7
+        (r#"{"meta":{"region":"us"},"seq":6}"#, None), // payments.us
+    ];
+    let mut wire = String::from(
+        "CONNECT {\"verbose\":false,\"user\":\"acme-user\",\"pass\":\"pw\",\"headers\":true,\"no_responders\":true}\r\nSUB _INBOX.deny 1\r\n",
+    );
+    for (payload, reply) in sent {
+        let reply = reply.map(|r| format!("{r} ")).unwrap_or_default();
+        wire += &format!("PUB payments.new {reply}{}\r\n{payload}\r\n", payload.len());
+    }
+    wire += "PING\r\n";
+    let mut raw = common::Raw::connect(&server).await;
+    // One write: the broker reads the seven messages together.
+    raw.send(wire.as_bytes()).await;
+    let answer = read_until(&mut raw, &["PONG", "HMSG _INBOX.deny 1", "403"]).await;
+    assert!(
+        answer.contains("is not a subject token"),
+        "the deny reason reaches the requester: {answer}"
+    );
+
+    let expected = [
+        ("payments.us", sent[0].0),
+        ("payments.new", sent[1].0),
+        ("payments.eu", sent[2].0),
+        ("payments.new", sent[4].0),
+        ("payments.7", sent[5].0),
+        ("payments.us", sent[6].0),
+    ];
+    for (subject, payload) in expected {
+        let m = next_msg(&mut payments).await;
+        assert_eq!(
+            (m.subject.as_str(), m.payload.as_ref()),
+            (subject, payload.as_bytes())
+        );
+    }
+    no_msg(&mut payments).await;
+
+    let stats = server
+        .plugin_stats(Some("acme"), "by-field")
+        .expect("stats");
+    let calls = stats.calls.load(Ordering::Relaxed);
+    assert_eq!(stats.messages.load(Ordering::Relaxed), 7);
+    assert!(
+        calls < 7,
+        "seven messages of one read took {calls} calls: not batched"
+    );
+    assert_eq!(stats.errors.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.traps.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test]
+async fn python_content_router_decides_each_message_of_a_batch() {
+    content_router_decides_each_message_of_a_batch(Lang::Python).await;
+}
+
+#[tokio::test]
+async fn ts_content_router_decides_each_message_of_a_batch() {
+    content_router_decides_each_message_of_a_batch(Lang::Js).await;
+}
+
+#[tokio::test]
+async fn c_content_router_decides_each_message_of_a_batch() {
+    content_router_decides_each_message_of_a_batch(Lang::C).await;
+}
+
+/// The no-op transform and routing policy (the per-language baselines of
+/// docs/benchmarks.md) load, see every message of their subjects, and
+/// deliver each unchanged, headers included, in order.
+async fn noop_plugins_pass_every_message(lang: Lang) {
+    let plugins = format!(
+        r#"
+[[plugins]]
+kind = "transform"
+path = "{}"
+config = {{ subjects = "noop.>", headers = "true", payload = "true" }}
+[[plugins]]
+kind = "routing"
+path = "{}"
+config = {{ subjects = "noop.>", headers = "true" }}
+"#,
+        component(lang, "noop_transform"),
+        component(lang, "noop_router")
+    );
+    let dir = TenantDir::new(&[("acme", &tenant("acme", &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, "acme-user", "pw").await;
+    let mut noop = client.subscribe("noop.>").await.expect("sub");
+    client.flush().await.expect("flush");
+
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("X-Trace", "t1");
+    client
+        .publish_with_headers("noop.a", headers, "with headers".into())
+        .await
+        .expect("pub");
+    for i in 0..5 {
+        client
+            .publish(format!("noop.{i}"), format!("m{i}").into())
+            .await
+            .expect("pub");
+    }
+    client.flush().await.expect("flush");
+
+    let first = next_msg(&mut noop).await;
+    assert_eq!(first.subject.as_str(), "noop.a");
+    assert_eq!(first.payload, "with headers".as_bytes());
+    let trace = first.headers.as_ref().and_then(|h| h.get("X-Trace"));
+    assert_eq!(trace.map(|v| v.as_str()), Some("t1"));
+    for i in 0..5 {
+        let m = next_msg(&mut noop).await;
+        assert_eq!(
+            (m.subject.as_str(), m.payload.as_ref()),
+            (format!("noop.{i}").as_str(), format!("m{i}").as_bytes())
+        );
+    }
+    no_msg(&mut noop).await;
+
+    for name in ["noop_transform", "noop_router"] {
+        let stats = server.plugin_stats(Some("acme"), name).expect("stats");
+        eventually("every message seen", || {
+            stats.messages.load(Ordering::Relaxed) == 6
+        })
+        .await;
+        for (what, counter) in [
+            ("modified", &stats.modified),
+            ("rerouted", &stats.rerouted),
+            ("dropped", &stats.dropped),
+            ("errors", &stats.errors),
+            ("traps", &stats.traps),
+        ] {
+            assert_eq!(counter.load(Ordering::Relaxed), 0, "{name}: {what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn python_noop_plugins_pass_every_message() {
+    noop_plugins_pass_every_message(Lang::Python).await;
+}
+
+#[tokio::test]
+async fn js_noop_plugins_pass_every_message() {
+    noop_plugins_pass_every_message(Lang::Js).await;
+}
+
+#[tokio::test]
+async fn c_noop_plugins_pass_every_message() {
+    noop_plugins_pass_every_message(Lang::C).await;
+}
+
+/// What a Python or JavaScript author prints, and an exception that
+/// escapes their plugin, reach the broker's log tagged with tenant and
+/// plugin (`noisy_transform`: prints each message; payload `raise` makes it
+/// throw). The throwing call fails (here fail-open: the message is
+/// delivered as it was) and the plugin goes on working.
+async fn guest_diagnostics_reach_the_log(lang: Lang, tenant_name: &str) {
+    common::logs::capture();
+    let plugins = format!(
+        "[[plugins]]\nkind = \"transform\"\npath = \"{}\"\nfailure_policy = \"fail-open\"\n",
+        component(lang, "noisy_transform")
+    );
+    let dir = TenantDir::new(&[(tenant_name, &tenant(tenant_name, &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, &format!("{tenant_name}-user"), "pw").await;
+    let mut noisy = client.subscribe("noisy.>").await.expect("sub");
+    client.flush().await.expect("flush");
+    let logged = |line: &str| {
+        !common::logs::events(|e| e.field("tenant") == Some(tenant_name) && e.message == line)
+            .is_empty()
+    };
+    for (subject, payload) in [("noisy.a", "hello"), ("noisy.b", "raise")] {
+        client
+            .publish(subject, payload.to_string().into())
+            .await
+            .expect("pub");
+        // One message per call: the raise must not take the others with it.
+        let m = next_msg(&mut noisy).await;
+        assert_eq!(
+            (m.subject.as_str(), m.payload.as_ref()),
+            (subject, payload.as_bytes())
+        );
+    }
+    // After the trap the plugin backs off (10 ms) before a new instance is
+    // made, and messages meanwhile get the failure policy: publish until
+    // one reaches the new instance.
+    let mut recovered = false;
+    for _ in 0..500 {
+        client
+            .publish("noisy.c", "after".into())
+            .await
+            .expect("pub");
+        let m = next_msg(&mut noisy).await;
+        assert_eq!(m.payload, "after".as_bytes());
+        if logged("noisy noisy.c after") {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "the plugin never ran again after its exception");
+
+    let stats = server
+        .plugin_stats(Some(tenant_name), "noisy_transform")
+        .expect("stats");
+    assert_eq!(
+        stats.traps.load(Ordering::Relaxed),
+        1,
+        "only the raise trapped"
+    );
+    let lines: Vec<String> = common::logs::events(|e| {
+        e.field("tenant") == Some(tenant_name) && e.field("plugin") == Some("noisy_transform")
+    })
+    .into_iter()
+    .map(|e| e.message)
+    .collect();
+    let text = lines.join("\n");
+    for printed in ["noisy noisy.a hello", "noisy noisy.b raise"] {
+        assert!(
+            lines.iter().any(|l| l == printed),
+            "{printed:?} not in the log:\n{text}"
+        );
+    }
+    let (exception, frame) = match lang {
+        Lang::Python => ("ValueError: asked to raise on noisy.b", ", in explode"),
+        Lang::Js => (
+            "uncaught exception: TypeError: asked to raise on noisy.b",
+            "explode",
+        ),
+        Lang::C => unreachable!("no C noisy_transform"),
+    };
+    assert!(
+        text.contains(exception),
+        "{exception:?} not in the log:\n{text}"
+    );
+    assert!(
+        text.contains(frame),
+        "the frame {frame:?} not in the log:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn python_print_and_traceback_reach_the_log() {
+    guest_diagnostics_reach_the_log(Lang::Python, "noisy-py").await;
+}
+
+#[tokio::test]
+async fn js_console_and_uncaught_exception_reach_the_log() {
+    guest_diagnostics_reach_the_log(Lang::Js, "noisy-js").await;
+}

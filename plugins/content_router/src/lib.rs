@@ -39,7 +39,7 @@ impl Route for ContentRouter {
         }
     }
 
-    fn route(req: &RouteRequest) -> Decision {
+    fn route(req: &RouteRequest<'_>) -> Decision {
         let s = match Settings::get() {
             Ok(s) => s,
             Err(e) => return Decision::Deny(format!("content_router: {e}")),

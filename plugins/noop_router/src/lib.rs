@@ -16,7 +16,7 @@ impl Route for NoopRouter {
         r
     }
 
-    fn route(_req: &RouteRequest) -> Decision {
+    fn route(_req: &RouteRequest<'_>) -> Decision {
         Decision::Allow
     }
 }

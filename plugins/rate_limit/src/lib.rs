@@ -35,7 +35,7 @@ impl Route for RateLimit {
         Registration::subjects_from_config("subjects", &[">"])
     }
 
-    fn route(req: &RouteRequest) -> Decision {
+    fn route(req: &RouteRequest<'_>) -> Decision {
         let s = match Settings::get() {
             Ok(s) => s,
             Err(e) => return Decision::Deny(format!("rate_limit: {e}")),
@@ -57,7 +57,7 @@ impl Route for RateLimit {
 
 /// `<prefix>.u.<user>` or `<prefix>.c.<client id>`; a user name too long
 /// for the store is counted per connection instead.
-fn counter_key(s: &Settings, req: &RouteRequest) -> String {
+fn counter_key(s: &Settings, req: &RouteRequest<'_>) -> String {
     let p = req.publisher();
     if s.key_by == KeyBy::User && !p.user.is_empty() {
         let key = format!("{}.u.{}", s.kv_prefix, p.user);

@@ -1,13 +1,14 @@
 /*
  * SDK for Switchyard plugins in C: WebAssembly components for the
- * `switchyard:plugin@0.1.0` worlds, over the bindings `wit-bindgen c`
+ * `switchyard:plugin@0.2.0` worlds, over the bindings `wit-bindgen c`
  * generated in bindings/<world>/ (scripts/regen-c-bindings.sh), compiled
  * for wasm32-wasi (scripts/build-plugins-c.sh).
  *
  * A plugin defines the functions of its world and nothing else; the SDK
  * (src/switchyard_plugin.c, compiled once per world with -DSY_WORLD_<W>)
- * implements the WIT exports, walks transform batches one message at a
- * time, converts the answers, and frees what the broker passed in:
+ * implements the WIT exports, walks transform and routing batches one
+ * message at a time, converts the answers (verdicts only for messages that
+ * are not simply passed or allowed), and frees what the broker passed in:
  *
  *   world      the plugin defines
  *   transform  void sy_transform_register(sy_registration *r);
@@ -167,6 +168,7 @@ sy_action sy_transform(const sy_message *msg);
 /* ---- routing world ---- */
 
 typedef struct sy_route_request {
+  uint32_t index; /* position in the batch: sy_route_payload fetches by it */
   sy_str subject;
   bool has_reply;
   sy_str reply;
@@ -178,8 +180,9 @@ typedef struct sy_route_request {
   sy_str client_name;
 } sy_route_request;
 
-/* The payload, fetched from the broker on first use in this call and
- * cached; empty unless registered wants_payload. */
+/* The payload of `req`'s message, fetched from the broker (by the
+ * message's index in the batch) on first use in this sy_route call and
+ * cached until it returns; empty unless registered wants_payload. */
 sy_bytes sy_route_payload(const sy_route_request *req);
 
 typedef enum sy_decision_kind { SY_ALLOW, SY_DENY, SY_REROUTE, SY_FAN_OUT } sy_decision_kind;

@@ -208,6 +208,18 @@ static void registration_to_wit(sy_registration *r, switchyard_plugin_types_regi
   ret->wants_payload = r->wants_payload;
 }
 
+/* ---- batches: messages as byte ranges of one buffer ---- */
+
+/* A span outside the buffer would be a broker bug: it reads as empty. */
+static sy_bytes span(const SY_W(list_u8_t) *data, switchyard_plugin_types_span_t s) {
+  sy_bytes b = {NULL, 0};
+  if ((uint64_t)s.offset + s.len <= data->len) {
+    b.ptr = data->ptr + s.offset;
+    b.len = s.len;
+  }
+  return b;
+}
+
 /* ---- kv ---- */
 
 bool sy_kv_get(const char *key, uint8_t **value, size_t *len) {
@@ -262,16 +274,6 @@ void exports_switchyard_plugin_transformer_register(exports_switchyard_plugin_tr
   sy_registration r = {0};
   sy_transform_register(&r);
   registration_to_wit(&r, ret);
-}
-
-/* A span outside the buffer would be a broker bug: it reads as empty. */
-static sy_bytes span(const transform_list_u8_t *data, exports_switchyard_plugin_transformer_span_t s) {
-  sy_bytes b = {NULL, 0};
-  if ((uint64_t)s.offset + s.len <= data->len) {
-    b.ptr = data->ptr + s.offset;
-    b.len = s.len;
-  }
-  return b;
 }
 
 static exports_switchyard_plugin_transformer_list_header_t headers_to_wit(sy_header *h, size_t n) {
@@ -361,17 +363,28 @@ void exports_switchyard_plugin_transformer_transform_batch(
 /* ---- routing ---- */
 
 #if defined(SY_WORLD_ROUTING)
+typedef exports_switchyard_plugin_router_batch_t w_route_batch;
+typedef exports_switchyard_plugin_router_decision_t w_decision;
+
+/* The payload of the message being decided, fetched by its index on the
+ * plugin's first sy_route_payload and freed once sy_route returns. */
 static routing_list_u8_t route_payload;
 static bool route_payload_fetched;
 
 sy_bytes sy_route_payload(const sy_route_request *req) {
-  (void)req;
   if (!route_payload_fetched) {
-    switchyard_plugin_message_payload_payload(&route_payload);
+    switchyard_plugin_message_payload_payload(req->index, &route_payload);
     route_payload_fetched = true;
   }
   sy_bytes b = {route_payload.ptr, route_payload.len};
   return b;
+}
+
+static void route_payload_release(void) {
+  if (route_payload_fetched) {
+    routing_list_u8_free(&route_payload);
+    route_payload_fetched = false;
+  }
 }
 
 sy_decision sy_allow(void) { return (sy_decision){.kind = SY_ALLOW}; }
@@ -394,50 +407,67 @@ static sy_str view(const routing_string_t *s) {
   return v;
 }
 
-void exports_switchyard_plugin_router_route(exports_switchyard_plugin_router_route_request_t *request,
-                                            exports_switchyard_plugin_router_decision_t *ret) {
-  sy_route_request req = {0};
-  req.subject = view(&request->subject);
-  req.has_reply = request->reply.is_some;
-  if (req.has_reply) req.reply = view(&request->reply.val);
-  if (request->headers.is_some) {
-    req.headers.ptr = request->headers.val.ptr;
-    req.headers.len = request->headers.val.len;
-  }
-  req.payload_size = request->payload_size;
-  req.publisher_user = view(&request->publisher.user);
-  req.client_id = request->publisher.client_id;
-  req.has_client_name = request->publisher.client_name.is_some;
-  if (req.has_client_name) req.client_name = view(&request->publisher.client_name.val);
-
-  sy_decision d = sy_route(&req);
+/* Moves a decision other than allow into its WIT variant. */
+static void decision_to_wit(sy_decision *d, w_decision *ret) {
   memset(ret, 0, sizeof(*ret));
-  switch (d.kind) {
+  switch (d->kind) {
   case SY_DENY:
     ret->tag = EXPORTS_SWITCHYARD_PLUGIN_ROUTER_DECISION_DENY;
-    ret->val.deny = take(d.text);
+    ret->val.deny = take(d->text ? d->text : xstrndup("", 0));
     break;
   case SY_REROUTE:
     ret->tag = EXPORTS_SWITCHYARD_PLUGIN_ROUTER_DECISION_REROUTE;
-    ret->val.reroute = take(d.text);
+    ret->val.reroute = take(d->text ? d->text : xstrndup("", 0));
     break;
   case SY_FAN_OUT:
     ret->tag = EXPORTS_SWITCHYARD_PLUGIN_ROUTER_DECISION_FAN_OUT;
-    ret->val.fan_out.len = d.subject_count;
-    ret->val.fan_out.ptr = xmalloc(d.subject_count * sizeof(routing_string_t));
-    for (size_t i = 0; i < d.subject_count; i++) ret->val.fan_out.ptr[i] = take(d.subjects[i]);
-    free(d.subjects);
-    free(d.text);
+    ret->val.fan_out.len = d->subject_count;
+    ret->val.fan_out.ptr = xmalloc(d->subject_count * sizeof(routing_string_t));
+    for (size_t i = 0; i < d->subject_count; i++) ret->val.fan_out.ptr[i] = take(d->subjects[i]);
+    free(d->subjects);
+    free(d->text);
     break;
   default:
     ret->tag = EXPORTS_SWITCHYARD_PLUGIN_ROUTER_DECISION_ALLOW;
-    free(d.text);
+    free(d->text);
   }
-  if (route_payload_fetched) {
-    routing_list_u8_free(&route_payload);
-    route_payload_fetched = false;
+}
+
+/* One sy_route call per message, in publish order; verdicts only for the
+ * messages not simply allowed, so a policy that allows everything answers
+ * with an empty list. */
+void exports_switchyard_plugin_router_route_batch(w_route_batch *batch,
+                                                  exports_switchyard_plugin_router_list_route_verdict_t *ret) {
+  sy_route_request req = {0};
+  req.publisher_user = view(&batch->publisher.user);
+  req.client_id = batch->publisher.client_id;
+  req.has_client_name = batch->publisher.client_name.is_some;
+  if (req.has_client_name) req.client_name = view(&batch->publisher.client_name.val);
+
+  size_t n = batch->messages.len, count = 0;
+  exports_switchyard_plugin_router_route_verdict_t *verdicts = NULL;
+  for (size_t i = 0; i < n; i++) {
+    exports_switchyard_plugin_router_route_ref_t *r = &batch->messages.ptr[i];
+    req.index = (uint32_t)i;
+    req.subject = span(&batch->data, r->subject);
+    req.has_reply = r->reply.is_some;
+    req.reply = r->reply.is_some ? span(&batch->data, r->reply.val) : (sy_str){NULL, 0};
+    req.headers = r->headers.is_some ? span(&batch->data, r->headers.val) : (sy_bytes){NULL, 0};
+    req.payload_size = r->payload_size;
+    sy_decision d = sy_route(&req);
+    route_payload_release();
+    if (d.kind == SY_ALLOW) {
+      free(d.text);
+      continue;
+    }
+    if (!verdicts) verdicts = xmalloc(n * sizeof(*verdicts));
+    verdicts[count].index = (uint32_t)i;
+    decision_to_wit(&d, &verdicts[count].decision);
+    count++;
   }
-  exports_switchyard_plugin_router_route_request_free(request);
+  ret->ptr = verdicts;
+  ret->len = count;
+  exports_switchyard_plugin_router_batch_free(batch);
 }
 #endif
 

@@ -3,6 +3,8 @@
 // natively. Auth plugins import `host` only: do not import
 // `@switchyard/plugin/kv` here (the broker would refuse the component).
 
+import { reported } from "./host.js";
+
 export { log, config, clock } from "./host.js";
 
 /** Throw it from `authenticate` to refuse a client; the reason is logged by the broker. */
@@ -40,7 +42,10 @@ export function exportAuth(plugin) {
         g = plugin.authenticate(request);
       } catch (e) {
         // The `err` case of the result: a thrown string is its payload.
-        throw e instanceof Denied ? e.message : e;
+        if (e instanceof Denied) throw e.message;
+        return reported(() => {
+          throw e;
+        });
       }
       return {
         ...g,

@@ -2,7 +2,17 @@
 // table, and clocks. Each call crosses into the broker: read configuration
 // once per instance, and do not format log lines per message.
 
-import * as host from "switchyard:plugin/host@0.1.0";
+import * as host from "switchyard:plugin/host@0.2.0";
+import { makeConsole, reported as reportedTo } from "./output.js";
+
+const hostLog = (level, message) => host.log(level, message);
+
+// QuickJS has no console of its own: `console.log` and friends go to the
+// broker's log through `host.log` (see ./output.js).
+if (typeof globalThis.console === "undefined") globalThis.console = makeConsole(hostLog);
+
+/** `call()`, with an exception that escapes it logged (with its stack) first. */
+export const reported = (call) => reportedTo(hostLog, call);
 
 export const log = {
   trace: (message) => host.log("trace", message),

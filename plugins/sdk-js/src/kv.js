@@ -3,7 +3,7 @@
 // Limits: keys up to 256 bytes, values up to 4 KiB, 10,000 live keys per
 // tenant; a write past a limit throws and changes nothing.
 
-import * as kv from "switchyard:plugin/kv@0.1.0";
+import * as kv from "switchyard:plugin/kv@0.2.0";
 import { toBytes } from "./utf8.js";
 
 const ttl = (ms) => (ms == null ? undefined : BigInt(ms));

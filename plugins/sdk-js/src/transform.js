@@ -8,6 +8,7 @@
 
 import { Headers } from "./headers.js";
 import { decode, toBytes } from "./utf8.js";
+import { reported } from "./host.js";
 
 export { Registration } from "./registration.js";
 export { log, config, clock } from "./host.js";
@@ -120,7 +121,7 @@ export function walkBatch(batch, decide) {
  */
 export function exportTransform(plugin) {
   return {
-    register: () => plugin.register().toWit(),
-    transformBatch: (batch) => walkBatch(batch, (msg) => plugin.transform(msg)),
+    register: () => reported(() => plugin.register().toWit()),
+    transformBatch: (batch) => reported(() => walkBatch(batch, (msg) => plugin.transform(msg))),
   };
 }

@@ -1,4 +1,4 @@
-//! Raw bindings for the three worlds of `switchyard:plugin@0.1.0`, generated
+//! Raw bindings for the three worlds of `switchyard:plugin@0.2.0`, generated
 //! from the repository's `wit/` directory.
 //!
 //! Each world gets its own module because the worlds export different

@@ -1,5 +1,5 @@
 //! SDK for Switchyard plugins: WebAssembly components for the
-//! `switchyard:plugin@0.1.0` worlds, written as per-message Rust.
+//! `switchyard:plugin@0.2.0` worlds, written as per-message Rust.
 //!
 //! A plugin implements one trait and exports it with one macro:
 //!
@@ -41,7 +41,7 @@ pub mod __private {
     }
     pub mod routing {
         pub use crate::bindings::routing::exports::switchyard::plugin::router::{
-            Decision, Guest, Registration, RouteRequest,
+            Batch, Guest, Registration, RouteVerdict,
         };
     }
     pub mod auth {

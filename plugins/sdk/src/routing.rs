@@ -1,8 +1,11 @@
 //! The routing world: decide where each message goes inside the tenant.
 //!
-//! A routing call carries metadata only; the payload stays in the broker
-//! until the plugin asks for it with [`RouteRequest::payload`], which
-//! fetches it once and keeps it for the rest of the call.
+//! The broker calls `route-batch` with up to 256 messages' metadata laid
+//! out as byte ranges of one buffer; this module hands the plugin's
+//! [`Route::route`] one [`RouteRequest`] at a time and returns verdicts
+//! only for messages that are not simply allowed. Payloads stay in the
+//! broker until the plugin asks for one with [`RouteRequest::payload`],
+//! which fetches that message's payload only, once per call.
 
 use std::cell::OnceCell;
 
@@ -20,7 +23,7 @@ pub trait Route {
     fn register() -> Registration;
 
     /// Decides where one message goes.
-    fn route(req: &RouteRequest) -> Decision;
+    fn route(req: &RouteRequest<'_>) -> Decision;
 }
 
 /// Where a message goes.
@@ -37,62 +40,109 @@ pub enum Decision {
     FanOut(Vec<String>),
 }
 
-/// A message's metadata, with lazy access to its payload.
+/// One message's metadata, borrowed from the batch, with lazy access to
+/// its payload.
 #[derive(Debug)]
-pub struct RouteRequest {
-    inner: wit::RouteRequest,
+pub struct RouteRequest<'a> {
+    index: u32,
+    data: &'a [u8],
+    refs: &'a wit::RouteRef,
+    publisher: &'a Publisher,
     payload: OnceCell<Vec<u8>>,
 }
 
-impl RouteRequest {
-    /// Wraps the broker's request. Public for the export macro and tests.
+impl<'a> RouteRequest<'a> {
+    /// Message `index` of `batch`. Public for the export macro and tests.
     #[doc(hidden)]
-    pub fn new(inner: wit::RouteRequest) -> Self {
-        RouteRequest {
-            inner,
+    pub fn new(batch: &'a wit::Batch, index: u32) -> Option<Self> {
+        Some(RouteRequest {
+            index,
+            data: &batch.data,
+            refs: batch.messages.get(index as usize)?,
+            publisher: &batch.publisher,
             payload: OnceCell::new(),
-        }
+        })
     }
 
     /// Like `new`, with the payload already known, so tests on the build
     /// machine never call the host.
     #[doc(hidden)]
-    pub fn with_payload(inner: wit::RouteRequest, payload: Vec<u8>) -> Self {
-        RouteRequest {
-            inner,
-            payload: OnceCell::from(payload),
-        }
+    pub fn with_payload(batch: &'a wit::Batch, index: u32, payload: Vec<u8>) -> Option<Self> {
+        let req = RouteRequest::new(batch, index)?;
+        let _ = req.payload.set(payload);
+        Some(req)
     }
 
-    pub fn subject(&self) -> &str {
-        &self.inner.subject
+    pub fn subject(&self) -> &'a str {
+        text(self.data, self.refs.subject)
     }
 
-    pub fn reply(&self) -> Option<&str> {
-        self.inner.reply.as_deref()
+    pub fn reply(&self) -> Option<&'a str> {
+        self.refs.reply.map(|s| text(self.data, s))
     }
 
     /// The headers; empty unless registered `with_headers()` and present.
-    pub fn headers(&self) -> Headers<'_> {
-        Headers::new(self.inner.headers.as_deref().unwrap_or_default())
+    pub fn headers(&self) -> Headers<'a> {
+        Headers::new(self.refs.headers.map_or(&[][..], |s| bytes(self.data, s)))
     }
 
     /// The payload's size in bytes, known without fetching it.
     pub fn payload_size(&self) -> u32 {
-        self.inner.payload_size
+        self.refs.payload_size
     }
 
-    /// The payload, fetched from the broker on first use (one copy) and
-    /// cached for the rest of this call. Empty unless registered
-    /// `with_payload()`.
+    /// The payload, fetched from the broker on first use (one copy of this
+    /// message's payload only) and cached for the rest of this call. Empty
+    /// unless registered `with_payload()`.
     pub fn payload(&self) -> &[u8] {
-        self.payload.get_or_init(message_payload::payload)
+        self.payload
+            .get_or_init(|| message_payload::payload(self.index))
     }
 
     /// Who published the message.
-    pub fn publisher(&self) -> &Publisher {
-        &self.inner.publisher
+    pub fn publisher(&self) -> &'a Publisher {
+        self.publisher
     }
+
+    /// The message's position in the current batch (for logging).
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+}
+
+/// The bytes of a span; a span outside the buffer reads as empty.
+fn bytes(data: &[u8], span: wit::Span) -> &[u8] {
+    let start = span.offset as usize;
+    data.get(start..start.saturating_add(span.len as usize))
+        .unwrap_or_default()
+}
+
+fn text(data: &[u8], span: wit::Span) -> &str {
+    std::str::from_utf8(bytes(data, span)).unwrap_or_default()
+}
+
+/// Runs `decide` on every message of a batch and collects the verdicts of
+/// those that are not allowed as they are. Public for the export macro and
+/// for tests.
+#[doc(hidden)]
+pub fn walk_batch(
+    batch: &wit::Batch,
+    mut decide: impl FnMut(&RouteRequest<'_>) -> Decision,
+) -> Vec<wit::RouteVerdict> {
+    let mut verdicts = Vec::new();
+    for index in 0..batch.messages.len() as u32 {
+        let Some(req) = RouteRequest::new(batch, index) else {
+            break;
+        };
+        let decision = decide(&req);
+        if decision != Decision::Allow {
+            verdicts.push(wit::RouteVerdict {
+                index,
+                decision: decision.into(),
+            });
+        }
+    }
+    verdicts
 }
 
 impl From<Decision> for wit::Decision {
@@ -124,11 +174,10 @@ macro_rules! export_routing {
                     <$plugin as $crate::Route>::register().into()
                 }
 
-                fn route(
-                    request: $crate::__private::routing::RouteRequest,
-                ) -> $crate::__private::routing::Decision {
-                    let request = $crate::RouteRequest::new(request);
-                    <$plugin as $crate::Route>::route(&request).into()
+                fn route_batch(
+                    batch: $crate::__private::routing::Batch,
+                ) -> ::std::vec::Vec<$crate::__private::routing::RouteVerdict> {
+                    $crate::routing::walk_batch(&batch, <$plugin as $crate::Route>::route)
                 }
             }
 
@@ -143,25 +192,59 @@ macro_rules! export_routing {
 mod tests {
     use super::*;
 
+    fn batch() -> wit::Batch {
+        let data = b"orders.newNATS/1.0\r\nX-Region: eu\r\n\r\norders.old_INBOX.1".to_vec();
+        let span = |offset, len| wit::Span { offset, len };
+        wit::Batch {
+            publisher: Publisher {
+                user: "svc".into(),
+                client_id: 7,
+                client_name: None,
+            },
+            data,
+            messages: vec![
+                wit::RouteRef {
+                    subject: span(0, 10),
+                    reply: None,
+                    headers: Some(span(10, 26)),
+                    payload_size: 2,
+                },
+                wit::RouteRef {
+                    subject: span(36, 10),
+                    reply: Some(span(46, 8)),
+                    headers: None,
+                    payload_size: 0,
+                },
+            ],
+        }
+    }
+
     #[test]
     fn accessors_and_cached_payload() {
-        let req = RouteRequest::with_payload(
-            wit::RouteRequest {
-                subject: "orders.new".into(),
-                reply: None,
-                headers: Some(b"NATS/1.0\r\nX-Region: eu\r\n\r\n".to_vec()),
-                payload_size: 2,
-                publisher: Publisher {
-                    user: "svc".into(),
-                    client_id: 7,
-                    client_name: None,
-                },
-            },
-            b"{}".to_vec(),
-        );
+        let b = batch();
+        let req = RouteRequest::with_payload(&b, 0, b"{}".to_vec()).unwrap();
         assert_eq!(req.subject(), "orders.new");
         assert_eq!(req.headers().get("X-Region"), Some("eu"));
         assert_eq!(req.payload(), b"{}");
         assert_eq!(req.publisher().client_id, 7);
+        let second = RouteRequest::new(&b, 1).unwrap();
+        assert_eq!(second.subject(), "orders.old");
+        assert_eq!(second.reply(), Some("_INBOX.1"));
+        assert!(RouteRequest::new(&b, 2).is_none());
+    }
+
+    #[test]
+    fn only_decisions_other_than_allow_become_verdicts() {
+        let b = batch();
+        let verdicts = walk_batch(&b, |req| match req.subject() {
+            "orders.old" => Decision::Reroute("orders.archive".into()),
+            _ => Decision::Allow,
+        });
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].index, 1);
+        assert!(
+            matches!(&verdicts[0].decision, wit::Decision::Reroute(s) if s == "orders.archive")
+        );
+        assert!(walk_batch(&b, |_| Decision::Allow).is_empty());
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Not every helper is used by every build of the suite.
 
 pub mod auth;
+pub mod logs;
 pub mod nats_server;
 pub mod natsd;
 pub mod operator;

@@ -1,4 +1,5 @@
-//! Hostile test plugin: answers with more than the broker accepts.
+//! Hostile test plugin: answers with more than the broker accepts, or
+//! writes more to stdout and stderr than the broker logs.
 //!
 //! Config: `subjects` (comma-separated, default `>`); `mode`:
 //! - `big-payload` (default): modifies each message's payload to
@@ -12,8 +13,17 @@
 //!   subject, a header name or a header value (`\r\nPUB other.tenant
 //!   5\r\nhello`), trying to write commands of its own onto the wire;
 //! - `reserved-reply`: gives its message a reply subject in the broker's
-//!   own `_R_.` namespace (service-import responses).
+//!   own `_R_.` namespace (service-import responses);
+//! - `print`: passes each message, printing `hostile_output stdout
+//!   <payload>` to stdout and `hostile_output stderr <payload>` to stderr,
+//!   then a line that tries to forge a log line (a carriage return, a
+//!   newline-free fake log record, a terminal escape), then `partial
+//!   <payload>` without a newline;
+//! - `flood`: passes each message after writing `count` lines (default
+//!   100,000) to stderr, then `size_kib` KiB (default 10240) with no
+//!   newline at all.
 
+use std::io::Write;
 use std::sync::OnceLock;
 
 use switchyard_plugin::__private::transform::Verdict;
@@ -31,6 +41,8 @@ enum Mode {
     InjectHeaderName,
     InjectHeaderValue,
     ReservedReply,
+    Print,
+    Flood { lines: usize, bytes: usize },
 }
 
 static MODE: OnceLock<Mode> = OnceLock::new();
@@ -46,6 +58,11 @@ fn mode() -> &'static Mode {
         Some("inject-header-name") => Mode::InjectHeaderName,
         Some("inject-header-value") => Mode::InjectHeaderValue,
         Some("reserved-reply") => Mode::ReservedReply,
+        Some("print") => Mode::Print,
+        Some("flood") => Mode::Flood {
+            lines: config::parse("count").ok().flatten().unwrap_or(100_000),
+            bytes: config::parse("size_kib").ok().flatten().unwrap_or(10_240) * 1024,
+        },
         _ => Mode::BigPayload(config::parse("size_kib").ok().flatten().unwrap_or(9216) * 1024),
     })
 }
@@ -54,7 +71,11 @@ struct HostileOutput;
 
 impl Transform for HostileOutput {
     fn register() -> Registration {
-        Registration::subjects_from_config("subjects", &[">"])
+        let registration = Registration::subjects_from_config("subjects", &[">"]);
+        match mode() {
+            Mode::Print => registration.with_payload(),
+            _ => registration,
+        }
     }
 
     fn transform(msg: &Message<'_>) -> Action {
@@ -70,6 +91,22 @@ impl Transform for HostileOutput {
             Mode::ReservedReply => with_reply(msg, "_R_.abcdef.ghijkl".into()),
             Mode::InjectHeaderName => with_header(Header::new(format!("X-Evil{INJECTION}"), "v")),
             Mode::InjectHeaderValue => with_header(Header::new("X-Evil", format!("v{INJECTION}"))),
+            Mode::Print => {
+                let payload = String::from_utf8_lossy(msg.payload());
+                println!("hostile_output stdout {payload}");
+                eprintln!("hostile_output stderr {payload}");
+                eprintln!("forged\r2026-01-01T00:00:00Z ERROR switchyard: fake\x1b[2J");
+                eprint!("partial {payload}");
+                Action::Pass
+            }
+            Mode::Flood { lines, bytes } => {
+                let mut stderr = std::io::stderr().lock();
+                for i in 0..lines {
+                    let _ = writeln!(stderr, "flood line {i}");
+                }
+                let _ = stderr.write_all(&vec![b'x'; bytes]);
+                Action::Pass
+            }
             // Handled below, outside the per-message walk.
             Mode::BadIndex => Action::Pass,
         }

@@ -3,26 +3,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Imported Functions from `switchyard:plugin/host@0.1.0`
+// Imported Functions from `switchyard:plugin/host@0.2.0`
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("log")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("log")))
 extern void __wasm_import_switchyard_plugin_host_log(int32_t, uint8_t *, size_t);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("config-get")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("config-get")))
 extern void __wasm_import_switchyard_plugin_host_config_get(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("config-entries")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("config-entries")))
 extern void __wasm_import_switchyard_plugin_host_config_entries(uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("now-ms")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("now-ms")))
 extern int64_t __wasm_import_switchyard_plugin_host_now_ms(void);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("monotonic-ns")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("monotonic-ns")))
 extern int64_t __wasm_import_switchyard_plugin_host_monotonic_ns(void);
 
-// Exported Functions from `switchyard:plugin/authenticator@0.1.0`
+// Exported Functions from `switchyard:plugin/authenticator@0.2.0`
 
-__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/authenticator@0.1.0#authenticate")))
+__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/authenticator@0.2.0#authenticate")))
 void __wasm_export_exports_switchyard_plugin_authenticator_authenticate_post_return(uint8_t * arg0) {
   switch ((int32_t) (int32_t) *((uint8_t*) (arg0 + 0))) {
     case 0: {
@@ -253,7 +253,7 @@ uint64_t switchyard_plugin_host_monotonic_ns(void) {
   return (uint64_t) (ret);
 }
 
-__attribute__((__export_name__("switchyard:plugin/authenticator@0.1.0#authenticate")))
+__attribute__((__export_name__("switchyard:plugin/authenticator@0.2.0#authenticate")))
 uint8_t * __wasm_export_exports_switchyard_plugin_authenticator_authenticate(uint8_t * arg) {
   auth_option_string_t option;
   switch ((int32_t) *((uint8_t*) (arg + 0))) {

@@ -23,6 +23,12 @@ typedef uint8_t switchyard_plugin_types_level_t;
 #define SWITCHYARD_PLUGIN_TYPES_LEVEL_WARN 3
 #define SWITCHYARD_PLUGIN_TYPES_LEVEL_ERROR 4
 
+// A byte range of a batch's `data` buffer.
+typedef struct switchyard_plugin_types_span_t {
+  uint32_t   offset;
+  uint32_t   len;
+} switchyard_plugin_types_span_t;
+
 // One NATS message header. Names are case-sensitive, as in NATS; a name
 // may repeat.
 typedef struct switchyard_plugin_types_header_t {
@@ -135,7 +141,7 @@ typedef struct {
   } val;
 } exports_switchyard_plugin_authenticator_result_grant_string_t;
 
-// Imported Functions from `switchyard:plugin/host@0.1.0`
+// Imported Functions from `switchyard:plugin/host@0.2.0`
 // Writes a structured log line, tagged by the broker with the tenant and
 // plugin name. Lines above the broker's log level are dropped cheaply.
 extern void switchyard_plugin_host_log(switchyard_plugin_host_level_t level, auth_string_t *message);
@@ -150,7 +156,7 @@ extern uint64_t switchyard_plugin_host_now_ms(void);
 // intervals (rate limits), never goes backwards.
 extern uint64_t switchyard_plugin_host_monotonic_ns(void);
 
-// Exported Functions from `switchyard:plugin/authenticator@0.1.0`
+// Exported Functions from `switchyard:plugin/authenticator@0.2.0`
 bool exports_switchyard_plugin_authenticator_authenticate(exports_switchyard_plugin_authenticator_connect_request_t *request, exports_switchyard_plugin_authenticator_grant_t *ret, auth_string_t *err);
 
 // Helper Functions

@@ -3,45 +3,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Imported Functions from `switchyard:plugin/host@0.1.0`
+// Imported Functions from `switchyard:plugin/host@0.2.0`
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("log")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("log")))
 extern void __wasm_import_switchyard_plugin_host_log(int32_t, uint8_t *, size_t);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("config-get")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("config-get")))
 extern void __wasm_import_switchyard_plugin_host_config_get(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("config-entries")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("config-entries")))
 extern void __wasm_import_switchyard_plugin_host_config_entries(uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("now-ms")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("now-ms")))
 extern int64_t __wasm_import_switchyard_plugin_host_now_ms(void);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("monotonic-ns")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("monotonic-ns")))
 extern int64_t __wasm_import_switchyard_plugin_host_monotonic_ns(void);
 
-// Imported Functions from `switchyard:plugin/kv@0.1.0`
+// Imported Functions from `switchyard:plugin/kv@0.2.0`
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("get")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("get")))
 extern void __wasm_import_switchyard_plugin_kv_get(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("set")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("set")))
 extern void __wasm_import_switchyard_plugin_kv_set(uint8_t *, size_t, uint8_t *, size_t, int32_t, int64_t, uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("delete")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("delete")))
 extern void __wasm_import_switchyard_plugin_kv_delete(uint8_t *, size_t);
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("increment")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("increment")))
 extern void __wasm_import_switchyard_plugin_kv_increment(uint8_t *, size_t, int64_t, int32_t, int64_t, uint8_t *);
 
-// Imported Functions from `switchyard:plugin/message-payload@0.1.0`
+// Imported Functions from `switchyard:plugin/message-payload@0.2.0`
 
-__attribute__((__import_module__("switchyard:plugin/message-payload@0.1.0"), __import_name__("payload")))
-extern void __wasm_import_switchyard_plugin_message_payload_payload(uint8_t *);
+__attribute__((__import_module__("switchyard:plugin/message-payload@0.2.0"), __import_name__("payload")))
+extern void __wasm_import_switchyard_plugin_message_payload_payload(int32_t, uint8_t *);
 
-// Exported Functions from `switchyard:plugin/router@0.1.0`
+// Exported Functions from `switchyard:plugin/router@0.2.0`
 
-__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/router@0.1.0#register")))
+__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/router@0.2.0#register")))
 void __wasm_export_exports_switchyard_plugin_router_register_post_return(uint8_t * arg0) {
   size_t len = *((size_t*) (arg0 + sizeof(void*)));
   if (len > 0) {
@@ -57,39 +57,48 @@ void __wasm_export_exports_switchyard_plugin_router_register_post_return(uint8_t
   }
 }
 
-__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/router@0.1.0#route")))
-void __wasm_export_exports_switchyard_plugin_router_route_post_return(uint8_t * arg0) {
-  switch ((int32_t) (int32_t) *((uint8_t*) (arg0 + 0))) {
-    case 0: {
-      break;
-    }
-    case 1: {
-      if ((*((size_t*) (arg0 + (2*sizeof(void*))))) > 0) {
-        free(*((uint8_t **) (arg0 + sizeof(void*))));
-      }
-      break;
-    }
-    case 2: {
-      if ((*((size_t*) (arg0 + (2*sizeof(void*))))) > 0) {
-        free(*((uint8_t **) (arg0 + sizeof(void*))));
-      }
-      break;
-    }
-    case 3: {
-      size_t len = *((size_t*) (arg0 + (2*sizeof(void*))));
-      if (len > 0) {
-        uint8_t *ptr = *((uint8_t **) (arg0 + sizeof(void*)));
-        for (size_t i = 0; i < len; i++) {
-          uint8_t *base = ptr + i * (2*sizeof(void*));
-          (void) base;
-          if ((*((size_t*) (base + sizeof(void*)))) > 0) {
-            free(*((uint8_t **) (base + 0)));
-          }
+__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/router@0.2.0#route-batch")))
+void __wasm_export_exports_switchyard_plugin_router_route_batch_post_return(uint8_t * arg0) {
+  size_t len0 = *((size_t*) (arg0 + sizeof(void*)));
+  if (len0 > 0) {
+    uint8_t *ptr1 = *((uint8_t **) (arg0 + 0));
+    for (size_t i2 = 0; i2 < len0; i2++) {
+      uint8_t *base = ptr1 + i2 * (4*sizeof(void*));
+      (void) base;
+      switch ((int32_t) (int32_t) *((uint8_t*) (base + sizeof(void*)))) {
+        case 0: {
+          break;
         }
-        free(ptr);
+        case 1: {
+          if ((*((size_t*) (base + (3*sizeof(void*))))) > 0) {
+            free(*((uint8_t **) (base + (2*sizeof(void*)))));
+          }
+          break;
+        }
+        case 2: {
+          if ((*((size_t*) (base + (3*sizeof(void*))))) > 0) {
+            free(*((uint8_t **) (base + (2*sizeof(void*)))));
+          }
+          break;
+        }
+        case 3: {
+          size_t len = *((size_t*) (base + (3*sizeof(void*))));
+          if (len > 0) {
+            uint8_t *ptr = *((uint8_t **) (base + (2*sizeof(void*))));
+            for (size_t i = 0; i < len; i++) {
+              uint8_t *base = ptr + i * (2*sizeof(void*));
+              (void) base;
+              if ((*((size_t*) (base + sizeof(void*)))) > 0) {
+                free(*((uint8_t **) (base + 0)));
+              }
+            }
+            free(ptr);
+          }
+          break;
+        }
       }
-      break;
     }
+    free(ptr1);
   }
 }
 
@@ -194,9 +203,30 @@ void exports_switchyard_plugin_router_publisher_free(exports_switchyard_plugin_r
   routing_string_free(&ptr->user);
 }
 
-void exports_switchyard_plugin_router_route_request_free(exports_switchyard_plugin_router_route_request_t *ptr) {
-  routing_string_free(&ptr->subject);
+void exports_switchyard_plugin_router_option_span_free(exports_switchyard_plugin_router_option_span_t *ptr) {
+  if (ptr->is_some) {
+  }
+}
+
+void exports_switchyard_plugin_router_route_ref_free(exports_switchyard_plugin_router_route_ref_t *ptr) {
+  exports_switchyard_plugin_router_option_span_free(&ptr->reply);
+  exports_switchyard_plugin_router_option_span_free(&ptr->headers);
+}
+
+void exports_switchyard_plugin_router_list_route_ref_free(exports_switchyard_plugin_router_list_route_ref_t *ptr) {
+  size_t list_len = ptr->len;
+  if (list_len > 0) {
+    exports_switchyard_plugin_router_route_ref_t *list_ptr = ptr->ptr;
+    for (size_t i = 0; i < list_len; i++) {
+      exports_switchyard_plugin_router_route_ref_free(&list_ptr[i]);
+    }
+    free(list_ptr);
+  }
+}
+
+void exports_switchyard_plugin_router_batch_free(exports_switchyard_plugin_router_batch_t *ptr) {
   exports_switchyard_plugin_router_publisher_free(&ptr->publisher);
+  exports_switchyard_plugin_router_list_route_ref_free(&ptr->messages);
 }
 
 void exports_switchyard_plugin_router_decision_free(exports_switchyard_plugin_router_decision_t *ptr) {
@@ -213,6 +243,21 @@ void exports_switchyard_plugin_router_decision_free(exports_switchyard_plugin_ro
       routing_list_string_free(&ptr->val.fan_out);
       break;
     }
+  }
+}
+
+void exports_switchyard_plugin_router_route_verdict_free(exports_switchyard_plugin_router_route_verdict_t *ptr) {
+  exports_switchyard_plugin_router_decision_free(&ptr->decision);
+}
+
+void exports_switchyard_plugin_router_list_route_verdict_free(exports_switchyard_plugin_router_list_route_verdict_t *ptr) {
+  size_t list_len = ptr->len;
+  if (list_len > 0) {
+    exports_switchyard_plugin_router_route_verdict_t *list_ptr = ptr->ptr;
+    for (size_t i = 0; i < list_len; i++) {
+      exports_switchyard_plugin_router_route_verdict_free(&list_ptr[i]);
+    }
+    free(list_ptr);
   }
 }
 
@@ -391,15 +436,15 @@ bool switchyard_plugin_kv_increment(routing_string_t *key, int64_t delta, uint64
   }
 }
 
-void switchyard_plugin_message_payload_payload(routing_list_u8_t *ret) {
+void switchyard_plugin_message_payload_payload(uint32_t index, routing_list_u8_t *ret) {
   __attribute__((__aligned__(sizeof(void*))))
   uint8_t ret_area[(2*sizeof(void*))];
   uint8_t *ptr = (uint8_t *) &ret_area;
-  __wasm_import_switchyard_plugin_message_payload_payload(ptr);
+  __wasm_import_switchyard_plugin_message_payload_payload((int32_t) (index), ptr);
   *ret = (routing_list_u8_t) { (uint8_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
 }
 
-__attribute__((__export_name__("switchyard:plugin/router@0.1.0#register")))
+__attribute__((__export_name__("switchyard:plugin/router@0.2.0#register")))
 uint8_t * __wasm_export_exports_switchyard_plugin_router_register(void) {
   exports_switchyard_plugin_router_registration_t ret;
   exports_switchyard_plugin_router_register(&ret);
@@ -411,85 +456,34 @@ uint8_t * __wasm_export_exports_switchyard_plugin_router_register(void) {
   return ptr;
 }
 
-__attribute__((__export_name__("switchyard:plugin/router@0.1.0#route")))
-uint8_t * __wasm_export_exports_switchyard_plugin_router_route(uint8_t * arg, size_t arg0, int32_t arg1, uint8_t * arg2, size_t arg3, int32_t arg4, uint8_t * arg5, size_t arg6, int32_t arg7, uint8_t * arg8, size_t arg9, int64_t arg10, int32_t arg11, uint8_t * arg12, size_t arg13) {
+__attribute__((__export_name__("switchyard:plugin/router@0.2.0#route-batch")))
+uint8_t * __wasm_export_exports_switchyard_plugin_router_route_batch(uint8_t * arg, size_t arg0, int64_t arg1, int32_t arg2, uint8_t * arg3, size_t arg4, uint8_t * arg5, size_t arg6, uint8_t * arg7, size_t arg8) {
   routing_option_string_t option;
-  switch (arg1) {
+  switch (arg2) {
     case 0: {
       option.is_some = false;
       break;
     }
     case 1: {
       option.is_some = true;
-      option.val = (routing_string_t) { (uint8_t*)(arg2), (arg3) };
+      option.val = (routing_string_t) { (uint8_t*)(arg3), (arg4) };
       break;
     }
   }
-  routing_option_list_u8_t option14;
-  switch (arg4) {
-    case 0: {
-      option14.is_some = false;
-      break;
-    }
-    case 1: {
-      option14.is_some = true;
-      option14.val = (routing_list_u8_t) { (uint8_t*)(arg5), (arg6) };
-      break;
-    }
-  }
-  routing_option_string_t option15;
-  switch (arg11) {
-    case 0: {
-      option15.is_some = false;
-      break;
-    }
-    case 1: {
-      option15.is_some = true;
-      option15.val = (routing_string_t) { (uint8_t*)(arg12), (arg13) };
-      break;
-    }
-  }
-  exports_switchyard_plugin_router_route_request_t arg16 = (exports_switchyard_plugin_router_route_request_t) {
-    (routing_string_t) (routing_string_t) { (uint8_t*)(arg), (arg0) },
-    (routing_option_string_t) option,
-    (routing_option_list_u8_t) option14,
-    (uint32_t) (uint32_t) (arg7),
+  exports_switchyard_plugin_router_batch_t arg11 = (exports_switchyard_plugin_router_batch_t) {
     (exports_switchyard_plugin_router_publisher_t) (exports_switchyard_plugin_router_publisher_t) {
-      (routing_string_t) (routing_string_t) { (uint8_t*)(arg8), (arg9) },
-      (uint64_t) (uint64_t) (arg10),
-      (routing_option_string_t) option15,
+      (routing_string_t) (routing_string_t) { (uint8_t*)(arg), (arg0) },
+      (uint64_t) (uint64_t) (arg1),
+      (routing_option_string_t) option,
     },
+    (routing_list_u8_t) (routing_list_u8_t) { (uint8_t*)(arg5), (arg6) },
+    (exports_switchyard_plugin_router_list_route_ref_t) (exports_switchyard_plugin_router_list_route_ref_t) { (exports_switchyard_plugin_router_route_ref_t*)(arg7), (arg8) },
   };
-  exports_switchyard_plugin_router_decision_t ret;
-  exports_switchyard_plugin_router_route(&arg16, &ret);
+  exports_switchyard_plugin_router_list_route_verdict_t ret;
+  exports_switchyard_plugin_router_route_batch(&arg11, &ret);
   uint8_t *ptr = (uint8_t *) &RET_AREA;
-  switch ((int32_t) (ret).tag) {
-    case 0: {
-      *((int8_t*)(ptr + 0)) = 0;
-      break;
-    }
-    case 1: {
-      const routing_string_t *payload17 = &(ret).val.deny;
-      *((int8_t*)(ptr + 0)) = 1;
-      *((size_t*)(ptr + (2*sizeof(void*)))) = (*payload17).len;
-      *((uint8_t **)(ptr + sizeof(void*))) = (uint8_t *) (*payload17).ptr;
-      break;
-    }
-    case 2: {
-      const routing_string_t *payload18 = &(ret).val.reroute;
-      *((int8_t*)(ptr + 0)) = 2;
-      *((size_t*)(ptr + (2*sizeof(void*)))) = (*payload18).len;
-      *((uint8_t **)(ptr + sizeof(void*))) = (uint8_t *) (*payload18).ptr;
-      break;
-    }
-    case 3: {
-      const routing_list_string_t *payload19 = &(ret).val.fan_out;
-      *((int8_t*)(ptr + 0)) = 3;
-      *((size_t*)(ptr + (2*sizeof(void*)))) = (*payload19).len;
-      *((uint8_t **)(ptr + sizeof(void*))) = (uint8_t *) (*payload19).ptr;
-      break;
-    }
-  }
+  *((size_t*)(ptr + sizeof(void*))) = (ret).len;
+  *((uint8_t **)(ptr + 0)) = (uint8_t *) (ret).ptr;
   return ptr;
 }
 

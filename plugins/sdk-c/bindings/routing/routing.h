@@ -23,6 +23,12 @@ typedef uint8_t switchyard_plugin_types_level_t;
 #define SWITCHYARD_PLUGIN_TYPES_LEVEL_WARN 3
 #define SWITCHYARD_PLUGIN_TYPES_LEVEL_ERROR 4
 
+// A byte range of a batch's `data` buffer.
+typedef struct switchyard_plugin_types_span_t {
+  uint32_t   offset;
+  uint32_t   len;
+} switchyard_plugin_types_span_t;
+
 // One NATS message header. Names are case-sensitive, as in NATS; a name
 // may repeat.
 typedef struct switchyard_plugin_types_header_t {
@@ -100,7 +106,9 @@ typedef struct {
 
 typedef switchyard_plugin_types_registration_t exports_switchyard_plugin_router_registration_t;
 
-// Who published the message.
+typedef switchyard_plugin_types_span_t exports_switchyard_plugin_router_span_t;
+
+// Who published the messages of a batch (one publisher per batch).
 typedef struct exports_switchyard_plugin_router_publisher_t {
   // The authenticated user name (empty for anonymous clients).
   routing_string_t   user;
@@ -110,19 +118,37 @@ typedef struct exports_switchyard_plugin_router_publisher_t {
   routing_option_string_t   client_name;
 } exports_switchyard_plugin_router_publisher_t;
 
-// A message's metadata. The payload is not copied: fetch it with
-// `message-payload.payload` only when the decision needs it.
-typedef struct exports_switchyard_plugin_router_route_request_t {
-  routing_string_t   subject;
-  routing_option_string_t   reply;
+typedef struct {
+  bool is_some;
+  exports_switchyard_plugin_router_span_t val;
+} exports_switchyard_plugin_router_option_span_t;
+
+// One message's metadata, as ranges of `batch.data`.
+typedef struct exports_switchyard_plugin_router_route_ref_t {
+  exports_switchyard_plugin_router_span_t   subject;
+  // The reply subject, if the publisher set one.
+  exports_switchyard_plugin_router_option_span_t   reply;
   // The raw NATS header block, when registered with `wants-headers`
   // and the message has headers.
-  routing_option_list_u8_t   headers;
+  exports_switchyard_plugin_router_option_span_t   headers;
   uint32_t   payload_size;
-  exports_switchyard_plugin_router_publisher_t   publisher;
-} exports_switchyard_plugin_router_route_request_t;
+} exports_switchyard_plugin_router_route_ref_t;
 
-// Where the message goes.
+typedef struct {
+  exports_switchyard_plugin_router_route_ref_t *ptr;
+  size_t len;
+} exports_switchyard_plugin_router_list_route_ref_t;
+
+// The messages of one call, in publish order. (Named `batch`, as in
+// `transformer`: a WIT interface cannot hold a type and a function of
+// one name, and the function is `route-batch`.)
+typedef struct exports_switchyard_plugin_router_batch_t {
+  exports_switchyard_plugin_router_publisher_t   publisher;
+  routing_list_u8_t   data;
+  exports_switchyard_plugin_router_list_route_ref_t   messages;
+} exports_switchyard_plugin_router_batch_t;
+
+// Where a message goes.
 typedef struct exports_switchyard_plugin_router_decision_t {
   uint8_t tag;
   union {
@@ -132,7 +158,8 @@ typedef struct exports_switchyard_plugin_router_decision_t {
   } val;
 } exports_switchyard_plugin_router_decision_t;
 
-// Deliver it on its own subject.
+// Deliver it on its own subject (the same as returning no verdict
+// for it).
 #define EXPORTS_SWITCHYARD_PLUGIN_ROUTER_DECISION_ALLOW 0
 // Discard it; as with a transform's `reject`, a publisher that
 // asked for an answer receives status `403` with this reason.
@@ -144,7 +171,18 @@ typedef struct exports_switchyard_plugin_router_decision_t {
 // (at most 16).
 #define EXPORTS_SWITCHYARD_PLUGIN_ROUTER_DECISION_FAN_OUT 3
 
-// Imported Functions from `switchyard:plugin/host@0.1.0`
+// The decision for the message at `index` in the batch.
+typedef struct exports_switchyard_plugin_router_route_verdict_t {
+  uint32_t   index;
+  exports_switchyard_plugin_router_decision_t   decision;
+} exports_switchyard_plugin_router_route_verdict_t;
+
+typedef struct {
+  exports_switchyard_plugin_router_route_verdict_t *ptr;
+  size_t len;
+} exports_switchyard_plugin_router_list_route_verdict_t;
+
+// Imported Functions from `switchyard:plugin/host@0.2.0`
 // Writes a structured log line, tagged by the broker with the tenant and
 // plugin name. Lines above the broker's log level are dropped cheaply.
 extern void switchyard_plugin_host_log(switchyard_plugin_host_level_t level, routing_string_t *message);
@@ -159,7 +197,7 @@ extern uint64_t switchyard_plugin_host_now_ms(void);
 // intervals (rate limits), never goes backwards.
 extern uint64_t switchyard_plugin_host_monotonic_ns(void);
 
-// Imported Functions from `switchyard:plugin/kv@0.1.0`
+// Imported Functions from `switchyard:plugin/kv@0.2.0`
 // The value stored at `key`, or `none` if absent or expired.
 extern bool switchyard_plugin_kv_get(routing_string_t *key, routing_list_u8_t *ret);
 // Stores `value` at `key`, replacing any previous value. With `ttl-ms`
@@ -173,14 +211,15 @@ extern void switchyard_plugin_kv_delete(routing_string_t *key);
 // key is created, so a counter with a TTL is a fixed window.
 extern bool switchyard_plugin_kv_increment(routing_string_t *key, int64_t delta, uint64_t *maybe_ttl_ms, int64_t *ret, routing_string_t *err);
 
-// Imported Functions from `switchyard:plugin/message-payload@0.1.0`
-// The payload of the message passed to the current `route` call. Empty
-// outside a call, or when the plugin did not register `wants-payload`.
-extern void switchyard_plugin_message_payload_payload(routing_list_u8_t *ret);
+// Imported Functions from `switchyard:plugin/message-payload@0.2.0`
+// The payload of message `index` of the current `route-batch` call.
+// Empty outside a call, for an index outside the batch, or when the
+// plugin did not register `wants-payload`.
+extern void switchyard_plugin_message_payload_payload(uint32_t index, routing_list_u8_t *ret);
 
-// Exported Functions from `switchyard:plugin/router@0.1.0`
+// Exported Functions from `switchyard:plugin/router@0.2.0`
 void exports_switchyard_plugin_router_register(exports_switchyard_plugin_router_registration_t *ret);
-void exports_switchyard_plugin_router_route(exports_switchyard_plugin_router_route_request_t *request, exports_switchyard_plugin_router_decision_t *ret);
+void exports_switchyard_plugin_router_route_batch(exports_switchyard_plugin_router_batch_t *batch, exports_switchyard_plugin_router_list_route_verdict_t *ret);
 
 // Helper Functions
 
@@ -210,9 +249,19 @@ void exports_switchyard_plugin_router_registration_free(exports_switchyard_plugi
 
 void exports_switchyard_plugin_router_publisher_free(exports_switchyard_plugin_router_publisher_t *ptr);
 
-void exports_switchyard_plugin_router_route_request_free(exports_switchyard_plugin_router_route_request_t *ptr);
+void exports_switchyard_plugin_router_option_span_free(exports_switchyard_plugin_router_option_span_t *ptr);
+
+void exports_switchyard_plugin_router_route_ref_free(exports_switchyard_plugin_router_route_ref_t *ptr);
+
+void exports_switchyard_plugin_router_list_route_ref_free(exports_switchyard_plugin_router_list_route_ref_t *ptr);
+
+void exports_switchyard_plugin_router_batch_free(exports_switchyard_plugin_router_batch_t *ptr);
 
 void exports_switchyard_plugin_router_decision_free(exports_switchyard_plugin_router_decision_t *ptr);
+
+void exports_switchyard_plugin_router_route_verdict_free(exports_switchyard_plugin_router_route_verdict_t *ptr);
+
+void exports_switchyard_plugin_router_list_route_verdict_free(exports_switchyard_plugin_router_list_route_verdict_t *ptr);
 
 // Sets the string `ret` to reference the input string `s` without copying it
 void routing_string_set(routing_string_t *ret, const char*s);

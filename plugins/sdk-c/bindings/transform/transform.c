@@ -3,40 +3,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Imported Functions from `switchyard:plugin/host@0.1.0`
+// Imported Functions from `switchyard:plugin/host@0.2.0`
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("log")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("log")))
 extern void __wasm_import_switchyard_plugin_host_log(int32_t, uint8_t *, size_t);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("config-get")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("config-get")))
 extern void __wasm_import_switchyard_plugin_host_config_get(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("config-entries")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("config-entries")))
 extern void __wasm_import_switchyard_plugin_host_config_entries(uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("now-ms")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("now-ms")))
 extern int64_t __wasm_import_switchyard_plugin_host_now_ms(void);
 
-__attribute__((__import_module__("switchyard:plugin/host@0.1.0"), __import_name__("monotonic-ns")))
+__attribute__((__import_module__("switchyard:plugin/host@0.2.0"), __import_name__("monotonic-ns")))
 extern int64_t __wasm_import_switchyard_plugin_host_monotonic_ns(void);
 
-// Imported Functions from `switchyard:plugin/kv@0.1.0`
+// Imported Functions from `switchyard:plugin/kv@0.2.0`
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("get")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("get")))
 extern void __wasm_import_switchyard_plugin_kv_get(uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("set")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("set")))
 extern void __wasm_import_switchyard_plugin_kv_set(uint8_t *, size_t, uint8_t *, size_t, int32_t, int64_t, uint8_t *);
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("delete")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("delete")))
 extern void __wasm_import_switchyard_plugin_kv_delete(uint8_t *, size_t);
 
-__attribute__((__import_module__("switchyard:plugin/kv@0.1.0"), __import_name__("increment")))
+__attribute__((__import_module__("switchyard:plugin/kv@0.2.0"), __import_name__("increment")))
 extern void __wasm_import_switchyard_plugin_kv_increment(uint8_t *, size_t, int64_t, int32_t, int64_t, uint8_t *);
 
-// Exported Functions from `switchyard:plugin/transformer@0.1.0`
+// Exported Functions from `switchyard:plugin/transformer@0.2.0`
 
-__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/transformer@0.1.0#register")))
+__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/transformer@0.2.0#register")))
 void __wasm_export_exports_switchyard_plugin_transformer_register_post_return(uint8_t * arg0) {
   size_t len = *((size_t*) (arg0 + sizeof(void*)));
   if (len > 0) {
@@ -52,7 +52,7 @@ void __wasm_export_exports_switchyard_plugin_transformer_register_post_return(ui
   }
 }
 
-__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/transformer@0.1.0#transform-batch")))
+__attribute__((__weak__, __export_name__("cabi_post_switchyard:plugin/transformer@0.2.0#transform-batch")))
 void __wasm_export_exports_switchyard_plugin_transformer_transform_batch_post_return(uint8_t * arg0) {
   size_t len12 = *((size_t*) (arg0 + sizeof(void*)));
   if (len12 > 0) {
@@ -553,7 +553,7 @@ bool switchyard_plugin_kv_increment(transform_string_t *key, int64_t delta, uint
   }
 }
 
-__attribute__((__export_name__("switchyard:plugin/transformer@0.1.0#register")))
+__attribute__((__export_name__("switchyard:plugin/transformer@0.2.0#register")))
 uint8_t * __wasm_export_exports_switchyard_plugin_transformer_register(void) {
   exports_switchyard_plugin_transformer_registration_t ret;
   exports_switchyard_plugin_transformer_register(&ret);
@@ -565,7 +565,7 @@ uint8_t * __wasm_export_exports_switchyard_plugin_transformer_register(void) {
   return ptr;
 }
 
-__attribute__((__export_name__("switchyard:plugin/transformer@0.1.0#transform-batch")))
+__attribute__((__export_name__("switchyard:plugin/transformer@0.2.0#transform-batch")))
 uint8_t * __wasm_export_exports_switchyard_plugin_transformer_transform_batch(uint8_t * arg, size_t arg0, uint8_t * arg1, size_t arg2) {
   exports_switchyard_plugin_transformer_batch_t arg4 = (exports_switchyard_plugin_transformer_batch_t) {
     (transform_list_u8_t) (transform_list_u8_t) { (uint8_t*)(arg), (arg0) },

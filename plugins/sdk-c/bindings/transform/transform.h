@@ -23,6 +23,12 @@ typedef uint8_t switchyard_plugin_types_level_t;
 #define SWITCHYARD_PLUGIN_TYPES_LEVEL_WARN 3
 #define SWITCHYARD_PLUGIN_TYPES_LEVEL_ERROR 4
 
+// A byte range of a batch's `data` buffer.
+typedef struct switchyard_plugin_types_span_t {
+  uint32_t   offset;
+  uint32_t   len;
+} switchyard_plugin_types_span_t;
+
 // One NATS message header. Names are case-sensitive, as in NATS; a name
 // may repeat.
 typedef struct switchyard_plugin_types_header_t {
@@ -102,11 +108,7 @@ typedef switchyard_plugin_types_header_t exports_switchyard_plugin_transformer_h
 
 typedef switchyard_plugin_types_registration_t exports_switchyard_plugin_transformer_registration_t;
 
-// A byte range of `batch.data`.
-typedef struct exports_switchyard_plugin_transformer_span_t {
-  uint32_t   offset;
-  uint32_t   len;
-} exports_switchyard_plugin_transformer_span_t;
+typedef switchyard_plugin_types_span_t exports_switchyard_plugin_transformer_span_t;
 
 typedef struct {
   bool is_some;
@@ -208,7 +210,7 @@ typedef struct {
   size_t len;
 } exports_switchyard_plugin_transformer_list_verdict_t;
 
-// Imported Functions from `switchyard:plugin/host@0.1.0`
+// Imported Functions from `switchyard:plugin/host@0.2.0`
 // Writes a structured log line, tagged by the broker with the tenant and
 // plugin name. Lines above the broker's log level are dropped cheaply.
 extern void switchyard_plugin_host_log(switchyard_plugin_host_level_t level, transform_string_t *message);
@@ -223,7 +225,7 @@ extern uint64_t switchyard_plugin_host_now_ms(void);
 // intervals (rate limits), never goes backwards.
 extern uint64_t switchyard_plugin_host_monotonic_ns(void);
 
-// Imported Functions from `switchyard:plugin/kv@0.1.0`
+// Imported Functions from `switchyard:plugin/kv@0.2.0`
 // The value stored at `key`, or `none` if absent or expired.
 extern bool switchyard_plugin_kv_get(transform_string_t *key, transform_list_u8_t *ret);
 // Stores `value` at `key`, replacing any previous value. With `ttl-ms`
@@ -237,7 +239,7 @@ extern void switchyard_plugin_kv_delete(transform_string_t *key);
 // key is created, so a counter with a TTL is a fixed window.
 extern bool switchyard_plugin_kv_increment(transform_string_t *key, int64_t delta, uint64_t *maybe_ttl_ms, int64_t *ret, transform_string_t *err);
 
-// Exported Functions from `switchyard:plugin/transformer@0.1.0`
+// Exported Functions from `switchyard:plugin/transformer@0.2.0`
 void exports_switchyard_plugin_transformer_register(exports_switchyard_plugin_transformer_registration_t *ret);
 void exports_switchyard_plugin_transformer_transform_batch(exports_switchyard_plugin_transformer_batch_t *batch, exports_switchyard_plugin_transformer_list_verdict_t *ret);
 

@@ -1,5 +1,5 @@
 """SDK for Switchyard plugins in Python: WebAssembly components for the
-`switchyard:plugin@0.1.0` worlds, built with componentize-py.
+`switchyard:plugin@0.2.0` worlds, built with componentize-py.
 
 A plugin is a class exported with one function, bound to the name
 componentize-py looks for in the app module:

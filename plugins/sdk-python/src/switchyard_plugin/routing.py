@@ -1,55 +1,77 @@
 """The routing world: decide where each message goes inside the tenant.
 
-A routing call carries metadata only; the payload stays in the broker until
-the plugin reads `RouteRequest.payload`, which fetches it once and keeps it
-for the rest of the call.
+The broker calls `route-batch` with up to 256 messages' metadata laid out as
+byte ranges of one buffer, and the publisher once. `export_routing` walks
+that batch, hands the plugin's `route` one `RouteRequest` at a time, in
+publish order, and returns verdicts only for messages that are not simply
+allowed: a policy that allows everything answers with an empty list, the
+cheapest reply. A message's payload stays in the broker until the plugin
+reads `RouteRequest.payload`, which fetches it by the message's index once
+and keeps it.
 """
 
 from dataclasses import dataclass
 
 from . import _wit
+from ._report import reported
 from .headers import Headers
 
 
 class RouteRequest:
     """One message's metadata, with lazy access to its payload."""
 
-    __slots__ = ("_inner", "_payload")
+    __slots__ = ("_data", "_ref", "_publisher", "_fetch", "_payload", "index")
 
-    def __init__(self, inner, payload: bytes | None = None):
-        self._inner = inner
-        self._payload = payload
+    def __init__(self, data: bytes, ref, index: int, publisher, fetch):
+        self._data = data
+        self._ref = ref
+        self._publisher = publisher
+        self._fetch = fetch
+        self._payload = None
+        self.index = index
+
+    def _bytes(self, span) -> bytes:
+        end = span.offset + span.len
+        # A span outside the buffer would be a broker bug: read it as empty.
+        return self._data[span.offset:end] if end <= len(self._data) else b""
+
+    def _text(self, span) -> str:
+        try:
+            return self._bytes(span).decode("utf-8")
+        except UnicodeDecodeError:
+            return ""
 
     @property
     def subject(self) -> str:
-        return self._inner.subject
+        return self._text(self._ref.subject)
 
     @property
     def reply(self) -> str | None:
-        return self._inner.reply
+        return None if self._ref.reply is None else self._text(self._ref.reply)
 
     @property
     def headers(self) -> Headers:
         """Empty unless registered `with_headers()` and present."""
-        return Headers(self._inner.headers or b"")
+        return Headers(b"" if self._ref.headers is None else self._bytes(self._ref.headers))
 
     @property
     def payload_size(self) -> int:
         """Known without fetching the payload."""
-        return self._inner.payload_size
+        return self._ref.payload_size
 
     @property
     def payload(self) -> bytes:
-        """Fetched from the broker on first use and cached for this call;
+        """Fetched from the broker on first use and cached for this message;
         empty unless registered `with_payload()`."""
         if self._payload is None:
-            self._payload = _wit.module("imports.message_payload").payload()
+            self._payload = self._fetch(self.index)
         return self._payload
 
     @property
     def publisher(self):
-        """`user`, `client_id`, `client_name`."""
-        return self._inner.publisher
+        """`user`, `client_id`, `client_name`: the same for every message of
+        a batch."""
+        return self._publisher
 
 
 @dataclass
@@ -91,6 +113,22 @@ ALLOW = Decision("allow")
 Decision.ALLOW = ALLOW
 
 
+def walk_route_batch(data: bytes, refs, publisher, fetch, decide) -> list[tuple[int, Decision]]:
+    """Runs `decide` on every message, fetching payloads with
+    `fetch(index)`, and returns `(index, decision)` for those not allowed.
+    Public for tests."""
+    verdicts = []
+    for index, ref in enumerate(refs):
+        decision = decide(RouteRequest(data, ref, index, publisher, fetch))
+        if decision is not None and decision.kind != "allow":
+            verdicts.append((index, decision))
+    return verdicts
+
+
+def _fetch_payload(index: int) -> bytes:
+    return _wit.module("imports.message_payload").payload(index)
+
+
 def export_routing(plugin):
     """Makes `plugin` (with `register()` and `route(req)`) the component's
     `router` export. Bind the result to the name `Router`:
@@ -101,9 +139,17 @@ def export_routing(plugin):
 
     class Router:
         def register(self):
-            return impl.register().to_wit()
+            return reported(lambda: impl.register().to_wit())
 
-        def route(self, request):
-            return (impl.route(RouteRequest(request)) or ALLOW).to_wit()
+        def route_batch(self, batch):
+            r = _wit.module("exports.router")
+            return reported(
+                lambda: [
+                    r.RouteVerdict(index, decision.to_wit())
+                    for index, decision in walk_route_batch(
+                        batch.data, batch.messages, batch.publisher, _fetch_payload, impl.route
+                    )
+                ]
+            )
 
     return Router

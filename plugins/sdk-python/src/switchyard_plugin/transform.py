@@ -10,6 +10,7 @@ answers with an empty list, the cheapest reply.
 from dataclasses import dataclass, field
 
 from . import _wit
+from ._report import reported
 from .headers import Header, Headers
 
 
@@ -152,13 +153,15 @@ def export_transform(plugin):
 
     class Transformer:
         def register(self):
-            return impl.register().to_wit()
+            return reported(lambda: impl.register().to_wit())
 
         def transform_batch(self, batch):
             t = _wit.module("exports.transformer")
-            return [
-                t.Verdict(index, action.to_wit())
-                for index, action in walk_batch(batch.data, batch.messages, impl.transform)
-            ]
+            return reported(
+                lambda: [
+                    t.Verdict(index, action.to_wit())
+                    for index, action in walk_batch(batch.data, batch.messages, impl.transform)
+                ]
+            )
 
     return Transformer
