@@ -14,8 +14,15 @@
 //! burst, replaced by fresh memory that the kernel faults in page by page:
 //! for large payloads those two were most of the broker's CPU time
 //! (docs/benchmarks.md, "Large payloads").
+//!
+//! Payloads of at least [`SHARE_MIN`] bytes are not copied at all: the
+//! publisher hands them over as shared `Bytes` and `push_shared` splices a
+//! reference into the queue (`Batch`), so a message fanned out to many
+//! subscribers exists once in memory. `max_pending` still counts the whole
+//! frame, payload included, against every destination that holds it.
 
-use bytes::BytesMut;
+use super::batch::Batch;
+use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use tokio::sync::Notify;
@@ -36,11 +43,11 @@ pub enum Push {
 
 struct State {
     /// Queued bytes, oldest first; producers append to the last chunk.
-    chunks: VecDeque<BytesMut>,
-    /// Bytes in `chunks`.
+    chunks: VecDeque<Batch>,
+    /// Bytes in `chunks`, spliced payloads included.
     queued: usize,
     /// Written chunks, kept to be filled again instead of allocated.
-    pool: Vec<BytesMut>,
+    pool: Vec<Batch>,
     closed: bool,
     /// Messages and payload bytes (headers included) queued so far, counted
     /// here because producers already hold the lock.
@@ -64,6 +71,31 @@ pub struct Outbound {
 /// times the write syscalls); at 1 MiB the syscalls are as few as before.
 const CHUNK: usize = 1024 * 1024;
 
+/// A payload at least this large is spliced into the queue as shared
+/// `Bytes` (`push_shared`) rather than copied; below it, a copy into the
+/// chunk costs less than the extra iovec and reference count, and small
+/// messages keep their one contiguous `write`. The publisher's reader
+/// freezes payloads of this size out of its read buffer (16 KiB: a 64 KiB
+/// read buffer pinned by a queued payload holds at most four times its
+/// size).
+pub const SHARE_MIN: usize = 16 * 1024;
+
+/// A PUB or HPUB frame (control line, headers, payload) larger than this
+/// is copied into each destination's chunks, as a small one is, and not
+/// shared. Measured on the 1:1 stream of 1 MiB messages, the shared path
+/// used less CPU per message than copying (0.38 against 0.46 ms) but
+/// delivered fewer messages a second on the loaded machine (462 against
+/// 678; half again as many `writev` calls as messages, the writer waiting
+/// on a full socket more often), and the copying path already reached the
+/// relay ceiling there (docs/benchmarks.md, "Large payloads (issue 17)").
+/// 128 KiB shares a 64 KiB payload with room for headers.
+pub const SHARE_MAX: usize = 128 * 1024;
+
+/// The first capacity of a chunk started for a spliced frame: it holds
+/// only control lines, so it starts small and grows (like a new
+/// connection's first chunk) only if small frames follow.
+const SPLICE_CHUNK: usize = 4096;
+
 /// Chunks bigger than this are not reused. It fits one `max_payload` (1
 /// MiB) message with its MSG line.
 const KEEP_CHUNK: usize = 2 * 1024 * 1024;
@@ -83,23 +115,27 @@ impl State {
         self.queued = 0;
     }
 
-    /// The chunk to append a frame of about `len` bytes to: the last one if
-    /// it has room (or is still small and may grow), else a pooled or new one.
-    fn room(&mut self, len: usize) -> &mut BytesMut {
-        let tail_ok = self
-            .chunks
-            .back()
-            .is_some_and(|t| t.is_empty() || t.capacity() - t.len() >= len || t.capacity() < CHUNK);
+    /// The chunk to append a frame of about `len` copied bytes to: the last
+    /// one if it has room (or is still small and may grow) and holds less
+    /// than [`CHUNK`] of spliced payloads (so a batch stays about one
+    /// chunk's worth of writing), else a pooled one or a new one of `fresh`
+    /// bytes.
+    fn room(&mut self, len: usize, fresh: usize) -> &mut Batch {
+        let tail_ok = self.chunks.back().is_some_and(|t| {
+            let b = &t.bytes;
+            t.is_empty()
+                || (t.spliced < CHUNK && (b.capacity() - b.len() >= len || b.capacity() < CHUNK))
+        });
         if !tail_ok {
-            let pooled = self.pool.iter().position(|c| c.capacity() >= len);
+            let pooled = self.pool.iter().position(|c| c.bytes.capacity() >= len);
             let chunk = match pooled {
                 Some(i) => self.pool.swap_remove(i),
                 // A quiet connection's first chunk starts small.
                 None if self.chunks.is_empty() => self
                     .pool
                     .pop()
-                    .unwrap_or_else(|| BytesMut::with_capacity(len.max(4096))),
-                None => BytesMut::with_capacity(len.max(CHUNK)),
+                    .unwrap_or_else(|| Batch::with_capacity(len.max(4096))),
+                None => Batch::with_capacity(len.max(fresh)),
             };
             self.chunks.push_back(chunk);
         }
@@ -108,10 +144,28 @@ impl State {
 
     /// Appends with `encode` and counts what it wrote.
     fn append(&mut self, len: usize, encode: impl FnOnce(&mut BytesMut)) {
-        let tail = self.room(len);
-        let before = tail.len();
-        encode(tail);
-        let added = tail.len() - before;
+        let tail = self.room(len, CHUNK);
+        let before = tail.bytes.len();
+        encode(&mut tail.bytes);
+        let added = tail.bytes.len() - before;
+        self.queued += added;
+    }
+
+    /// Appends a frame whose `payload` is shared: `encode_head` writes what
+    /// precedes it, the payload is spliced in by reference, and its CRLF
+    /// follows.
+    fn append_shared(
+        &mut self,
+        head_len: usize,
+        encode_head: impl FnOnce(&mut BytesMut),
+        payload: &Bytes,
+    ) {
+        let tail = self.room(head_len + 2, SPLICE_CHUNK);
+        let before = tail.bytes.len();
+        encode_head(&mut tail.bytes);
+        tail.splice(payload);
+        tail.bytes.extend_from_slice(b"\r\n");
+        let added = tail.bytes.len() - before + payload.len();
         self.queued += added;
     }
 }
@@ -120,7 +174,7 @@ impl Outbound {
     pub fn new(max_pending: usize) -> Self {
         Outbound {
             state: Mutex::new(State {
-                chunks: VecDeque::from([BytesMut::with_capacity(4096)]),
+                chunks: VecDeque::from([Batch::with_capacity(4096)]),
                 queued: 0,
                 pool: Vec::new(),
                 closed: false,
@@ -162,6 +216,40 @@ impl Outbound {
         }
         let wake = st.queued == 0;
         st.append(len, encode);
+        st.msgs += 1;
+        st.bytes += body as u64;
+        Push::Queued {
+            wake,
+            stall: st.queued > self.high_water,
+        }
+    }
+
+    /// Appends a message frame whose payload of `payload.len()` bytes is
+    /// shared rather than copied (see [`SHARE_MIN`]): `encode_head` writes
+    /// the `head_len` (about) bytes before the payload, the control line
+    /// and any headers, and the frame's CRLF follows the payload. The whole
+    /// frame counts against `max_pending`, as for `push_message`: every
+    /// destination pays for the payload it holds, shared or not.
+    pub fn push_shared(
+        &self,
+        head_len: usize,
+        body: usize,
+        encode_head: impl FnOnce(&mut BytesMut),
+        payload: &Bytes,
+    ) -> Push {
+        let mut st = self.state.lock();
+        if st.closed {
+            return Push::Closed;
+        }
+        if st.queued + head_len + payload.len() + 2 > self.max_pending {
+            st.closed = true;
+            st.release();
+            drop(st);
+            self.writer.notify_one();
+            return Push::SlowConsumer;
+        }
+        let wake = st.queued == 0;
+        st.append_shared(head_len, encode_head, payload);
         st.msgs += 1;
         st.bytes += body as u64;
         Push::Queued {
@@ -224,7 +312,7 @@ impl Outbound {
 
     /// Waits for the next batch to write (the oldest chunk); `None` once
     /// closed and drained.
-    pub async fn next_batch(&self) -> Option<BytesMut> {
+    pub async fn next_batch(&self) -> Option<Batch> {
         loop {
             {
                 let mut st = self.state.lock();
@@ -261,9 +349,9 @@ impl Outbound {
     }
 
     /// Hands a written batch back for reuse.
-    pub fn recycle(&self, mut batch: BytesMut) {
+    pub fn recycle(&self, mut batch: Batch) {
         self.drained.notify_waiters();
-        if batch.capacity() > KEEP_CHUNK {
+        if batch.bytes.capacity() > KEEP_CHUNK {
             return;
         }
         batch.clear();
@@ -303,7 +391,7 @@ mod tests {
             }
         );
         let batch = out.next_batch().await.unwrap();
-        assert_eq!(&batch[..], b"abcdefgh");
+        assert_eq!(batch.contiguous(), Some(&b"abcdefgh"[..]));
         out.recycle(batch);
         assert_eq!(
             out.push(8, |b| b.extend_from_slice(b"12345678")),
@@ -331,14 +419,18 @@ mod tests {
         }
         let first = out.next_batch().await.unwrap();
         assert_eq!(first.len(), big.len(), "one message per chunk");
-        let reused = first.as_ptr();
+        let reused = first.bytes.as_ptr();
         out.recycle(first);
         out.push(big.len(), |b| b.extend_from_slice(&big));
         let second = out.next_batch().await.unwrap();
         assert_eq!(second.len(), big.len());
         out.recycle(second);
         let third = out.next_batch().await.unwrap();
-        assert_eq!(third.as_ptr(), reused, "the written chunk was filled again");
+        assert_eq!(
+            third.bytes.as_ptr(),
+            reused,
+            "the written chunk was filled again"
+        );
         assert_eq!(out.totals_and_pending().2, 0);
     }
 
@@ -360,5 +452,68 @@ mod tests {
         );
         assert_eq!(out.totals_and_pending().2, 0, "the queue is dropped");
         assert!(out.next_batch().await.is_none());
+    }
+
+    fn flat(batch: &Batch) -> Vec<u8> {
+        batch.segments().flatten().copied().collect()
+    }
+
+    /// A shared payload is queued by reference for every destination (one
+    /// copy in memory), yet each destination counts it against its own
+    /// `max_pending`.
+    #[tokio::test]
+    async fn shared_payloads_are_referenced_and_counted() {
+        let payload = Bytes::from(vec![b'p'; SHARE_MIN]);
+        let head = |b: &mut BytesMut| b.extend_from_slice(b"MSG a 1 16384\r\n");
+        let a = Outbound::new(3 * SHARE_MIN);
+        let b = Outbound::new(3 * SHARE_MIN);
+        for out in [&a, &b] {
+            out.push(5, |b| b.extend_from_slice(b"PING "));
+            assert!(matches!(
+                out.push_shared(16, SHARE_MIN, head, &payload),
+                Push::Queued { .. }
+            ));
+            let line = b"MSG a 1 16384\r\n".len();
+            assert_eq!(out.totals_and_pending().2, 5 + line + SHARE_MIN + 2);
+        }
+        let batch = a.next_batch().await.unwrap();
+        let pieces: Vec<&[u8]> = batch.segments().collect();
+        assert_eq!(pieces[1].as_ptr(), payload.as_ptr(), "not copied");
+        let mut want = b"PING MSG a 1 16384\r\n".to_vec();
+        want.extend_from_slice(&payload);
+        want.extend_from_slice(b"\r\n");
+        assert_eq!(flat(&batch), want);
+        a.recycle(batch);
+        // The third copy would put `b` over its max_pending.
+        assert!(matches!(
+            b.push_shared(16, SHARE_MIN, head, &payload),
+            Push::Queued { .. }
+        ));
+        assert_eq!(
+            b.push_shared(16, SHARE_MIN, head, &payload),
+            Push::SlowConsumer
+        );
+    }
+
+    /// A batch holds about a chunk's worth of spliced payloads, so one
+    /// write (under `write_deadline`) stays bounded however deep the queue.
+    #[tokio::test]
+    async fn spliced_batches_stay_about_one_chunk() {
+        let payload = Bytes::from(vec![b'p'; 64 * 1024]);
+        let out = Outbound::new(64 << 20);
+        for _ in 0..40 {
+            out.push_shared(
+                20,
+                payload.len(),
+                |b| b.extend_from_slice(b"MSG a 1 65536\r\n"),
+                &payload,
+            );
+        }
+        let first = out.next_batch().await.unwrap();
+        assert!(first.len() >= CHUNK && first.len() < CHUNK + 128 * 1024);
+        assert!(
+            first.bytes.capacity() < CHUNK,
+            "control lines need no 1 MiB chunk"
+        );
     }
 }

@@ -54,6 +54,22 @@ pub fn encode_msg(
     payload: &[u8],
 ) {
     buf.reserve(subject.len() + sid.len() + reply.map_or(0, <[u8]>::len) + payload.len() + 32);
+    encode_msg_head(buf, subject, sid, reply, payload.len());
+    buf.put_slice(payload);
+    buf.put_slice(b"\r\n");
+}
+
+/// Appends the part of a MSG frame before its payload of `payload_len`
+/// bytes (the control line). The caller sends the payload and a CRLF
+/// after it: a large payload is shared between subscribers and written
+/// from where it was read, not copied behind its control line.
+pub fn encode_msg_head(
+    buf: &mut BytesMut,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    payload_len: usize,
+) {
     buf.put_slice(b"MSG ");
     buf.put_slice(subject);
     buf.put_u8(b' ');
@@ -63,9 +79,7 @@ pub fn encode_msg(
         buf.put_slice(reply);
         buf.put_u8(b' ');
     }
-    put_size(buf, payload.len());
-    buf.put_slice(b"\r\n");
-    buf.put_slice(payload);
+    put_size(buf, payload_len);
     buf.put_slice(b"\r\n");
 }
 
@@ -86,6 +100,21 @@ pub fn encode_hmsg(
             + payload.len()
             + 48,
     );
+    encode_hmsg_head(buf, subject, sid, reply, headers, payload.len());
+    buf.put_slice(payload);
+    buf.put_slice(b"\r\n");
+}
+
+/// Appends the part of an HMSG frame before its payload of `payload_len`
+/// bytes: the control line and the headers (see `encode_msg_head`).
+pub fn encode_hmsg_head(
+    buf: &mut BytesMut,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    headers: &[u8],
+    payload_len: usize,
+) {
     buf.put_slice(b"HMSG ");
     buf.put_slice(subject);
     buf.put_u8(b' ');
@@ -97,11 +126,9 @@ pub fn encode_hmsg(
     }
     put_size(buf, headers.len());
     buf.put_u8(b' ');
-    put_size(buf, headers.len() + payload.len());
+    put_size(buf, headers.len() + payload_len);
     buf.put_slice(b"\r\n");
     buf.put_slice(headers);
-    buf.put_slice(payload);
-    buf.put_slice(b"\r\n");
 }
 
 /// Appends `INFO {json} \r\n` (the space before CRLF is what nats-server sends).

@@ -16,9 +16,12 @@ mod peer;
 mod route_info;
 
 pub use connect::{ConnectOptions, LeafConnect, NATS_SERVER_VERSION, PeerInfo, ServerInfo};
-pub use encode::{encode_err, encode_hmsg, encode_info, encode_msg, encode_status};
+pub use encode::{
+    encode_err, encode_hmsg, encode_hmsg_head, encode_info, encode_msg, encode_msg_head,
+    encode_status,
+};
 pub use error::ParseError;
-pub use parser::{Limits, Op, parse};
+pub use parser::{Limits, Op, parse, pending_frame};
 pub use peer::{
     Dialect, PeerMsg, PeerOp, encode_peer_msg, encode_peer_sub, encode_peer_unsub, names_queue,
     parse_leaf, parse_peer,

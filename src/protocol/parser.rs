@@ -73,10 +73,40 @@ enum Kind {
 
 const MAX_ARGS: usize = 6;
 
+/// What the front of a buffer holds: one operation and the bytes it used,
+/// or the prefix of one (with the whole frame's length once a PUB or
+/// HPUB control line is complete).
+enum Step<'a> {
+    Op(Op<'a>, usize),
+    Incomplete { frame: Option<usize> },
+}
+
 /// Parses one operation from the front of `buf`.
 pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize)>, ParseError> {
+    match step(buf, limits)? {
+        Step::Op(op, used) => Ok(Some((op, used))),
+        Step::Incomplete { .. } => Ok(None),
+    }
+}
+
+/// The length of the PUB or HPUB frame (control line, payload and its
+/// CRLF) at the front of `buf`, when its control line is complete and
+/// valid but its payload has not all arrived. The reader uses it to give a
+/// large payload a buffer of exactly its size instead of growing one
+/// read by read. `None` for anything else, including errors, which
+/// `parse` reports. Bounded by the limits: at most `max_payload` plus a
+/// control line.
+pub fn pending_frame(buf: &[u8], limits: &Limits) -> Option<usize> {
+    match step(buf, limits) {
+        Ok(Step::Incomplete { frame }) => frame,
+        _ => None,
+    }
+}
+
+fn step<'a>(buf: &'a [u8], limits: &Limits) -> Result<Step<'a>, ParseError> {
+    const MORE: Step<'static> = Step::Incomplete { frame: None };
     let Some(&first) = buf.first() else {
-        return Ok(None);
+        return Ok(MORE);
     };
     if !matches!(first | 0x20, b'c' | b'i' | b'p' | b'h' | b's' | b'u')
         && first != b'+'
@@ -94,7 +124,7 @@ pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize
         Some(n) => n,
         None if buf.len() < 8 => {
             return if is_name_prefix(buf) {
-                Ok(None)
+                Ok(MORE)
             } else {
                 Err(ParseError::UnknownOp)
             };
@@ -115,7 +145,7 @@ pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize
         return if buf.len() > line_limit + 1 {
             Err(ParseError::ControlLineTooLong)
         } else {
-            Ok(None)
+            Ok(MORE)
         };
     };
     let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
@@ -171,7 +201,7 @@ pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize
             return parse_with_payload(kind, args, buf, after_line, limits);
         }
     };
-    Ok(Some((op, after_line)))
+    Ok(Step::Op(op, after_line))
 }
 
 fn parse_with_payload<'a>(
@@ -180,7 +210,7 @@ fn parse_with_payload<'a>(
     buf: &'a [u8],
     start: usize,
     limits: &Limits,
-) -> Result<Option<(Op<'a>, usize)>, ParseError> {
+) -> Result<Step<'a>, ParseError> {
     let (a, n) = split_args(args);
     let bad = || ParseError::BadArguments { op: op_name(kind) };
     // Fixed arguments before the optional reply, and sizes after it.
@@ -205,7 +235,11 @@ fn parse_with_payload<'a>(
         None
     };
     let Some((headers, payload, end)) = payload_frame(buf, start, total, hdr, limits)? else {
-        return Ok(None);
+        // The control line is valid and complete, the payload is not: the
+        // whole frame's length is known now (see `pending_frame`).
+        return Ok(Step::Incomplete {
+            frame: Some(start + total + 2),
+        });
     };
     let op = Op::Pub {
         subject: a[0],
@@ -213,7 +247,7 @@ fn parse_with_payload<'a>(
         headers,
         payload,
     };
-    Ok(Some((op, end + 2)))
+    Ok(Step::Op(op, end + 2))
 }
 
 fn op_kind(name: &[u8]) -> Option<Kind> {

@@ -14,7 +14,10 @@ use super::stats::BatchStats;
 use crate::client::{ClientHandle, CloseReason, Push};
 use crate::plugin::TransformPlugin;
 use crate::plugin::transform::{OutMessage, Produced};
-use crate::protocol::{Dialect, PeerMsg, encode_hmsg, encode_msg, encode_peer_msg, names_queue};
+use crate::protocol::{
+    Dialect, PeerMsg, encode_hmsg, encode_hmsg_head, encode_msg, encode_msg_head, encode_peer_msg,
+    names_queue,
+};
 use crate::subject::{MatchCache, MatchResult, matches};
 use crate::tenant::{
     Account, Admit, Forward, RESPONSE_PREFIX, ServiceImport, Shadow, Subscription, Target,
@@ -194,6 +197,7 @@ pub fn publish_internal(account: &Arc<Account>, subject: &[u8], payload: &[u8]) 
                 reply: None,
                 headers: None,
                 payload,
+                shared: None,
             },
         );
     }
@@ -235,6 +239,7 @@ fn forward_response(
                 reply: None,
                 headers: p.headers.as_deref(),
                 payload: &p.payload,
+                shared: None,
             },
             hops,
             ctx,
@@ -477,28 +482,41 @@ impl Sender<'_> {
             + msg.reply.map_or(0, <[u8]>::len)
             + self.account.name.len()
             + 40;
-        let pushed = dest
-            .outbound
-            .push_message(frame, body, |b| match (peer, headers) {
-                (Some(dialect), _) => encode_peer_msg(
-                    b,
-                    &PeerMsg {
-                        dialect,
-                        // A leaf connection carries one account; a route names it.
-                        account: match dialect {
-                            Dialect::Leaf => b"",
-                            Dialect::Route => self.account.name.as_bytes(),
+        let pushed = match (peer, msg.shared) {
+            // A large payload for a client: one shared buffer for every
+            // subscriber. Peers (leaf, route) still get a copy.
+            (None, Some(payload)) => dest.outbound.push_shared(
+                frame - msg.payload.len(),
+                body,
+                |b| match headers {
+                    Some(h) => encode_hmsg_head(b, msg.subject, sid, msg.reply, h, payload.len()),
+                    None => encode_msg_head(b, msg.subject, sid, msg.reply, payload.len()),
+                },
+                payload,
+            ),
+            _ => dest
+                .outbound
+                .push_message(frame, body, |b| match (peer, headers) {
+                    (Some(dialect), _) => encode_peer_msg(
+                        b,
+                        &PeerMsg {
+                            dialect,
+                            // A leaf connection carries one account; a route names it.
+                            account: match dialect {
+                                Dialect::Leaf => b"",
+                                Dialect::Route => self.account.name.as_bytes(),
+                            },
+                            subject: msg.subject,
+                            reply: msg.reply,
+                            queue: queues,
+                            headers,
+                            payload: msg.payload,
                         },
-                        subject: msg.subject,
-                        reply: msg.reply,
-                        queue: queues,
-                        headers,
-                        payload: msg.payload,
-                    },
-                ),
-                (None, Some(h)) => encode_hmsg(b, msg.subject, sid, msg.reply, h, msg.payload),
-                (None, None) => encode_msg(b, msg.subject, sid, msg.reply, msg.payload),
-            });
+                    ),
+                    (None, Some(h)) => encode_hmsg(b, msg.subject, sid, msg.reply, h, msg.payload),
+                    (None, None) => encode_msg(b, msg.subject, sid, msg.reply, msg.payload),
+                }),
+        };
         match pushed {
             Push::Queued { wake, stall } => {
                 if wake {
@@ -549,6 +567,7 @@ impl Sender<'_> {
             reply: reply.as_deref(),
             headers: Some(&headers),
             payload: msg.payload,
+            shared: msg.shared,
         };
         let result = exporter.index.match_subject(&subject);
         let mut inner = Sender {

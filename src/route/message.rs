@@ -2,6 +2,7 @@
 //! read (a publisher's read buffer, a plugin's output).
 
 use crate::plugin::transform::{OutMessage, Produced};
+use bytes::Bytes;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Message<'a> {
@@ -9,6 +10,11 @@ pub struct Message<'a> {
     pub reply: Option<&'a [u8]>,
     pub headers: Option<&'a [u8]>,
     pub payload: &'a [u8],
+    /// The same bytes as `payload`, as a shared buffer, when the publisher
+    /// read a large payload into one (`client::SHARE_MIN`): delivery then
+    /// queues a reference to it for each subscriber instead of a copy.
+    /// `None` for small payloads and whatever a plugin made.
+    pub shared: Option<&'a Bytes>,
 }
 
 // The plugin host has its own view of a message (it sits below delivery);
@@ -20,6 +26,7 @@ impl<'a> From<OutMessage<'a>> for Message<'a> {
             reply: m.reply,
             headers: m.headers,
             payload: m.payload,
+            shared: None,
         }
     }
 }
@@ -42,6 +49,7 @@ impl<'a> From<&'a Produced> for Message<'a> {
             reply: p.reply.as_deref(),
             headers: p.headers.as_deref(),
             payload: &p.payload,
+            shared: None,
         }
     }
 }

@@ -6,11 +6,12 @@
 //! across an `.await`, so every branch of the `select!` is cancellation safe.
 
 use super::outlet::Outlet;
+use super::reader::Reader;
 use super::shared::Shared;
 use super::subs::{Subscriptions, unindex};
 use super::writer;
 use crate::auth::{TlsPeer, new_nonce};
-use crate::client::{ClientHandle, CloseReason};
+use crate::client::{ClientHandle, CloseReason, SHARE_MAX, SHARE_MIN};
 use crate::login::{PendingLogin, Session};
 use crate::plugin::PublisherInfo;
 use crate::protocol::{
@@ -24,18 +25,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
-
-/// Read buffer growth step; big enough that a busy publisher's batch is
-/// parsed and flushed in few iterations.
-const READ_CHUNK: usize = 64 * 1024;
-
-/// A new connection's first read buffer. Most connections that only log in
-/// and exchange a few small operations never need more, and allocating 64
-/// KiB for each of them showed in connection set-up profiles; a publisher
-/// that fills it grows it to [`READ_CHUNK`] within two reads.
-const FIRST_READ_CHUNK: usize = 4 * 1024;
 
 /// Longest pause of a publisher whose destinations are above high water.
 const STALL_MAX: std::time::Duration = std::time::Duration::from_millis(10);
@@ -61,15 +52,6 @@ impl LoginState {
             started: SystemTime::now(),
         }
     }
-}
-
-/// The read buffer and how the parser reads it.
-struct Reader {
-    buf: BytesMut,
-    /// How much room a read is given: grows from [`FIRST_READ_CHUNK`] to
-    /// [`READ_CHUNK`] when reads fill it.
-    chunk: usize,
-    limits: Limits,
 }
 
 /// Server PINGs without an answer, and when the oldest left (to measure
@@ -123,14 +105,10 @@ impl Connection {
             session: Session::unbound(server.global.clone(), max_payload),
             plugins: PluginStage::default(),
             delivery: DeliveryCtx::new(Some(handle.clone()), max_payload),
-            reader: Reader {
-                buf: BytesMut::with_capacity(FIRST_READ_CHUNK),
-                chunk: FIRST_READ_CHUNK,
-                limits: Limits {
-                    max_control_line: server.config.max_control_line,
-                    max_payload,
-                },
-            },
+            reader: Reader::new(Limits {
+                max_control_line: server.config.max_control_line,
+                max_payload,
+            }),
             // Before CONNECT nats-server applies the defaults (verbose,
             // pedantic and echo on).
             opts: ConnectOptions::from_json(b"{}").unwrap_or_default(),
@@ -216,11 +194,7 @@ impl Connection {
                     expiry.as_mut().reset(at);
                 }
             }
-            let reader = &mut self.reader;
-            if reader.buf.capacity() - reader.buf.len() < reader.chunk / 4 {
-                reader.buf.reserve(reader.chunk);
-            }
-            let room = reader.buf.capacity() - reader.buf.len();
+            let room = self.reader.prepare();
             tokio::select! {
                 biased;
                 _ = handle.killed() => return handle.kill_reason(),
@@ -246,12 +220,10 @@ impl Connection {
                         return reason;
                     }
                 }
-                read = rd.read_buf(&mut self.reader.buf), if self.login.pending.is_none() => match read {
+                read = Reader::read_from(&mut rd, &mut self.reader.buf, room), if self.login.pending.is_none() => match read {
                     Ok(0) => return CloseReason::ClientClosed,
                     Ok(n) => {
-                        if n == room && self.reader.chunk < READ_CHUNK {
-                            self.reader.chunk = (self.reader.chunk * 4).min(READ_CHUNK);
-                        }
+                        self.reader.note_read(n, room);
                         if let Err(reason) = self.process() {
                             return reason;
                         }
@@ -279,8 +251,23 @@ impl Connection {
             }
             match parse(&buf[at..], &self.reader.limits) {
                 Ok(Some((op, used))) => {
+                    // The frame's whole length decides, as in
+                    // `Reader::prepare`: a frame given a buffer of its own
+                    // there is frozen here.
+                    let large = used <= SHARE_MAX
+                        && matches!(&op, Op::Pub { payload, .. } if payload.len() >= SHARE_MIN);
                     at += used;
-                    if let Err(reason) = self.on_op(op) {
+                    let handled = if large {
+                        // Everything up to the frame's end leaves the read
+                        // buffer without a copy, so its payload can be
+                        // shared by every subscriber's queue.
+                        let frame = self.reader.freeze(&mut buf, at);
+                        at = 0;
+                        self.on_frozen_pub(&frame, frame.len() - used)
+                    } else {
+                        self.on_op(op, None)
+                    };
+                    if let Err(reason) = handled {
                         break Err(reason);
                     }
                 }
@@ -363,7 +350,27 @@ impl Connection {
         }
     }
 
-    fn on_op(&mut self, op: Op<'_>) -> Result<(), CloseReason> {
+    /// Handles the large PUB or HPUB at `frame[start..]`, split off the
+    /// read buffer, with its payload as shared `Bytes`.
+    fn on_frozen_pub(&mut self, frame: &Bytes, start: usize) -> Result<(), CloseReason> {
+        // The same bytes parsed a moment ago (`process`); parsing them
+        // again is cheaper than carrying offsets of every field across
+        // the split, and costs one control line per large payload.
+        match parse(&frame[start..], &self.reader.limits) {
+            Ok(Some((op, _))) => {
+                let shared = match &op {
+                    Op::Pub { payload, .. } => Some(frame.slice_ref(payload)),
+                    _ => None,
+                };
+                self.on_op(op, shared.as_ref())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(CloseReason::from(e)),
+        }
+    }
+
+    /// `shared`: a PUB's payload as shared `Bytes`, when it is large.
+    fn on_op(&mut self, op: Op<'_>, shared: Option<&Bytes>) -> Result<(), CloseReason> {
         if let Op::Connect(json) = op {
             return self.on_connect(json);
         }
@@ -396,7 +403,7 @@ impl Connection {
                 reply,
                 headers,
                 payload,
-            } => self.on_pub(subject, reply, headers, payload)?,
+            } => self.on_pub(subject, reply, headers, payload, shared)?,
             Op::Sub {
                 subject,
                 queue,
@@ -416,6 +423,7 @@ impl Connection {
         reply: Option<&[u8]>,
         headers: Option<&[u8]>,
         payload: &[u8],
+        shared: Option<&Bytes>,
     ) -> Result<(), CloseReason> {
         if headers.is_some() && !self.opts.headers {
             return Err(CloseReason::ProtocolViolation);
@@ -457,6 +465,7 @@ impl Connection {
             reply,
             headers,
             payload,
+            shared,
         });
         Ok(())
     }
@@ -510,6 +519,7 @@ impl Connection {
     }
 
     fn on_ping_timer(&mut self) -> Result<(), CloseReason> {
+        self.reader.trim_pool();
         if self.pinger.out + 1 > self.server.config.ping_max {
             return Err(CloseReason::StaleConnection);
         }

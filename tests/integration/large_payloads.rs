@@ -195,3 +195,113 @@ async fn slow_consumer_of_large_messages_is_cut_off_at_max_pending() {
         "publisher and healthy subscriber remain"
     );
 }
+
+/// A burst of large and small messages, with and without headers, sent in
+/// one write (so large frames arrive whole inside one read as well as
+/// split across reads), reaches every subscriber complete and in order:
+/// shared payloads and copied ones interleave correctly in each queue.
+#[tokio::test]
+async fn mixed_burst_of_shared_and_copied_payloads_arrives_in_order() {
+    let server = common::start().await;
+    let mut subs = Vec::new();
+    for _ in 0..3 {
+        let client = common::client(&server).await;
+        let sub = client.subscribe("mix").await.expect("subscribe");
+        client.flush().await.expect("flush");
+        subs.push((client, sub));
+    }
+    let mut publisher = common::Raw::connect(&server).await.stream;
+    publisher
+        .write_all(b"CONNECT {\"verbose\":false,\"headers\":true}\r\nPING\r\n")
+        .await
+        .expect("write");
+    read_until(&mut publisher, b"PONG\r\n").await;
+    // Below, at and above the sharing threshold (16 KiB), beyond one read
+    // buffer (64 KiB), tiny ones in between.
+    let sizes = [
+        3, 16_384, 100, 20_000, 65_536, 16_383, 70_000, 1, 300_000, 40_000,
+    ];
+    let header = b"NATS/1.0\r\nK: v\r\n\r\n";
+    let mut burst = Vec::new();
+    let mut sent = Vec::new();
+    for round in 0..3 {
+        for (i, &size) in sizes.iter().enumerate() {
+            let mut payload = pattern(size.max(64));
+            payload.truncate(size);
+            let with_header = (i + round) % 3 == 0;
+            if with_header {
+                burst.extend_from_slice(
+                    format!("HPUB mix {} {}\r\n", header.len(), header.len() + size).as_bytes(),
+                );
+                burst.extend_from_slice(header);
+            } else {
+                burst.extend_from_slice(format!("PUB mix {size}\r\n").as_bytes());
+            }
+            burst.extend_from_slice(&payload);
+            burst.extend_from_slice(b"\r\n");
+            sent.push((payload, with_header));
+        }
+    }
+    burst.extend_from_slice(b"PING\r\n");
+    publisher.write_all(&burst).await.expect("write");
+    read_until(&mut publisher, b"PONG\r\n").await;
+
+    for (_client, sub) in &mut subs {
+        for (n, (payload, with_header)) in sent.iter().enumerate() {
+            let msg = common::next_msg(sub).await;
+            assert_eq!(msg.payload.len(), payload.len(), "message {n}: length");
+            assert!(msg.payload == payload[..], "message {n}: content");
+            let value = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("K"))
+                .map(|v| v.as_str().to_string());
+            assert_eq!(value.is_some(), *with_header, "message {n}: headers");
+        }
+    }
+}
+
+/// A large payload is shared with the subscribers on the publisher's node
+/// and copied onto the route to another node: both get it intact, with its
+/// headers, and the buffer it was read into is reused for the next ones
+/// only after both have written it (the content check of every round shows
+/// a buffer handed back too early).
+#[tokio::test]
+async fn large_payloads_reach_local_subscribers_and_route_peers_intact() {
+    let nodes = crate::cluster::three(ServerConfig::default()).await;
+    let publisher = async_nats::connect(nodes[0].client_url())
+        .await
+        .expect("connect");
+    let local = async_nats::connect(nodes[0].client_url())
+        .await
+        .expect("connect");
+    let remote = async_nats::connect(nodes[1].client_url())
+        .await
+        .expect("connect");
+    let mut here = local.subscribe("big").await.expect("sub");
+    let mut there = remote.subscribe("big").await.expect("sub");
+    local.flush().await.expect("flush");
+    crate::leaf_nats::await_interest(&publisher, &remote).await;
+    let sizes = [20_000, 300_000, 1_000_000, 65_536, 1_048_576 - 64];
+    for (round, &size) in sizes.iter().enumerate() {
+        let mut payload = pattern(size);
+        payload[size / 2] = round as u8;
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Round", round.to_string().as_str());
+        publisher
+            .publish_with_headers("big", headers, payload.clone().into())
+            .await
+            .expect("publish");
+        publisher.flush().await.expect("flush");
+        for (node, sub) in [("local", &mut here), ("remote", &mut there)] {
+            let msg = common::next_msg(sub).await;
+            assert!(msg.payload == payload[..], "{node}, round {round}: content");
+            let round_header = msg.headers.as_ref().and_then(|h| h.get("Round"));
+            assert_eq!(
+                round_header.map(|v| v.as_str().to_string()),
+                Some(round.to_string()),
+                "{node}, round {round}: headers"
+            );
+        }
+    }
+}

@@ -226,3 +226,34 @@ proptest! {
         prop_assert_eq!(&parse_chunked(&stream, &every_byte), &whole);
     }
 }
+
+/// Once a PUB or HPUB control line is complete, the frame's whole length
+/// is known before its payload arrives; anything else gives none.
+#[test]
+fn pending_frame_is_known_from_the_control_line() {
+    let limits = Limits::default();
+    assert_eq!(
+        pending_frame(b"PUB a 100\r\nxy", &limits),
+        Some(11 + 100 + 2)
+    );
+    assert_eq!(
+        pending_frame(b"HPUB a r 12 30\r\nNATS/1.0", &limits),
+        Some(16 + 30 + 2)
+    );
+    assert_eq!(
+        pending_frame(b"PUB a 100", &limits),
+        None,
+        "line incomplete"
+    );
+    assert_eq!(
+        pending_frame(b"PUB a 2\r\nhi\r\n", &limits),
+        None,
+        "complete"
+    );
+    assert_eq!(pending_frame(b"SUB a 1", &limits), None);
+    assert_eq!(
+        pending_frame(b"PUB a 2000000\r\n", &limits),
+        None,
+        "over max_payload: an error for parse, no buffer"
+    );
+}

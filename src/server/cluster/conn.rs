@@ -383,6 +383,8 @@ impl RouteConn {
             reply,
             headers,
             payload,
+            // Peer connections read into their own buffer and copy.
+            shared: None,
         };
         let plugins = bound.rules.plugins.as_ref();
         if plugins.is_none() || self.peer.switchyard {

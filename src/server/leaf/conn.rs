@@ -381,6 +381,8 @@ impl LeafConn {
             reply,
             headers,
             payload,
+            // Peer connections read into their own buffer and copy.
+            shared: None,
         };
         let account = &self.session.account;
         let plugins = self.session.rules.plugins.as_ref();

@@ -1,0 +1,226 @@
+//! A connection's read buffer: how much room each read gets, and a buffer
+//! of exactly the right size for a large payload.
+//!
+//! Small operations are read into one reused `BytesMut` that starts at
+//! [`FIRST_READ_CHUNK`] and grows to [`READ_CHUNK`] for a busy publisher.
+//! A PUB or HPUB frame of `SHARE_MIN` to `SHARE_MAX` bytes is handed on as
+//! shared `Bytes` frozen out of whatever buffer it was read into (see
+//! `Connection::process`), so it must never be copied on the way in either:
+//! once its control line has arrived and the frame does not fit, the frame
+//! gets a buffer of exactly its size, the bytes already read are moved
+//! there once, and the rest of the payload is read straight into it. The
+//! usual buffer is parked meanwhile and taken back afterwards, and the
+//! first read after a large frame is kept short, so that the next large
+//! frame's control line arrives with little of its payload (the part that
+//! is moved) behind it. A larger frame (a 1 MiB message) grows the usual
+//! buffer and is copied on delivery, like a small one (see `SHARE_MAX`).
+//!
+//! A large frame's buffer is done with only when the last subscriber has
+//! written its payload; its `Bytes` then hands the buffer back to the
+//! connection's [`FramePool`] (`server::frame_pool`), which the reader takes
+//! the next frames' buffers from.
+
+use super::frame_pool::{FramePool, PooledFrame};
+use crate::client::{SHARE_MAX, SHARE_MIN};
+use crate::protocol::{Limits, pending_frame};
+use bytes::{BufMut, Bytes, BytesMut};
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Read buffer growth step; big enough that a busy publisher's batch is
+/// parsed and flushed in few iterations.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A new connection's first read buffer. Most connections that only log in
+/// and exchange a few small operations never need more, and allocating 64
+/// KiB for each of them showed in connection set-up profiles; a publisher
+/// that fills it grows it to [`READ_CHUNK`] within two reads.
+const FIRST_READ_CHUNK: usize = 4 * 1024;
+
+/// The room of the first read after a large frame: enough for any usual
+/// control line, little of a payload to move if another large frame
+/// follows.
+const AFTER_LARGE_READ: usize = 4 * 1024;
+
+/// The read buffer and how the parser reads it.
+pub(super) struct Reader {
+    /// Unparsed bytes, starting at an operation's first byte.
+    pub(super) buf: BytesMut,
+    /// The usual buffer, set aside while `buf` is a large frame's own.
+    parked: Option<BytesMut>,
+    /// Where written large-frame buffers come back to (allocated with the
+    /// first large frame).
+    pool: Option<Arc<FramePool>>,
+    /// How much room a read is given: grows from [`FIRST_READ_CHUNK`] to
+    /// [`READ_CHUNK`] when reads fill it.
+    chunk: usize,
+    pub(super) limits: Limits,
+}
+
+impl Reader {
+    pub(super) fn new(limits: Limits) -> Reader {
+        Reader {
+            buf: BytesMut::with_capacity(FIRST_READ_CHUNK),
+            parked: None,
+            pool: None,
+            chunk: FIRST_READ_CHUNK,
+            limits,
+        }
+    }
+
+    /// Makes room for the next read and returns how many bytes it may
+    /// take (at least one).
+    pub(super) fn prepare(&mut self) -> usize {
+        let large = if self.buf.is_empty() {
+            None
+        } else {
+            pending_frame(&self.buf, &self.limits)
+                .filter(|frame| (SHARE_MIN..=SHARE_MAX).contains(frame))
+        };
+        if let Some(frame) = large {
+            if self.buf.capacity() < frame {
+                // Bounded by `pending_frame`: at most max_payload plus a
+                // control line, which the parser has already checked.
+                let mut exact = self.reclaim(frame);
+                exact.extend_from_slice(&self.buf);
+                let mut usual = std::mem::replace(&mut self.buf, exact);
+                if self.parked.is_none() {
+                    usual.clear();
+                    self.parked = Some(usual);
+                }
+            }
+            // Never past the frame: what follows it goes to the usual
+            // buffer, not behind a payload that is about to be shared.
+            return frame - self.buf.len();
+        }
+        let mut room = usize::MAX;
+        if self.buf.is_empty()
+            && let Some(usual) = self.parked.take()
+        {
+            self.buf = usual;
+            room = AFTER_LARGE_READ;
+        }
+        if self.buf.capacity() - self.buf.len() < self.chunk / 4 {
+            self.buf.reserve(self.chunk);
+        }
+        room.min(self.buf.capacity() - self.buf.len())
+    }
+
+    /// An empty buffer for a frame of `frame` bytes, from the pool.
+    fn reclaim(&mut self, frame: usize) -> BytesMut {
+        self.pool.get_or_insert_with(FramePool::new).take(frame)
+    }
+
+    /// Lets go of pooled frame buffers but one (at the ping interval: a
+    /// connection that published large messages a while ago keeps little).
+    pub(super) fn trim_pool(&self) {
+        if let Some(pool) = &self.pool {
+            pool.trim();
+        }
+    }
+
+    /// The bytes `buf[..end]` as shared `Bytes`, split off `buf` without a
+    /// copy. A frame that filled its own buffer (`end` is all of it) is
+    /// handed out whole, owned by a `PooledFrame` so its buffer comes back
+    /// for the next large frame once every subscriber has written it.
+    pub(super) fn freeze(&self, buf: &mut BytesMut, end: usize) -> Bytes {
+        match &self.pool {
+            Some(pool) if self.parked.is_some() && end == buf.len() => {
+                Bytes::from_owner(PooledFrame {
+                    buf: std::mem::take(buf),
+                    pool: pool.clone(),
+                })
+            }
+            _ => buf.split_to(end).freeze(),
+        }
+    }
+
+    /// Reads at most `room` bytes (from `prepare`) into the buffer.
+    /// Cancellation safe: nothing is kept outside the buffer.
+    pub(super) async fn read_from<R: AsyncRead + Unpin>(
+        rd: &mut R,
+        buf: &mut BytesMut,
+        room: usize,
+    ) -> std::io::Result<usize> {
+        rd.read_buf(&mut buf.limit(room)).await
+    }
+
+    /// Notes a read of `n` bytes into `room`: a publisher whose reads fill
+    /// the buffer gets a bigger one.
+    pub(super) fn note_read(&mut self, n: usize, room: usize) {
+        if n == room && self.chunk < READ_CHUNK {
+            self.chunk = (self.chunk * 4).min(READ_CHUNK);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large frame's payload is read into a buffer of exactly its size,
+    /// never past its end; the usual buffer comes back for what follows,
+    /// with a short first read.
+    #[test]
+    fn large_frames_get_an_exact_buffer() {
+        let mut r = Reader::new(Limits::default());
+        let head = b"PUB big 100000\r\n";
+        r.buf.extend_from_slice(head);
+        r.buf.extend_from_slice(&[b'x'; 1000]);
+        let frame = head.len() + 100_000 + 2;
+        let room = r.prepare();
+        assert_eq!(room, frame - head.len() - 1000);
+        assert_eq!(r.buf.capacity(), frame);
+        assert_eq!(&r.buf[..head.len()], head, "what was read came along");
+        r.buf.extend_from_slice(&vec![b'x'; room - 2]);
+        r.buf.extend_from_slice(b"\r\n");
+        // The frame is split off whole (by `Connection::process`).
+        let mut buf = std::mem::take(&mut r.buf);
+        let frame_bytes = r.freeze(&mut buf, frame);
+        r.buf = buf;
+        let memory = frame_bytes.as_ptr();
+        assert_eq!(r.prepare(), AFTER_LARGE_READ);
+        assert!(
+            r.buf.capacity() >= FIRST_READ_CHUNK,
+            "the usual buffer is back"
+        );
+
+        // The next large frame reuses the spent buffer once its payload
+        // has been let go of, not before.
+        r.buf.extend_from_slice(head);
+        r.prepare();
+        assert_ne!(r.buf.as_ptr(), memory, "still referenced: a new buffer");
+        r.buf.extend_from_slice(&vec![b'x'; 100_000]);
+        r.buf.extend_from_slice(b"\r\n");
+        let mut buf = std::mem::take(&mut r.buf);
+        let second = r.freeze(&mut buf, frame);
+        r.buf = buf;
+        r.prepare();
+        drop(frame_bytes);
+        r.buf.extend_from_slice(head);
+        r.prepare();
+        assert_eq!(r.buf.as_ptr(), memory, "the first buffer is reused");
+        drop(second);
+    }
+
+    /// Frames above `SHARE_MAX` grow the usual buffer instead of getting
+    /// one of their own: they are copied, not shared.
+    #[test]
+    fn frames_above_the_share_limit_use_the_usual_buffer() {
+        let mut r = Reader::new(Limits::default());
+        r.buf.extend_from_slice(b"PUB big 1000000\r\nxx");
+        let room = r.prepare();
+        assert!(r.parked.is_none() && r.pool.is_none());
+        assert!(room < 1_000_000 && room >= FIRST_READ_CHUNK / 4);
+    }
+
+    /// Small operations never take the large-frame path.
+    #[test]
+    fn small_frames_use_the_usual_buffer() {
+        let mut r = Reader::new(Limits::default());
+        r.buf.extend_from_slice(b"PUB a 5000\r\nxx");
+        let room = r.prepare();
+        assert!(room >= FIRST_READ_CHUNK / 4);
+        assert!(r.parked.is_none());
+    }
+}
