@@ -241,6 +241,13 @@ fn register_error(entry: &PluginEntry, e: impl std::fmt::Display) -> LoadError {
     }
 }
 
+/// CPU time `register` may take at least, whatever the plugin's `timeout`.
+/// It is the first call into a fresh instance, once per load: an
+/// interpreter's first call touches its whole pre-initialised heap (page
+/// faults, counted as the thread's CPU time), and an 18 MB Python component
+/// went past the default 10 ms on a loaded machine. Not the data path.
+pub const REGISTER_BUDGET: Duration = Duration::from_secs(1);
+
 /// The pool of a message plugin (transform or routing) and what it
 /// registered, asked through `register` once the first instance is warm.
 fn load_registered<W: World>(
@@ -255,8 +262,12 @@ fn load_registered<W: World>(
         context(runtime, tenant, entry, true),
         DEFAULT_TIMEOUT,
     )?;
+    let budget = entry
+        .timeout
+        .unwrap_or(DEFAULT_TIMEOUT)
+        .max(REGISTER_BUDGET);
     let registration = pool
-        .call(0, register)
+        .call_within(0, budget, register)
         .map_err(|e| register_error(entry, e))?;
     let registered = Registered::new(
         &entry.path,

@@ -88,6 +88,16 @@ impl<B> PluginPool<B> {
         messages: u64,
         f: impl FnOnce(&B, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
+        self.call_within(messages, self.timeout, f)
+    }
+
+    /// `call` with a CPU-time budget of `timeout` instead of the plugin's.
+    pub fn call_within<R>(
+        &self,
+        messages: u64,
+        timeout: Duration,
+        f: impl FnOnce(&B, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
         self.ready()?;
         // Instantiation runs guest start-up code too: both are covered.
         let _running = self.ticker.enter();
@@ -99,7 +109,7 @@ impl<B> PluginPool<B> {
             })?,
         };
         let start = Instant::now();
-        let ticks = instance.store.data_mut().budget.begin(self.timeout, start);
+        let ticks = instance.store.data_mut().budget.begin(timeout, start);
         instance.store.set_epoch_deadline(ticks);
         let result = f(&instance.bindings, &mut instance.store);
         self.stats.record_call(messages, start.elapsed());

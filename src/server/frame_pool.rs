@@ -158,7 +158,7 @@ mod tests {
         drop(frames);
         let (kept, bytes) = pool.kept();
         assert_eq!(kept, 4);
-        assert!(bytes <= 4 * 100_000 && bytes >= 4 * 100_000 / 2);
+        assert!((4 * 100_000 / 2..=4 * 100_000).contains(&bytes));
 
         // The default limit, attacked with 1 MiB frames: 32 MiB at most.
         let pool = FramePool::new();
