@@ -712,3 +712,74 @@ async fn python_print_and_traceback_reach_the_log() {
 async fn js_console_and_uncaught_exception_reach_the_log() {
     guest_diagnostics_reach_the_log(Lang::Js, "noisy-js").await;
 }
+
+/// A plugin instance serves call after call: what the host hands the guest
+/// for one batch must be freed by the SDK before the next. With a 2 MiB
+/// memory cap, 8 MiB of payloads through the transform and 4 MiB of
+/// headers through the routing policy would exhaust an instance that kept
+/// any of it (the C SDK did, until it freed the batch's `data`). Not
+/// Python: its interpreter alone needs more than 12 MiB, and its
+/// bindings, not the SDK, own what they allocate.
+async fn batches_are_freed_between_calls(lang: Lang, tenant_name: &str) {
+    let plugins = format!(
+        r#"
+[[plugins]]
+kind = "transform"
+path = "{}"
+max_memory_mb = 2
+config = {{ subjects = "leak.>", headers = "true", payload = "true" }}
+[[plugins]]
+kind = "routing"
+path = "{}"
+max_memory_mb = 2
+config = {{ subjects = "leak.>", headers = "true" }}
+"#,
+        component(lang, "noop_transform"),
+        component(lang, "noop_router")
+    );
+    let dir = TenantDir::new(&[(tenant_name, &tenant(tenant_name, &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, &format!("{tenant_name}-user"), "pw").await;
+    let mut sub = client.subscribe("leak.>").await.expect("sub");
+    client.flush().await.expect("flush");
+    let payload = bytes::Bytes::from(vec![b'p'; 4096]);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("X-Pad", "h".repeat(2000).as_str());
+    const COUNT: usize = 2048;
+    for _ in 0..COUNT {
+        client
+            .publish_with_headers("leak.x", headers.clone(), payload.clone())
+            .await
+            .expect("pub");
+    }
+    client.flush().await.expect("flush");
+    for _ in 0..COUNT {
+        let m = next_msg(&mut sub).await;
+        assert_eq!(m.payload.len(), 4096);
+    }
+    for name in ["noop_transform", "noop_router"] {
+        let stats = server.plugin_stats(Some(tenant_name), name).expect("stats");
+        assert_eq!(
+            stats.messages.load(Ordering::Relaxed),
+            COUNT as u64,
+            "{name}"
+        );
+        for (what, counter) in [
+            ("memory exhausted", &stats.memory_exhausted),
+            ("traps", &stats.traps),
+            ("failed messages", &stats.failed_messages),
+        ] {
+            assert_eq!(counter.load(Ordering::Relaxed), 0, "{name}: {what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn c_batches_are_freed_between_calls() {
+    batches_are_freed_between_calls(Lang::C, "leak-c").await;
+}
+
+#[tokio::test]
+async fn js_batches_are_freed_between_calls() {
+    batches_are_freed_between_calls(Lang::Js, "leak-js").await;
+}

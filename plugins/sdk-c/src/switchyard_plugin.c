@@ -357,6 +357,10 @@ void exports_switchyard_plugin_transformer_transform_batch(
   ret->ptr = verdicts;
   ret->len = count;
   exports_switchyard_plugin_transformer_batch_free(batch);
+  /* wit-bindgen c's *_batch_free leaves the record's `data` (list<u8>)
+   * alone: freed here, or every call leaks its batch's bytes until the
+   * instance reaches its memory cap and traps. */
+  transform_list_u8_free(&batch->data);
 }
 #endif
 
@@ -468,6 +472,7 @@ void exports_switchyard_plugin_router_route_batch(w_route_batch *batch,
   ret->ptr = verdicts;
   ret->len = count;
   exports_switchyard_plugin_router_batch_free(batch);
+  routing_list_u8_free(&batch->data); /* not freed by *_batch_free, as above */
 }
 #endif
 
