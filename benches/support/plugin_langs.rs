@@ -84,6 +84,9 @@ pub fn entry(path: PathBuf, kind: PluginKind, config: &[(&str, &str)]) -> Plugin
         // Measuring, not policing: a 64-message batch through an
         // interpreter must not hit the default 10 ms budget.
         timeout: Some(std::time::Duration::from_secs(5)),
+        // An interpreter's heap starts at 12 MiB (Python's minimum linear
+        // memory), close to the default cap of 16; see docs/plugins.md.
+        max_memory_mb: Some(64),
         ..PluginEntry::default()
     }
 }
