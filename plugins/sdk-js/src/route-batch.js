@@ -7,51 +7,24 @@
 // verdicts only for messages that are not simply allowed: a policy that
 // allows everything answers with an empty list, the cheapest reply.
 
-import { Headers } from "./headers.js";
+import { MessageView } from "./message-view.js";
 import { decode } from "./utf8.js";
 
-const EMPTY = new Uint8Array(0);
-
 /** One message's metadata, with lazy access to its payload. */
-export class RouteRequest {
-  #data;
-  #ref;
+export class RouteRequest extends MessageView {
   #publisher;
   #fetch;
   #payload;
 
   constructor(data, ref, index, publisher, fetch) {
-    this.#data = data;
-    this.#ref = ref;
+    super(data, ref, index);
     this.#publisher = publisher;
     this.#fetch = fetch;
-    /** The message's position in the current batch (the payload is fetched by it). */
-    this.index = index;
-  }
-
-  #bytes(span) {
-    const end = span.offset + span.len;
-    // A span outside the buffer would be a broker bug: read it as empty.
-    return end <= this.#data.length ? this.#data.subarray(span.offset, end) : EMPTY;
-  }
-
-  get subject() {
-    return decode(this.#bytes(this.#ref.subject));
-  }
-
-  /** The reply subject, or `undefined`. */
-  get reply() {
-    return this.#ref.reply == null ? undefined : decode(this.#bytes(this.#ref.reply));
-  }
-
-  /** Empty unless registered `withHeaders()` and present. */
-  get headers() {
-    return new Headers(this.#ref.headers == null ? EMPTY : this.#bytes(this.#ref.headers));
   }
 
   /** Known without fetching the payload. */
   get payloadSize() {
-    return this.#ref.payloadSize;
+    return this._ref.payloadSize;
   }
 
   /** Fetched from the broker on first use and cached; empty unless registered `withPayload()`. */

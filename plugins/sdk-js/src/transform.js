@@ -6,7 +6,7 @@
 // for messages that do not simply pass: a plugin that passes everything
 // answers with an empty list, the cheapest reply.
 
-import { Headers } from "./headers.js";
+import { EMPTY, MessageView } from "./message-view.js";
 import { decode, toBytes } from "./utf8.js";
 import { reported } from "./host.js";
 
@@ -15,43 +15,11 @@ export { log, config, clock } from "./host.js";
 export { Headers } from "./headers.js";
 export { decode, decodeStrict, encode } from "./utf8.js";
 
-const EMPTY = new Uint8Array(0);
-
 /** One published message, as views into the batch buffer. */
-export class Message {
-  #data;
-  #ref;
-
-  constructor(data, ref, index) {
-    this.#data = data;
-    this.#ref = ref;
-    /** The message's position in the current batch (for logging). */
-    this.index = index;
-  }
-
-  #bytes(span) {
-    const end = span.offset + span.len;
-    // A span outside the buffer would be a broker bug: read it as empty.
-    return end <= this.#data.length ? this.#data.subarray(span.offset, end) : EMPTY;
-  }
-
-  get subject() {
-    return decode(this.#bytes(this.#ref.subject));
-  }
-
-  /** The reply subject, or `undefined`. */
-  get reply() {
-    return this.#ref.reply == null ? undefined : decode(this.#bytes(this.#ref.reply));
-  }
-
-  /** Empty unless registered `withHeaders()` and present. */
-  get headers() {
-    return new Headers(this.#ref.headers == null ? EMPTY : this.#bytes(this.#ref.headers));
-  }
-
+export class Message extends MessageView {
   /** The payload bytes; empty unless registered `withPayload()`. */
   get payload() {
-    return this.#bytes(this.#ref.payload);
+    return this._bytes(this._ref.payload);
   }
 
   /** The payload decoded as UTF-8. */

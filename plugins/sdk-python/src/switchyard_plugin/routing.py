@@ -14,45 +14,19 @@ from dataclasses import dataclass
 
 from . import _wit
 from ._report import reported
-from .headers import Headers
+from ._view import MessageView
 
 
-class RouteRequest:
+class RouteRequest(MessageView):
     """One message's metadata, with lazy access to its payload."""
 
-    __slots__ = ("_data", "_ref", "_publisher", "_fetch", "_payload", "index")
+    __slots__ = ("_publisher", "_fetch", "_payload")
 
     def __init__(self, data: bytes, ref, index: int, publisher, fetch):
-        self._data = data
-        self._ref = ref
+        super().__init__(data, ref, index)
         self._publisher = publisher
         self._fetch = fetch
         self._payload = None
-        self.index = index
-
-    def _bytes(self, span) -> bytes:
-        end = span.offset + span.len
-        # A span outside the buffer would be a broker bug: read it as empty.
-        return self._data[span.offset:end] if end <= len(self._data) else b""
-
-    def _text(self, span) -> str:
-        try:
-            return self._bytes(span).decode("utf-8")
-        except UnicodeDecodeError:
-            return ""
-
-    @property
-    def subject(self) -> str:
-        return self._text(self._ref.subject)
-
-    @property
-    def reply(self) -> str | None:
-        return None if self._ref.reply is None else self._text(self._ref.reply)
-
-    @property
-    def headers(self) -> Headers:
-        """Empty unless registered `with_headers()` and present."""
-        return Headers(b"" if self._ref.headers is None else self._bytes(self._ref.headers))
 
     @property
     def payload_size(self) -> int:

@@ -11,42 +11,14 @@ from dataclasses import dataclass, field
 
 from . import _wit
 from ._report import reported
-from .headers import Header, Headers
+from ._view import MessageView
+from .headers import Header
 
 
-class Message:
+class Message(MessageView):
     """One published message, as views into the batch buffer."""
 
-    __slots__ = ("_data", "_ref", "index")
-
-    def __init__(self, data: bytes, ref, index: int):
-        self._data = data
-        self._ref = ref
-        self.index = index
-
-    def _bytes(self, span) -> bytes:
-        end = span.offset + span.len
-        # A span outside the buffer would be a broker bug: read it as empty.
-        return self._data[span.offset:end] if end <= len(self._data) else b""
-
-    def _text(self, span) -> str:
-        try:
-            return self._bytes(span).decode("utf-8")
-        except UnicodeDecodeError:
-            return ""
-
-    @property
-    def subject(self) -> str:
-        return self._text(self._ref.subject)
-
-    @property
-    def reply(self) -> str | None:
-        return None if self._ref.reply is None else self._text(self._ref.reply)
-
-    @property
-    def headers(self) -> Headers:
-        """Empty unless registered `with_headers()` and present."""
-        return Headers(b"" if self._ref.headers is None else self._bytes(self._ref.headers))
+    __slots__ = ()
 
     @property
     def payload(self) -> bytes:
