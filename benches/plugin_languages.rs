@@ -100,11 +100,7 @@ fn languages(c: &mut Criterion) {
                             for _ in 0..per_call {
                                 batch.push(&plugin.registered, b"orders.new", None, None, &body);
                             }
-                            // Not `expect`: Python's redact_json leaks in the
-                            // guest and reaches its memory cap now and then
-                            // (docs/benchmarks.md); the pool replaces the
-                            // instance, and that cost is part of the figure.
-                            black_box(plugin.run(&batch, MAX_PAYLOAD).ok())
+                            black_box(plugin.run(&batch, MAX_PAYLOAD).expect("transform call"))
                         })
                     });
                 }

@@ -4,9 +4,9 @@
 # plugins/sdk-python: plugins/target/python/<name>.wasm.
 #
 # Installs componentize-py (pinned below) from PyPI into plugins/.venv when
-# missing; a component newer than its sources, the SDK and wit/ is not
-# rebuilt. Fails loudly (non-zero exit, the command to run on stderr) when
-# something cannot be had.
+# missing; a component newer than its sources, the SDK (and its build
+# tools), wit/ and this script is not rebuilt. Fails loudly (non-zero exit,
+# the command to run on stderr) when something cannot be had.
 #
 # Usage: scripts/build-plugins-python.sh [NAME...]   (default: every example)
 #        scripts/build-plugins-python.sh --source DIR --world WORLD --out OUT.wasm
@@ -16,6 +16,15 @@
 set -euo pipefail
 
 COMPONENTIZE_PY_VERSION=0.25.1
+# componentize-py 0.25.1 never frees the byte lists a plugin hands to the
+# broker (returned payloads, kv values): each one stayed in the guest's
+# memory until the instance hit its cap (issue 16).
+# sdk-python/tools/free_lowered_lists.py patches every component it
+# builds. Only for this version: one that frees them itself must not get
+# the patch (each list would be freed twice); after a change of the pin,
+# `cargo test --test integration python_returned_payloads` says whether the
+# new version needs it.
+FREE_LISTS_PATCH_FOR=0.25.1
 
 die() { printf 'build-plugins-python.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -34,11 +43,13 @@ if [[ "${1:-}" == --source ]]; then
   [[ -f "$ext_source/app.py" ]] || die "$ext_source has no app.py"
   [[ -n "$ext_out" ]] || die "--out OUT.wasm is required"
 fi
+self=$(realpath "$0")
 cd "$(dirname "$0")/../plugins"
 
 # The world each example implements.
 declare -A WORLD=([redact_json]=transform [content_router]=routing [api_key_auth]=auth
-  [noop_transform]=transform [noop_router]=routing [noisy_transform]=transform)
+  [noop_transform]=transform [noop_router]=routing [noisy_transform]=transform
+  [uppercase]=transform)
 
 venv=.venv
 if ! "$venv/bin/componentize-py" --version 2>/dev/null | grep -qF "$COMPONENTIZE_PY_VERSION"; then
@@ -59,6 +70,10 @@ build_one() {
   env -u VIRTUAL_ENV "$venv/bin/componentize-py" --quiet -d ../wit -w "$2" componentize \
     -p "$1" -p sdk-python/src app -o "$3.tmp" \
     || die "componentize-py failed for $1 (see above)"
+  if [[ "$COMPONENTIZE_PY_VERSION" == "$FREE_LISTS_PATCH_FOR" ]]; then
+    "$venv/bin/python" sdk-python/tools/free_lowered_lists.py "$3.tmp" \
+      || die "cannot patch $3 (see above)"
+  fi
   mv "$3.tmp" "$3"
 }
 
@@ -79,7 +94,7 @@ for name in "${names[@]}"; do
   [[ -n "$world" ]] || die "unknown Python example '$name' (known: ${!WORLD[*]})"
   src=examples-python/$name
   wasm=$out/$name.wasm
-  if [[ -f "$wasm" && -z "$(find "$src" sdk-python/src ../wit -type f -newer "$wasm" -print -quit)" ]]; then
+  if [[ -f "$wasm" && -z "$(find "$src" sdk-python/src sdk-python/tools ../wit "$self" -type f -newer "$wasm" -print -quit)" ]]; then
     continue
   fi
   build_one "$src" "$world" "$wasm"

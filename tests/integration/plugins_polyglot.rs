@@ -783,3 +783,74 @@ async fn c_batches_are_freed_between_calls() {
 async fn js_batches_are_freed_between_calls() {
     batches_are_freed_between_calls(Lang::Js, "leak-js").await;
 }
+
+/// Issue 16: a Python transform that returns a new payload for every
+/// message (`uppercase`, `Action.with_payload`) kept each returned payload
+/// in the guest's memory (componentize-py 0.25.1 never freed its copy; the
+/// build script now patches that, `sdk-python/tools/free_lowered_lists.py`)
+/// and exhausted the default 16 MiB cap after 1,755 messages of 4 KiB.
+/// 16 MiB of returned payloads must pass under that cap with no memory
+/// exhaustion, every message uppercased and in order.
+#[tokio::test]
+async fn python_returned_payloads_are_freed_between_calls() {
+    let plugins = format!(
+        r#"
+[[plugins]]
+kind = "transform"
+path = "{}"
+max_memory_mb = 16
+config = {{ subjects = "leak.>" }}
+"#,
+        component(Lang::Python, "uppercase")
+    );
+    let dir = TenantDir::new(&[("leak-py", &tenant("leak-py", &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, "leak-py-user", "pw").await;
+    let mut sub = client.subscribe("leak.>").await.expect("sub");
+    client.flush().await.expect("flush");
+    let payload = |i: usize| {
+        let mut p = format!("message {i:06} ").into_bytes();
+        p.resize(4096, b'p');
+        p
+    };
+    const COUNT: usize = 4096;
+    for i in 0..COUNT {
+        client
+            .publish("leak.x", payload(i).into())
+            .await
+            .expect("pub");
+    }
+    client.flush().await.expect("flush");
+    let stats = server
+        .plugin_stats(Some("leak-py"), "uppercase")
+        .expect("stats");
+    // A failed call's messages count as handed in and as failed; those
+    // that come while the pool backs off after a failure, as failed only.
+    eventually(
+        "every message through the plugin or its failure policy",
+        || {
+            stats.messages.load(Ordering::Relaxed) + stats.failed_messages.load(Ordering::Relaxed)
+                >= COUNT as u64
+        },
+    )
+    .await;
+    // Counters first: a leak shows as `memory exhausted`, then as messages
+    // that got the failure policy instead of their new payload.
+    for (what, counter) in [
+        ("memory exhausted", &stats.memory_exhausted),
+        ("traps", &stats.traps),
+        ("failed messages", &stats.failed_messages),
+    ] {
+        assert_eq!(counter.load(Ordering::Relaxed), 0, "{what}");
+    }
+    assert_eq!(stats.messages.load(Ordering::Relaxed), COUNT as u64);
+    assert_eq!(stats.modified.load(Ordering::Relaxed), COUNT as u64);
+    for i in 0..COUNT {
+        let m = next_msg(&mut sub).await;
+        assert!(
+            m.payload == payload(i).to_ascii_uppercase(),
+            "message {i} not uppercased: {:?}",
+            String::from_utf8_lossy(&m.payload[..m.payload.len().min(16)])
+        );
+    }
+}
