@@ -138,6 +138,13 @@ config = {{ subjects = "users.>", fields = "password,card.number,items.ssn", non
         .publish("users.escaped", escaped.into())
         .await
         .expect("pub");
+    // Text beyond ASCII survives the decode and re-encode around the
+    // redaction (in JavaScript, the SDK's own UTF-8 code: QuickJS has none).
+    let unicode = r#"{"name":"Zoë 😀 €","password":"pässwörd"}"#;
+    client
+        .publish("users.unicode", unicode.into())
+        .await
+        .expect("pub");
     client.flush().await.expect("flush");
 
     let redacted: serde_json::Value =
@@ -159,6 +166,12 @@ config = {{ subjects = "users.>", fields = "password,card.number,items.ssn", non
     let escaped: serde_json::Value =
         serde_json::from_slice(&next_msg(&mut users).await.payload).expect("json");
     assert_eq!(escaped, serde_json::json!({"password":"[REDACTED]"}));
+    let unicode: serde_json::Value =
+        serde_json::from_slice(&next_msg(&mut users).await.payload).expect("json");
+    assert_eq!(
+        unicode,
+        serde_json::json!({"name":"Zoë 😀 €","password":"[REDACTED]"})
+    );
 
     // `non_json = "reject"`: a request learns why.
     let answer = client
@@ -170,13 +183,19 @@ config = {{ subjects = "users.>", fields = "password,card.number,items.ssn", non
         Some(async_nats::StatusCode::from_u16(403).expect("code"))
     );
     assert_eq!(answer.description.as_deref(), Some("payload is not JSON"));
+    // Not UTF-8 (an overlong `/`), so not JSON either.
+    let answer = client
+        .request("users.bad", vec![b'"', 0xc0, 0xaf, b'"'].into())
+        .await
+        .expect("an answer, not a timeout");
+    assert_eq!(answer.description.as_deref(), Some("payload is not JSON"));
     no_msg(&mut users).await;
 
     let stats = server
         .plugin_stats(Some("acme"), "redact_json")
         .expect("stats");
     eventually("verdicts counted", || {
-        stats.modified.load(Ordering::Relaxed) == 3 && stats.rejected.load(Ordering::Relaxed) == 1
+        stats.modified.load(Ordering::Relaxed) == 4 && stats.rejected.load(Ordering::Relaxed) == 2
     })
     .await;
     assert_eq!(stats.errors.load(Ordering::Relaxed), 0);
@@ -282,6 +301,75 @@ async fn js_redact_json_behaves_like_the_rust_one() {
 #[tokio::test]
 async fn c_redact_json_behaves_like_the_rust_one() {
     redact_json_behaves_like_the_rust_one(Lang::C).await;
+}
+
+/// Issue 16: a read full of 1 KiB JSON messages, through the JavaScript
+/// `redact_json` on the default CPU budget (10 ms a call). The SDK's UTF-8
+/// code used to run per byte in QuickJS, ~0.9 ms a message, so a batch of a
+/// dozen used up the budget and was dropped (fail-closed); every message
+/// must come out redacted.
+#[tokio::test]
+async fn js_redact_json_redacts_a_read_of_1_kib_messages_within_the_default_budget() {
+    const COUNT: usize = 64;
+    let plugins = format!(
+        r#"
+[[plugins]]
+kind = "transform"
+path = "{}"
+config = {{ subjects = "users.>" }}
+"#,
+        component(Lang::Js, "redact_json")
+    );
+    let dir = TenantDir::new(&[("acme", &tenant("acme", &plugins))]);
+    let server = start(&dir).await;
+    let client = user(&server, "acme-user", "pw").await;
+    let mut users = client.subscribe("users.>").await.expect("sub");
+    client.flush().await.expect("flush");
+
+    let mut wire =
+        String::from("CONNECT {\"verbose\":false,\"user\":\"acme-user\",\"pass\":\"pw\"}\r\n");
+    for seq in 0..COUNT {
+        let mut payload = format!(r#"{{"seq":{seq},"password":"hunter2","note":""#);
+        payload += &"x".repeat(1024 - payload.len() - 2);
+        payload += r#""}"#;
+        wire += &format!("PUB users.new {}\r\n{payload}\r\n", payload.len());
+    }
+    wire += "PING\r\n";
+    let mut raw = common::Raw::connect(&server).await;
+    // One write: the broker reads it in a few large batches.
+    raw.send(wire.as_bytes()).await;
+    read_until(&mut raw, &["PONG"]).await;
+
+    let stats = server
+        .plugin_stats(Some("acme"), "redact_json")
+        .expect("stats");
+    eventually(
+        "every message through the plugin or its failure policy",
+        || {
+            stats.messages.load(Ordering::Relaxed) + stats.failed_messages.load(Ordering::Relaxed)
+                >= COUNT as u64
+        },
+    )
+    .await;
+    assert_eq!(
+        stats.timeouts.load(Ordering::Relaxed),
+        0,
+        "a batch used up its CPU budget"
+    );
+    assert_eq!(stats.failed_messages.load(Ordering::Relaxed), 0);
+    let calls = stats.calls.load(Ordering::Relaxed);
+    assert!(
+        calls <= 6,
+        "{COUNT} messages of one write took {calls} calls: batches too small to test the budget"
+    );
+    for seq in 0..COUNT {
+        let doc: serde_json::Value =
+            serde_json::from_slice(&next_msg(&mut users).await.payload).expect("json");
+        assert_eq!(
+            (doc["seq"].as_u64(), doc["password"].as_str()),
+            (Some(seq as u64), Some("[REDACTED]"))
+        );
+    }
 }
 
 #[tokio::test]
