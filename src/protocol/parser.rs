@@ -73,20 +73,13 @@ enum Kind {
 
 const MAX_ARGS: usize = 6;
 
-/// What the front of a buffer holds: one operation and the bytes it used,
-/// or the prefix of one (with the whole frame's length once a PUB or
-/// HPUB control line is complete).
-enum Step<'a> {
-    Op(Op<'a>, usize),
-    Incomplete { frame: Option<usize> },
-}
-
 /// Parses one operation from the front of `buf`.
 pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize)>, ParseError> {
-    match step(buf, limits)? {
-        Step::Op(op, used) => Ok(Some((op, used))),
-        Step::Incomplete { .. } => Ok(None),
-    }
+    // Every operation goes through here: the frame length below is
+    // written only on the rare incomplete-payload path, and the result is
+    // the parser's own, so small operations pay nothing for it.
+    let mut frame = None;
+    step(buf, limits, &mut frame)
 }
 
 /// The length of the PUB or HPUB frame (control line, payload and its
@@ -97,16 +90,22 @@ pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Op<'a>, usize
 /// `parse` reports. Bounded by the limits: at most `max_payload` plus a
 /// control line.
 pub fn pending_frame(buf: &[u8], limits: &Limits) -> Option<usize> {
-    match step(buf, limits) {
-        Ok(Step::Incomplete { frame }) => frame,
+    let mut frame = None;
+    match step(buf, limits, &mut frame) {
+        Ok(None) => frame,
         _ => None,
     }
 }
 
-fn step<'a>(buf: &'a [u8], limits: &Limits) -> Result<Step<'a>, ParseError> {
-    const MORE: Step<'static> = Step::Incomplete { frame: None };
+/// `parse`, also setting `frame` to the whole frame's length when a PUB
+/// or HPUB control line is complete but its payload is not.
+fn step<'a>(
+    buf: &'a [u8],
+    limits: &Limits,
+    frame: &mut Option<usize>,
+) -> Result<Option<(Op<'a>, usize)>, ParseError> {
     let Some(&first) = buf.first() else {
-        return Ok(MORE);
+        return Ok(None);
     };
     if !matches!(first | 0x20, b'c' | b'i' | b'p' | b'h' | b's' | b'u')
         && first != b'+'
@@ -124,7 +123,7 @@ fn step<'a>(buf: &'a [u8], limits: &Limits) -> Result<Step<'a>, ParseError> {
         Some(n) => n,
         None if buf.len() < 8 => {
             return if is_name_prefix(buf) {
-                Ok(MORE)
+                Ok(None)
             } else {
                 Err(ParseError::UnknownOp)
             };
@@ -145,7 +144,7 @@ fn step<'a>(buf: &'a [u8], limits: &Limits) -> Result<Step<'a>, ParseError> {
         return if buf.len() > line_limit + 1 {
             Err(ParseError::ControlLineTooLong)
         } else {
-            Ok(MORE)
+            Ok(None)
         };
     };
     let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
@@ -198,10 +197,10 @@ fn step<'a>(buf: &'a [u8], limits: &Limits) -> Result<Step<'a>, ParseError> {
             }
         }
         Kind::Pub | Kind::HPub => {
-            return parse_with_payload(kind, args, buf, after_line, limits);
+            return parse_with_payload(kind, args, buf, after_line, limits, frame);
         }
     };
-    Ok(Step::Op(op, after_line))
+    Ok(Some((op, after_line)))
 }
 
 fn parse_with_payload<'a>(
@@ -210,7 +209,8 @@ fn parse_with_payload<'a>(
     buf: &'a [u8],
     start: usize,
     limits: &Limits,
-) -> Result<Step<'a>, ParseError> {
+    frame: &mut Option<usize>,
+) -> Result<Option<(Op<'a>, usize)>, ParseError> {
     let (a, n) = split_args(args);
     let bad = || ParseError::BadArguments { op: op_name(kind) };
     // Fixed arguments before the optional reply, and sizes after it.
@@ -237,9 +237,8 @@ fn parse_with_payload<'a>(
     let Some((headers, payload, end)) = payload_frame(buf, start, total, hdr, limits)? else {
         // The control line is valid and complete, the payload is not: the
         // whole frame's length is known now (see `pending_frame`).
-        return Ok(Step::Incomplete {
-            frame: Some(start + total + 2),
-        });
+        *frame = Some(start + total + 2);
+        return Ok(None);
     };
     let op = Op::Pub {
         subject: a[0],
@@ -247,7 +246,7 @@ fn parse_with_payload<'a>(
         headers,
         payload,
     };
-    Ok(Step::Op(op, end + 2))
+    Ok(Some((op, end + 2)))
 }
 
 fn op_kind(name: &[u8]) -> Option<Kind> {
@@ -304,27 +303,25 @@ fn is_name_prefix(buf: &[u8]) -> bool {
         .any(|n| n.len() >= buf.len() && n[..buf.len()].eq_ignore_ascii_case(buf))
 }
 
+/// Splits a control line's arguments on runs of spaces and tabs; more
+/// than `MAX_ARGS` reports `MAX_ARGS + 1`. Runs for every PUB: word bytes
+/// cost one comparison each (`is_sep` is false for anything above a
+/// space), and inlined the array stays in the caller's frame.
+#[inline]
 pub(super) fn split_args(args: &[u8]) -> ([&[u8]; MAX_ARGS], usize) {
+    let is_sep = |b: u8| b <= b' ' && (b == b' ' || b == b'\t');
     let mut out: [&[u8]; MAX_ARGS] = [&[]; MAX_ARGS];
     let mut n = 0;
-    let mut i = 0;
-    let len = args.len();
-    while i < len {
-        while i < len && (args[i] == b' ' || args[i] == b'\t') {
-            i += 1;
-        }
-        if i == len {
-            break;
-        }
-        let start = i;
-        while i < len && args[i] != b' ' && args[i] != b'\t' {
-            i += 1;
-        }
+    let mut rest = args;
+    while let Some(start) = rest.iter().position(|&b| !is_sep(b)) {
         if n == MAX_ARGS {
             return (out, MAX_ARGS + 1);
         }
-        out[n] = &args[start..i];
+        let word = &rest[start..];
+        let len = word.iter().position(|&b| is_sep(b)).unwrap_or(word.len());
+        out[n] = &word[..len];
         n += 1;
+        rest = &word[len..];
     }
     (out, n)
 }

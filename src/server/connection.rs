@@ -257,17 +257,24 @@ impl Connection {
                     let large = used <= SHARE_MAX
                         && matches!(&op, Op::Pub { payload, .. } if payload.len() >= SHARE_MIN);
                     at += used;
-                    let handled = if large {
+                    let frozen;
+                    let (op, shared) = if large {
                         // Everything up to the frame's end leaves the read
                         // buffer without a copy, so its payload can be
                         // shared by every subscriber's queue.
-                        let frame = self.reader.freeze(&mut buf, at);
+                        frozen = self.reader.freeze(&mut buf, at);
                         at = 0;
-                        self.on_frozen_pub(&frame, frame.len() - used)
+                        match reparse_large(&frozen, frozen.len() - used, &self.reader.limits) {
+                            Ok(Some(parsed)) => parsed,
+                            Ok(None) => continue,
+                            Err(reason) => break Err(reason),
+                        }
                     } else {
-                        self.on_op(op, None)
+                        (op, None)
                     };
-                    if let Err(reason) = handled {
+                    // One call site, so that it stays inlined into this
+                    // loop: every small operation goes through it.
+                    if let Err(reason) = self.on_op(op, shared.as_ref()) {
                         break Err(reason);
                     }
                 }
@@ -347,25 +354,6 @@ impl Connection {
                     unindex(&self.session.account, &entry);
                 }
             }
-        }
-    }
-
-    /// Handles the large PUB or HPUB at `frame[start..]`, split off the
-    /// read buffer, with its payload as shared `Bytes`.
-    fn on_frozen_pub(&mut self, frame: &Bytes, start: usize) -> Result<(), CloseReason> {
-        // The same bytes parsed a moment ago (`process`); parsing them
-        // again is cheaper than carrying offsets of every field across
-        // the split, and costs one control line per large payload.
-        match parse(&frame[start..], &self.reader.limits) {
-            Ok(Some((op, _))) => {
-                let shared = match &op {
-                    Op::Pub { payload, .. } => Some(frame.slice_ref(payload)),
-                    _ => None,
-                };
-                self.on_op(op, shared.as_ref())
-            }
-            Ok(None) => Ok(()),
-            Err(e) => Err(CloseReason::from(e)),
         }
     }
 
@@ -553,4 +541,24 @@ impl Connection {
         }
         info
     }
+}
+
+/// The large PUB or HPUB at `frame[start..]`, split off the read buffer,
+/// parsed again, with its payload as shared `Bytes`. The same bytes were
+/// parsed a moment ago (`Connection::process`); parsing them again is
+/// cheaper than carrying offsets of every field across the split, and
+/// costs one control line per large payload.
+fn reparse_large<'a>(
+    frame: &'a Bytes,
+    start: usize,
+    limits: &Limits,
+) -> Result<Option<(Op<'a>, Option<Bytes>)>, CloseReason> {
+    let parsed = parse(&frame[start..], limits).map_err(CloseReason::from)?;
+    Ok(parsed.map(|(op, _)| {
+        let shared = match &op {
+            Op::Pub { payload, .. } => Some(frame.slice_ref(payload)),
+            _ => None,
+        };
+        (op, shared)
+    }))
 }

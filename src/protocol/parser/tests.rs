@@ -257,3 +257,23 @@ fn pending_frame_is_known_from_the_control_line() {
         "over max_payload: an error for parse, no buffer"
     );
 }
+
+/// Arguments split on runs of spaces and tabs, as nats-server's parser
+/// does; other control bytes belong to a word; more than `MAX_ARGS` is
+/// reported as such.
+#[test]
+fn split_args_on_spaces_and_tabs() {
+    let words = |args: &'static [u8]| {
+        let (a, n) = split_args(args);
+        a[..n.min(MAX_ARGS)].to_vec()
+    };
+    assert_eq!(words(b"a 16"), [&b"a"[..], b"16"]);
+    assert_eq!(
+        words(b" \t a\t\t reply  16 \t"),
+        [&b"a"[..], b"reply", b"16"]
+    );
+    assert_eq!(words(b"a\x0bb 1"), [&b"a\x0bb"[..], b"1"]);
+    assert!(words(b"").is_empty() && words(b" \t ").is_empty());
+    assert_eq!(split_args(b"1 2 3 4 5 6").1, 6);
+    assert_eq!(split_args(b"1 2 3 4 5 6 7").1, MAX_ARGS + 1);
+}
