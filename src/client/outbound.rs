@@ -82,14 +82,16 @@ pub const SHARE_MIN: usize = 16 * 1024;
 
 /// A PUB or HPUB frame (control line, headers, payload) larger than this
 /// is copied into each destination's chunks, as a small one is, and not
-/// shared. Measured on the 1:1 stream of 1 MiB messages, the shared path
-/// used less CPU per message than copying (0.38 against 0.46 ms) but
-/// delivered fewer messages a second on the loaded machine (462 against
-/// 678; half again as many `writev` calls as messages, the writer waiting
-/// on a full socket more often), and the copying path already reached the
-/// relay ceiling there (docs/benchmarks.md, "Large payloads (issue 17)").
-/// 128 KiB shares a 64 KiB payload with room for headers.
-pub const SHARE_MAX: usize = 128 * 1024;
+/// shared. 2 MiB covers the default `max_payload` (1 MiB) with room for
+/// headers. Frames of 1 MiB were first kept on the copying path: on a
+/// loaded machine the shared path used less CPU per message but delivered
+/// fewer messages a second (462 against 678). Measured again on a quieter
+/// machine after `on_op` was inlined again, sharing them delivered 1.47 to
+/// 1.57 times as many 1 MiB messages as copying, 1.03-1.04 of the relay
+/// ceiling (docs/benchmarks.md, "Large payloads (issue 17)"). Above this
+/// (a raised `max_payload`) frames are copied, so one frame never pins a
+/// buffer larger than 2 MiB.
+pub const SHARE_MAX: usize = 2 * 1024 * 1024;
 
 /// The first capacity of a chunk started for a spliced frame: it holds
 /// only control lines, so it starts small and grows (like a new

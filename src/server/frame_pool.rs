@@ -21,19 +21,18 @@
 //! therefore keeps up to [`FRAME_POOL_BYTES`] of written buffers, and gives
 //! back all but one at the connection's ping interval (`trim`), so a
 //! publisher that has gone quiet pins at most one frame's buffer. Frames
-//! are at most `client::SHARE_MAX` (128 KiB); larger ones are copied.
+//! are at most `client::SHARE_MAX` (2 MiB); larger ones are copied.
 
 use bytes::BytesMut;
 use parking_lot::Mutex;
 use std::sync::Arc;
 
 /// Bytes of written large-frame buffers one connection keeps for its next
-/// frames; a buffer coming back over this is freed. Measured when 1 MiB
-/// frames were still shared, a 1:1 stream of them allocated 75 buffers for
+/// frames; a buffer coming back over this is freed. Measured with 1 MiB
+/// frames, a 1:1 stream of them allocated 75 buffers for
 /// 1,500 messages with 16 MiB kept and 50 (the queue's depth, none after
 /// warm-up) with 32 MiB; with 64 KiB frames fanned out to four, page faults
-/// fell from 2.3 to 0.5 per message. 32 MiB is 256 buffers of the largest
-/// shared frame. Only a connection that publishes payloads of at least
+/// fell from 2.3 to 0.5 per message. 32 MiB is 32 buffers of a 1 MiB frame. Only a connection that publishes payloads of at least
 /// `client::SHARE_MIN` has any, and [`FramePool::trim`] lets them go when
 /// it is quiet.
 pub(super) const FRAME_POOL_BYTES: usize = 32 * 1024 * 1024;

@@ -12,8 +12,9 @@
 //! usual buffer is parked meanwhile and taken back afterwards, and the
 //! first read after a large frame is kept short, so that the next large
 //! frame's control line arrives with little of its payload (the part that
-//! is moved) behind it. A larger frame (a 1 MiB message) grows the usual
-//! buffer and is copied on delivery, like a small one (see `SHARE_MAX`).
+//! is moved) behind it. A larger frame (above 2 MiB, with a raised
+//! `max_payload`) grows the usual buffer and is copied on delivery, like a
+//! small one (see `SHARE_MAX`).
 //!
 //! A large frame's buffer is done with only when the last subscriber has
 //! written its payload; its `Bytes` then hands the buffer back to the
@@ -207,11 +208,14 @@ mod tests {
     /// one of their own: they are copied, not shared.
     #[test]
     fn frames_above_the_share_limit_use_the_usual_buffer() {
-        let mut r = Reader::new(Limits::default());
-        r.buf.extend_from_slice(b"PUB big 1000000\r\nxx");
+        let mut r = Reader::new(Limits {
+            max_payload: 8 << 20,
+            ..Limits::default()
+        });
+        r.buf.extend_from_slice(b"PUB big 3000000\r\nxx");
         let room = r.prepare();
         assert!(r.parked.is_none() && r.pool.is_none());
-        assert!((FIRST_READ_CHUNK / 4..1_000_000).contains(&room));
+        assert!((FIRST_READ_CHUNK / 4..3_000_000).contains(&room));
     }
 
     /// Small operations never take the large-frame path.
