@@ -9,11 +9,16 @@
 //! the connection a slow consumer instead of growing memory or blocking.
 //!
 //! The bytes queue in chunks of at least [`CHUNK`], and written chunks are
-//! kept for reuse while the queue is deep. One contiguous buffer would be
-//! grown by `realloc` (copying everything queued) and, once dropped after a
-//! burst, replaced by fresh memory that the kernel faults in page by page:
-//! for large payloads those two were most of the broker's CPU time
-//! (docs/benchmarks.md, "Large payloads").
+//! kept for reuse. One contiguous buffer would be grown by `realloc`
+//! (copying everything queued) and, once dropped after a burst, replaced by
+//! fresh memory that the kernel faults in page by page: for large payloads
+//! those two were most of the broker's CPU time (docs/benchmarks.md, "Large
+//! payloads"). For the same reason the chunks a burst used stay pooled
+//! until the queue has been empty for [`POOL_LINGER`], not just until it
+//! first empties: a subscriber that keeps up with a fast publisher empties
+//! its queue many times a second, and freeing the pool each time made the
+//! kernel fault in and zero every byte queued again (a third of the
+//! broker's CPU for a 4 KiB stream).
 //!
 //! Payloads of at least [`SHARE_MIN`] bytes are not copied at all: the
 //! publisher hands them over as shared `Bytes` and `push_shared` splices a
@@ -25,6 +30,7 @@ use super::batch::Batch;
 use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Outcome of appending to an outbound buffer.
@@ -48,6 +54,8 @@ struct State {
     queued: usize,
     /// Written chunks, kept to be filled again instead of allocated.
     pool: Vec<Batch>,
+    /// The capacity of the chunks in `pool`, at most `max_pending`.
+    pooled: usize,
     closed: bool,
     /// Messages and payload bytes (headers included) queued so far, counted
     /// here because producers already hold the lock.
@@ -102,10 +110,16 @@ const SPLICE_CHUNK: usize = 4096;
 /// MiB) message with its MSG line.
 const KEEP_CHUNK: usize = 2 * 1024 * 1024;
 
-/// Written chunks kept when the writer has caught up, so that an idle
-/// connection pins little memory after a burst; while the queue is deep the
-/// pool keeps as many chunks as are queued.
+/// Written chunks kept once the queue has been empty for [`POOL_LINGER`],
+/// so that an idle connection pins little memory after a burst. Until then
+/// the pool keeps every written chunk, up to `max_pending` bytes of them.
 const POOL_IDLE: usize = 1;
+
+/// How long the queue stays empty before the pool shrinks to
+/// [`POOL_IDLE`]: long enough to span the gaps in a stream that its
+/// subscriber keeps up with, short enough that a burst's memory is soon
+/// given back.
+const POOL_LINGER: Duration = Duration::from_millis(500);
 
 impl State {
     /// Frees what a closed connection's queue holds at once, rather than
@@ -114,7 +128,23 @@ impl State {
     fn release(&mut self) {
         self.chunks = VecDeque::new();
         self.pool = Vec::new();
+        self.pooled = 0;
         self.queued = 0;
+    }
+
+    /// Takes pooled chunk `i`.
+    fn unpool(&mut self, i: usize) -> Batch {
+        let chunk = self.pool.swap_remove(i);
+        self.pooled -= chunk.bytes.capacity();
+        chunk
+    }
+
+    /// Lets go of pooled chunks but [`POOL_IDLE`].
+    fn trim_pool(&mut self) {
+        while self.pool.len() > POOL_IDLE {
+            let last = self.pool.len() - 1;
+            drop(self.unpool(last));
+        }
     }
 
     /// The chunk to append a frame of about `len` copied bytes to: the last
@@ -131,12 +161,12 @@ impl State {
         if !tail_ok {
             let pooled = self.pool.iter().position(|c| c.bytes.capacity() >= len);
             let chunk = match pooled {
-                Some(i) => self.pool.swap_remove(i),
+                Some(i) => self.unpool(i),
                 // A quiet connection's first chunk starts small.
-                None if self.chunks.is_empty() => self
-                    .pool
-                    .pop()
-                    .unwrap_or_else(|| Batch::with_capacity(len.max(4096))),
+                None if self.chunks.is_empty() => match self.pool.len() {
+                    0 => Batch::with_capacity(len.max(4096)),
+                    n => self.unpool(n - 1),
+                },
                 None => Batch::with_capacity(len.max(fresh)),
             };
             self.chunks.push_back(chunk);
@@ -179,6 +209,7 @@ impl Outbound {
                 chunks: VecDeque::from([Batch::with_capacity(4096)]),
                 queued: 0,
                 pool: Vec::new(),
+                pooled: 0,
                 closed: false,
                 msgs: 0,
                 bytes: 0,
@@ -316,7 +347,7 @@ impl Outbound {
     /// closed and drained.
     pub async fn next_batch(&self) -> Option<Batch> {
         loop {
-            {
+            let linger = {
                 let mut st = self.state.lock();
                 if st.queued > 0 {
                     // Chunks are only started behind a non-empty one, so
@@ -328,8 +359,20 @@ impl Outbound {
                 if st.closed {
                     return None;
                 }
+                st.pool.len() > POOL_IDLE
+            };
+            // Only a connection holding a burst's chunks pays for a timer.
+            if !linger {
+                self.writer.notified().await;
+            } else if tokio::time::timeout(POOL_LINGER, self.writer.notified())
+                .await
+                .is_err()
+            {
+                let mut st = self.state.lock();
+                if st.queued == 0 {
+                    st.trim_pool();
+                }
             }
-            self.writer.notified().await;
         }
     }
 
@@ -361,13 +404,18 @@ impl Outbound {
         if st.closed {
             return;
         }
-        let keep = st.chunks.len().max(POOL_IDLE);
-        if st.pool.len() < keep {
+        let capacity = batch.bytes.capacity();
+        if st.pool.len() < POOL_IDLE || st.pooled + capacity <= self.max_pending {
+            st.pooled += capacity;
             st.pool.push(batch);
         }
-        if st.chunks.is_empty() {
-            st.pool.truncate(POOL_IDLE);
-        }
+    }
+
+    /// Chunks pooled for reuse and their capacity in bytes.
+    #[cfg(test)]
+    fn pooled(&self) -> (usize, usize) {
+        let st = self.state.lock();
+        (st.pool.len(), st.pooled)
     }
 }
 
@@ -434,6 +482,84 @@ mod tests {
             "the written chunk was filled again"
         );
         assert_eq!(out.totals_and_pending().2, 0);
+    }
+
+    /// The chunks of a burst stay pooled when the queue empties, so the
+    /// next burst reuses them instead of faulting in fresh memory; the pool
+    /// never holds more than `max_pending` bytes, and once the queue has
+    /// been empty for `POOL_LINGER` it shrinks to one chunk.
+    #[tokio::test]
+    async fn a_burst_s_chunks_linger_then_go() {
+        let big = vec![b'x'; CHUNK + 64];
+        let max_pending = 3 * big.len() + 100;
+        let out = std::sync::Arc::new(Outbound::new(max_pending));
+        for round in 0..4 {
+            for _ in 0..3 {
+                assert!(matches!(
+                    out.push(big.len(), |b| b.extend_from_slice(&big)),
+                    Push::Queued { .. }
+                ));
+            }
+            for _ in 0..3 {
+                let batch = out.next_batch().await.expect("queued");
+                out.recycle(batch);
+            }
+            let (chunks, bytes) = out.pooled();
+            assert!(chunks >= 2, "round {round}: the burst's chunks were kept");
+            assert!(bytes <= max_pending, "round {round}: {bytes} pooled");
+        }
+        let writer = tokio::spawn({
+            let out = out.clone();
+            async move { out.next_batch().await.map(|b| b.len()) }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while out.pooled().0 > POOL_IDLE {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the pool was never trimmed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(matches!(
+            out.push(4, |b| b.extend_from_slice(b"PING")),
+            Push::Queued { wake: true, .. }
+        ));
+        out.wake_writer();
+        assert_eq!(
+            writer.await.expect("writer"),
+            Some(4),
+            "still writing after the trim"
+        );
+    }
+
+    /// The pool's cap holds when the chunks coming back hold more capacity
+    /// than `max_pending`: messages of just over half a chunk each get a
+    /// chunk of their own, so a full queue spans about twice its bytes.
+    #[tokio::test]
+    async fn the_pool_never_exceeds_max_pending() {
+        let max_pending = 16 << 20;
+        let out = Outbound::new(max_pending);
+        let msg = vec![b'y'; CHUNK / 2 + 1];
+        for _ in 0..2 {
+            let mut queued = 0;
+            while queued + msg.len() <= max_pending {
+                out.push(msg.len(), |b| b.extend_from_slice(&msg));
+                queued += msg.len();
+            }
+            let mut capacity = 0;
+            while out.totals_and_pending().2 > 0 {
+                let batch = out.next_batch().await.expect("queued");
+                capacity += batch.bytes.capacity();
+                out.recycle(batch);
+            }
+            assert!(
+                capacity > max_pending,
+                "the attack: {capacity} bytes came back"
+            );
+            let (chunks, pooled) = out.pooled();
+            assert!(chunks > 1, "chunks were kept");
+            assert!(pooled <= max_pending, "{pooled} pooled");
+        }
     }
 
     /// Control replies (PONG, -ERR) count against `max_pending` too.
