@@ -192,6 +192,14 @@ impl PluginStage {
         let next = pending.at + 1;
         let stats = &plugin.pool.stats;
         match plugin.run(batch, from.max_payload) {
+            // Every message passed unchanged (a no-op, or a plugin that
+            // let this batch be) and nothing follows in the chain: no
+            // verdicts to match, no later plugin to look for.
+            Ok(actions) if actions.is_empty() && next >= plugins.chain_len() => {
+                for i in 0..batch.len() {
+                    sink.deliver(batch.original(i).into());
+                }
+            }
             Ok(actions) => {
                 let (mut dropped, mut rejected, mut modified) = (0, 0, 0);
                 let mut actions = actions.into_iter().peekable();
@@ -256,6 +264,13 @@ impl PluginStage {
                 return;
             }
         };
+        if verdicts.is_empty() && next >= plugins.chain_len() {
+            // All allowed and nothing follows: as in `run_transform`.
+            for i in 0..batch.len() {
+                sink.deliver(batch.message(i).into());
+            }
+            return;
+        }
         let (mut rejected, mut rerouted) = (0, 0);
         let mut verdicts = verdicts.into_iter().peekable();
         for i in 0..batch.len() {
