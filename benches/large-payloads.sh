@@ -119,6 +119,16 @@ def med(case, target, pick):
            if r["case"] == case and r["target"] == target and "report" in r]
     return (statistics.median(got) if got else None), int(reps) - len(got)
 
+def paired(case, target):
+    # Each rep's rate over the ceiling measured just before it, so drift
+    # between reps (other load on the machine) cancels; the median of those.
+    relay = {r["rep"]: r["report"]["sub"]["mb_per_sec"] for r in runs
+             if r["case"] == case and r["target"] == "relay" and "report" in r}
+    got = [r["report"]["sub"]["mb_per_sec"] / relay[r["rep"]] for r in runs
+           if r["case"] == case and r["target"] == target and "report" in r
+           and relay.get(r["rep"])]
+    return f"{statistics.median(got):.2f}" if got else "-"
+
 def num(v, failed, fmt="{:,.0f}"):
     if v is None:
         return "failed"
@@ -131,11 +141,12 @@ mbps = lambda r: r["sub"]["mb_per_sec"]
 rate = lambda r: r["msgs_per_sec"]
 print(f"Median of {reps} run(s) per case; {nats_version}; load average {load_before} before, "
       f"{load_after} after. MB/s is payload megabytes (10^6) per second delivered "
-      "(fan-out: every copy).")
+      "(fan-out: every copy). \"of ceiling\" is median MB/s over median ceiling; "
+      "\"paired\" is the median of each run's MB/s over the ceiling measured just before it.")
 print()
-print("| case | ceiling MB/s | switchyard msgs/s | switchyard MB/s | of ceiling "
-      "| nats-server msgs/s | nats-server MB/s | of ceiling | switchyard/nats-server |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| case | ceiling MB/s | switchyard msgs/s | switchyard MB/s | of ceiling | paired "
+      "| nats-server msgs/s | nats-server MB/s | of ceiling | paired | switchyard/nats-server |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for case, label in enumerate(labels):
     ceil, cf = med(case, "relay", mbps)
     sy_rate, sf = med(case, "switchyard", rate)
@@ -143,7 +154,8 @@ for case, label in enumerate(labels):
     na_rate, nf = med(case, "nats-server", rate)
     na_mb, _ = med(case, "nats-server", mbps)
     print(f"| {label} | {num(ceil, cf)} | {num(sy_rate, sf)} | {num(sy_mb, 0)} | {frac(sy_mb, ceil)} "
-          f"| {num(na_rate, nf)} | {num(na_mb, 0)} | {frac(na_mb, ceil)} | {frac(sy_rate, na_rate)} |")
+          f"| {paired(case, 'switchyard')} | {num(na_rate, nf)} | {num(na_mb, 0)} | {frac(na_mb, ceil)} "
+          f"| {paired(case, 'nats-server')} | {frac(sy_rate, na_rate)} |")
 if any(r["target"] == "baseline" for r in runs):
     print()
     print("Before/after in the same run (baseline = BASELINE_BIN):")
