@@ -290,6 +290,8 @@ impl Connection {
         self.flush_transforms();
         buf.advance(at);
         self.reader.buf = buf;
+        let stats = &self.delivery.stats;
+        self.reader.note_batch(stats.in_msgs, stats.in_bytes);
         self.finish_batch();
         result
     }
