@@ -255,7 +255,8 @@ impl Connection {
                     // `Reader::prepare`: a frame given a buffer of its own
                     // there is frozen here.
                     let large = used <= SHARE_MAX
-                        && matches!(&op, Op::Pub { payload, .. } if payload.len() >= SHARE_MIN);
+                        && matches!(&op, Op::Pub { payload, .. } if payload.len() >= SHARE_MIN)
+                        && self.reader.may_share(used);
                     at += used;
                     let frozen;
                     let (op, shared) = if large {

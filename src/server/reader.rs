@@ -52,6 +52,13 @@ const PAYLOAD_HEAVY: u64 = 1024;
 /// that fills it grows it to [`READ_CHUNK`] within two reads.
 const FIRST_READ_CHUNK: usize = 4 * 1024;
 
+/// A frame frozen out of the usual buffer keeps all of that buffer alive
+/// until its last subscriber has written it; it is shared in place only if
+/// it is at least this fraction of the buffer, so what a slow consumer
+/// pins is at most this many times its `max_pending`. A smaller one is
+/// copied to each subscriber like a small payload.
+const PIN_RATIO: usize = 8;
+
 /// The room of the first read after a large frame: enough for any usual
 /// control line, little of a payload to move if another large frame
 /// follows.
@@ -70,6 +77,9 @@ pub(super) struct Reader {
     /// [`READ_CHUNK`] when reads fill it, and on to [`PAYLOAD_READ_CHUNK`]
     /// while the publisher's messages are large.
     chunk: usize,
+    /// The usual buffer's size as of its last allocation, which is what a
+    /// frame frozen out of it keeps alive.
+    usual_alloc: usize,
     /// Whether the last batch that held messages averaged
     /// [`PAYLOAD_HEAVY`] bytes or more a message.
     payload_heavy: bool,
@@ -83,6 +93,7 @@ impl Reader {
             parked: None,
             pool: None,
             chunk: FIRST_READ_CHUNK,
+            usual_alloc: FIRST_READ_CHUNK,
             payload_heavy: false,
             limits,
         }
@@ -122,6 +133,7 @@ impl Reader {
         }
         if self.buf.capacity() - self.buf.len() < self.chunk / 4 {
             self.buf.reserve(self.chunk);
+            self.usual_alloc = self.buf.capacity();
         }
         room.min(self.buf.capacity() - self.buf.len())
     }
@@ -137,6 +149,14 @@ impl Reader {
         if let Some(pool) = &self.pool {
             pool.trim();
         }
+    }
+
+    /// Whether a frame of `frame` bytes that the parser found whole may be
+    /// shared where it lies: always in a buffer of its own, and in the
+    /// usual buffer only if it is a large enough part of it (see
+    /// [`PIN_RATIO`]).
+    pub(super) fn may_share(&self, frame: usize) -> bool {
+        self.parked.is_some() || frame.saturating_mul(PIN_RATIO) >= self.usual_alloc
     }
 
     /// The bytes `buf[..end]` as shared `Bytes`, split off `buf` without a
@@ -291,5 +311,24 @@ mod tests {
         assert_eq!(r.chunk, READ_CHUNK, "small again");
         r.buf.reserve(r.chunk);
         assert!(r.prepare() <= 2 * READ_CHUNK);
+    }
+
+    /// A frame found whole in the usual buffer is shared in place only if
+    /// it is at least an eighth of it; in a buffer of its own, always.
+    #[test]
+    fn small_parts_of_a_big_buffer_are_not_shared_in_place() {
+        let mut r = Reader::new(Limits::default());
+        r.buf.extend_from_slice(b"PUB a 1\r\n");
+        r.chunk = PAYLOAD_READ_CHUNK;
+        r.prepare();
+        assert!(r.usual_alloc >= PAYLOAD_READ_CHUNK);
+        assert!(!r.may_share(SHARE_MIN + 20), "would pin 16x its size");
+        assert!(r.may_share(r.usual_alloc.div_ceil(PIN_RATIO)));
+
+        let mut r = Reader::new(Limits::default());
+        r.buf.extend_from_slice(b"PUB big 300000\r\nxx");
+        r.prepare();
+        assert!(r.parked.is_some(), "a buffer of its own");
+        assert!(r.may_share(SHARE_MIN + 20));
     }
 }

@@ -261,6 +261,50 @@ async fn mixed_burst_of_shared_and_copied_payloads_arrives_in_order() {
     }
 }
 
+/// A stream of payloads of 1-25 KiB, which grows the publisher's reads to
+/// 256 KiB (so its frames above 16 KiB are copied, not shared in place),
+/// then small messages, which shrink the reads back, then 4 KiB ones again, all in one write: every subscriber gets each message
+/// intact and in order across the read-size changes.
+#[tokio::test]
+async fn payload_heavy_stream_through_read_size_changes_arrives_in_order() {
+    let server = common::start().await;
+    let mut subs = Vec::new();
+    for _ in 0..2 {
+        let client = common::client(&server).await;
+        let sub = client.subscribe("heavy").await.expect("subscribe");
+        client.flush().await.expect("flush");
+        subs.push((client, sub));
+    }
+    let mut publisher = raw_login(&server, b"").await;
+    let size_of = |n: usize| match n {
+        0..600 => 1024 + (n * 37) % 24_000,
+        600..1600 => n % 24,
+        _ => 4096,
+    };
+    let mut burst = Vec::new();
+    let mut sent = Vec::new();
+    for n in 0..2000 {
+        // The sequence number leads, so a message out of place is named.
+        let mut payload = format!("{n:06}").into_bytes();
+        payload.extend_from_slice(&pattern(size_of(n).max(64)));
+        payload.truncate(size_of(n).max(6));
+        burst.extend_from_slice(format!("PUB heavy {}\r\n", payload.len()).as_bytes());
+        burst.extend_from_slice(&payload);
+        burst.extend_from_slice(b"\r\n");
+        sent.push(payload);
+    }
+    burst.extend_from_slice(b"PING\r\n");
+    publisher.write_all(&burst).await.expect("write");
+    read_until(&mut publisher, b"PONG\r\n").await;
+
+    for (_client, sub) in &mut subs {
+        for (n, payload) in sent.iter().enumerate() {
+            let msg = common::next_msg(sub).await;
+            assert!(msg.payload == payload[..], "message {n}: content");
+        }
+    }
+}
+
 /// A large payload is shared with the subscribers on the publisher's node
 /// and copied onto the route to another node: both get it intact, with its
 /// headers, and the buffer it was read into is reused for the next ones
