@@ -11,6 +11,7 @@
 //! May use: every layer below it (`protocol`, `subject`, `config`, `auth`,
 //! `plugin`, `client`, `tenant`, `login`, `route`, `monitor`).
 
+mod advertise;
 mod announce;
 mod claims;
 mod cleanup;
@@ -186,6 +187,7 @@ impl Server {
         );
         let sources = Arc::new(config.clone());
         let shared = Arc::new(Shared {
+            client_urls: advertise::listener_urls(&config.host, local_addr),
             config,
             info,
             stats: ServerStats::default(),

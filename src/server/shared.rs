@@ -22,12 +22,14 @@ use std::time::SystemTime;
 use tokio::sync::{Notify, watch};
 
 /// State shared by the listener and every connection.
-/// Twenty-four fields, each one concern that the listener, the connections and
+/// Twenty-five fields, each one concern that the listener, the connections and
 /// monitoring reach by name (`server.config`, `server.stats`, ...); nesting
 /// them would add a level to those reads without making any one clearer.
 pub(crate) struct Shared {
     pub(super) config: ServerConfig,
     pub(super) info: ServerInfo,
+    /// `host:port` for clients on other machines (see `advertise`).
+    pub(super) client_urls: Vec<String>,
     pub(super) stats: ServerStats,
     pub(super) global: Arc<Account>,
     pub(super) next_id: AtomicU64,
@@ -84,23 +86,15 @@ impl Shared {
     }
 
     /// `host:port` of the leaf node port as leaves should dial it (INFO's
-    /// `leafnode_urls`).
+    /// `leafnode_urls`): nats-server's choice, the first address another
+    /// machine could reach.
     pub(super) fn leaf_url(&self) -> String {
         match *self.leaf_addr.lock() {
-            Some(addr) if addr.ip().is_unspecified() => format!("127.0.0.1:{}", addr.port()),
-            Some(addr) => addr.to_string(),
+            Some(addr) => {
+                super::advertise::listener_urls(&addr.ip().to_string(), addr).swap_remove(0)
+            }
             None => String::new(),
         }
-    }
-
-    /// `host:port` clients on other machines should dial to reach this
-    /// server (the loopback address when it listens on every interface).
-    pub(super) fn own_client_url(&self) -> String {
-        let host = match self.info.host.as_str() {
-            "0.0.0.0" | "::" | "" => "127.0.0.1",
-            h => h,
-        };
-        format!("{host}:{}", self.info.port)
     }
 
     /// The INFO for clients: the server's, with the cluster's client URLs
@@ -110,10 +104,12 @@ impl Shared {
         if let Some(cluster) = &self.config.cluster
             && !cluster.no_advertise
         {
-            let mut urls = self.cluster.peer_client_urls();
+            let peers = self.cluster.peer_client_urls();
+            let mut urls = Vec::with_capacity(self.client_urls.len() + peers.len());
             if !self.lame_duck.load(Ordering::Relaxed) {
-                urls.insert(0, self.own_client_url());
+                urls.extend(self.client_urls.iter().cloned());
             }
+            urls.extend(peers);
             info.connect_urls = urls;
         }
         info

@@ -489,3 +489,72 @@ async fn a_node_in_lame_duck_mode_is_no_longer_offered_to_clients() {
     }
     panic!("no INFO without the lame duck: {seen}");
 }
+
+/// Nodes listening on every interface (`0.0.0.0`, nats-server's default)
+/// offer clients the addresses another machine could dial, never
+/// `0.0.0.0`, and every one of them reaches the cluster; the nodes still
+/// find each other through gossip.
+#[tokio::test]
+async fn nodes_on_every_interface_offer_clients_addresses_they_can_dial() {
+    let wildcard = |seeds: &[String]| {
+        let mut config = clustered(ServerConfig::default(), seeds);
+        config.host = "0.0.0.0".into();
+        config.port = 0;
+        if let Some(cluster) = config.cluster.as_mut() {
+            cluster.host = Some("0.0.0.0".into());
+        }
+        config
+    };
+    let first = Server::start(wildcard(&[])).await.expect("first starts");
+    let seed = [format!(
+        "nats-route://127.0.0.1:{}",
+        first.route_addr().expect("route port").port()
+    )];
+    let second = Server::start(wildcard(&seed)).await.expect("second starts");
+    let third = Server::start(wildcard(&seed)).await.expect("third starts");
+    let nodes = [first, second, third];
+    eventually("full mesh through gossip", || {
+        nodes.iter().all(|n| n.route_count() == 2)
+    })
+    .await;
+
+    let client = async_nats::connect(nodes[0].client_url())
+        .await
+        .expect("client connects");
+    let urls = |c: &Client| c.server_info().connect_urls.clone();
+    eventually("every node's URLs", || {
+        let urls = urls(&client);
+        nodes.iter().all(|n| {
+            urls.iter()
+                .any(|u| u.ends_with(&format!(":{}", n.local_addr().port())))
+        })
+    })
+    .await;
+    let urls = urls(&client);
+    // Loopback only on a machine with no other IPv4 address.
+    let networked = if_addrs::get_if_addrs().expect("interfaces").iter().any(
+        |i| matches!(i.ip(), std::net::IpAddr::V4(v4) if !v4.is_loopback() && !v4.is_link_local()),
+    );
+    if networked {
+        assert!(urls.iter().all(|u| !u.starts_with("127.")), "{urls:?}");
+    }
+    let mut sub = client.subscribe("where").await.expect("subscribe");
+    client.flush().await.expect("flush");
+    for url in &urls {
+        assert!(
+            !url.starts_with("0.0.0.0") && !url.starts_with("[::]"),
+            "{urls:?}"
+        );
+        // Each advertised address reaches a node of this cluster.
+        let other = async_nats::connect(url.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("{url} from {urls:?}: {e}"));
+        other
+            .publish("where", url.clone().into())
+            .await
+            .expect("publish");
+        other.flush().await.expect("flush");
+        let msg = next_msg(&mut sub).await;
+        assert_eq!(msg.payload, url.as_bytes());
+    }
+}

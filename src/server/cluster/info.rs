@@ -19,16 +19,19 @@ pub(super) fn route_info(server: &Shared) -> RouteInfo {
             Some((h, p)) => (h.to_string(), p.parse().unwrap_or(0)),
             None => (adv.to_string(), 0),
         },
+        // Bound to every interface, the host goes as `0.0.0.0` (as
+        // nats-server's does): a peer that passes it on substitutes the
+        // address it sees this server connect from.
         None => match *server.route_addr.lock() {
-            Some(a) if a.ip().is_unspecified() => ("127.0.0.1".to_string(), a.port()),
             Some(a) => (a.ip().to_string(), a.port()),
             None => (String::new(), 0),
         },
     };
-    let mut urls = Vec::new();
-    if !server.lame_duck.load(Ordering::Relaxed) {
-        urls.push(server.own_client_url());
-    }
+    let urls = if server.lame_duck.load(Ordering::Relaxed) {
+        Vec::new()
+    } else {
+        server.client_urls.clone()
+    };
     RouteInfo {
         server_id: server.info.server_id.clone(),
         server_name: server.info.server_name.clone(),
