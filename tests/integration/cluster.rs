@@ -558,3 +558,45 @@ async fn nodes_on_every_interface_offer_clients_addresses_they_can_dial() {
         assert_eq!(msg.payload, url.as_bytes());
     }
 }
+
+const BASE_TENANT: &str = "name = \"base\"\n[[users]]\nuser = \"base\"\npassword = \"pw\"\n";
+const LATE_TENANT: &str = "name = \"late\"\n[[users]]\nuser = \"late\"\npassword = \"pw\"\n";
+
+/// Servers reload one at a time: interest a peer sends in an account this
+/// server does not have yet is held, and applied when a reload adds the
+/// account here, so messages flow at once (not only after the route forms
+/// again, as with nats-server).
+#[tokio::test]
+async fn interest_in_an_account_a_later_reload_adds_is_kept() {
+    let dir_a = crate::common::TenantDir::new(&[("base", BASE_TENANT)]);
+    let dir_b = crate::common::TenantDir::new(&[("base", BASE_TENANT)]);
+    let a = start_with(clustered(dir_a.config(), &[])).await;
+    let b = start_with(clustered(dir_b.config(), &[route_url(&a)])).await;
+    eventually("route", || a.route_count() == 1 && b.route_count() == 1).await;
+
+    dir_b.write("late", LATE_TENANT);
+    b.reload().await.expect("b reloads");
+    let on_b = login(&b, "late").await;
+    let mut sub = on_b.subscribe("news").await.expect("subscribe");
+    on_b.flush().await.expect("flush");
+    // The RS+ reaches a before a knows the account; a PING round trip on
+    // the route's far side shows it has been read.
+    let base_a = login(&a, "base").await;
+    let base_b = login(&b, "base").await;
+    await_interest(&base_a, &base_b).await;
+
+    dir_a.write("late", LATE_TENANT);
+    a.reload().await.expect("a reloads");
+    // The reload reaches the route's task a moment later; nothing else
+    // would ever carry b's interest (b sends it once).
+    let on_a = login(&a, "late").await;
+    for _ in 0..100 {
+        on_a.publish("news", "fresh".into()).await.expect("publish");
+        on_a.flush().await.expect("flush");
+        if let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(50), sub.next()).await {
+            assert_eq!(&msg.payload[..], b"fresh");
+            return;
+        }
+    }
+    panic!("b's interest in the new account never took effect on a");
+}

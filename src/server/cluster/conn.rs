@@ -7,6 +7,7 @@
 //! `PeerLink` per account.
 
 use super::gossip;
+use super::held::{HELD_MAX_BYTES, HeldInterest};
 use super::state::RouteEntry;
 use crate::client::{ClientHandle, CloseReason};
 use crate::plugin::PublisherInfo;
@@ -61,6 +62,8 @@ pub(super) struct RouteConn {
     accounts: FxHashMap<Bytes, Bound>,
     /// The peer's interest, by `account subject [queue]`.
     subs: FxHashMap<Bytes, (Bytes, SubEntry)>,
+    /// The peer's interest in accounts this server does not have yet.
+    held: HeldInterest,
     delivery: DeliveryCtx,
     plugins: PluginStage,
     limits: Limits,
@@ -106,6 +109,7 @@ impl RouteConn {
             buf,
             accounts: FxHashMap::default(),
             subs: FxHashMap::default(),
+            held: HeldInterest::default(),
             delivery,
             plugins: PluginStage::default(),
             limits,
@@ -296,10 +300,6 @@ impl RouteConn {
     /// `RS+`: the peer wants messages on `subject` (in `queue`) in
     /// `account`.
     fn on_sub(&mut self, account: &[u8], subject: &[u8], queue: Option<&[u8]>) {
-        let Some(bound) = self.accounts.get(account) else {
-            tracing::debug!(cid = self.handle.id, account = %String::from_utf8_lossy(account), "interest in an unknown account ignored");
-            return;
-        };
         let key = Bytes::from([account, b" ", &interest_key(subject, queue)[..]].concat());
         // A repeated `RS+` for a queue group only updates its weight.
         if self.subs.contains_key(&key) {
@@ -316,6 +316,13 @@ impl RouteConn {
             crate::config::cluster::DEFAULT_MAX_ROUTE_SUBSCRIPTIONS,
             |c| c.max_subscriptions,
         );
+        let Some(bound) = self.accounts.get(account) else {
+            let room = self.subs.len() + self.held.len() < max;
+            if !(room && self.held.hold(key, account, subject, queue, HELD_MAX_BYTES)) {
+                tracing::warn!(cid = self.handle.id, peer = %self.peer.name, "interest in unknown accounts over its limit; ignored");
+            }
+            return;
+        };
         let charge = footprint(subject, queue);
         if self.subs.len() >= max || !fits_budget(&bound.account, &bound.rules, charge) {
             tracing::warn!(cid = self.handle.id, peer = %self.peer.name, "route interest over its limit; ignored");
@@ -346,6 +353,7 @@ impl RouteConn {
     /// `RS-`: the peer's interest is gone.
     fn on_unsub(&mut self, account: &[u8], subject: &[u8], queue: Option<&[u8]>) {
         let key = Bytes::from([account, b" ", &interest_key(subject, queue)[..]].concat());
+        self.held.release(&key);
         if let Some((_, entry)) = self.subs.remove(&key)
             && let Some(bound) = self.accounts.get(account)
         {
@@ -409,9 +417,9 @@ impl RouteConn {
         self.plugins.flush(&from, &mut sink);
     }
 
-    /// After a reload: new accounts are carried, removed ones dropped, and
-    /// every account's rules refreshed. (The peer's interest in an account
-    /// added here arrives when the route forms again.)
+    /// After a reload: new accounts are carried (with the interest the
+    /// peer sent in them before they existed here), removed ones dropped,
+    /// and every account's rules refreshed.
     fn on_reload(&mut self) {
         let now = all_accounts(&self.server);
         let gone: Vec<Bytes> = self
@@ -426,7 +434,13 @@ impl RouteConn {
         for account in now {
             match self.accounts.get_mut(account.name.as_bytes()) {
                 Some(bound) => bound.rules = account.rules(),
-                None => self.bind(account),
+                None => {
+                    let name = Bytes::copy_from_slice(account.name.as_bytes());
+                    self.bind(account);
+                    for held in self.held.take(&name) {
+                        self.on_sub(&held.account, &held.subject, held.queue.as_deref());
+                    }
+                }
             }
         }
         self.publish_interest();

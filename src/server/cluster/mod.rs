@@ -14,6 +14,7 @@ mod conn;
 mod dial;
 mod gossip;
 mod handshake;
+mod held;
 mod info;
 pub(in crate::server) mod state;
 
