@@ -84,10 +84,16 @@ pub fn check_tenancy(config: &ServerConfig) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// TLS for the route port, if `cluster.tls` is set.
+/// TLS for the route port, if `cluster.tls` is set. Peers always verify
+/// each other's certificate against `ca_file`, as nats-server forces for
+/// routes: a peer is both a server and a client of the cluster.
 fn route_tls(config: &ServerConfig) -> Result<Option<ServerTls>, ServerError> {
     let tls = config.cluster.as_ref().and_then(|c| c.tls.as_ref());
-    Ok(tls.map(ServerTls::load).transpose()?)
+    let strict = tls.map(|t| crate::config::TlsConfig {
+        verify: true,
+        ..t.clone()
+    });
+    Ok(strict.as_ref().map(ServerTls::load).transpose()?)
 }
 
 /// TLS for the leaf node port, if `leafnodes.tls` is set.

@@ -433,7 +433,7 @@ async fn routes_run_over_tls() {
     use crate::common::pki::{Ca, PemDir};
     let ca = Ca::new("route test CA");
     let pem = PemDir::new();
-    let (cert, key) = pem.pair("node", &ca.server());
+    let (cert, key) = pem.pair("node", &ca.peer());
     let ca_file = pem.write("ca.pem", &ca.pem);
     let mut tls = switchyard::config::TlsConfig::new(cert, key);
     tls.ca_file = Some(ca_file);
@@ -454,10 +454,28 @@ async fn routes_run_over_tls() {
         .expect("pub");
     a.flush().await.expect("flush");
     assert_eq!(next_msg(&mut sub).await.payload, "sealed");
-    // A peer without TLS is not let in.
+    // A peer without TLS is not let in, nor one that trusts this CA but
+    // presents a certificate from another (routes verify both ways).
     let plain = start_with(clustered(ServerConfig::default(), &[route_url(&nodes[0])])).await;
+    let other = Ca::new("another CA");
+    let (cert, key) = pem.pair("stranger", &other.peer());
+    let mut tls = switchyard::config::TlsConfig::new(cert, key);
+    tls.ca_file = Some(pem.write("ca.pem", &ca.pem));
+    let stranger_config = ServerConfig {
+        cluster: Some(ClusterConfig {
+            tls: Some(tls),
+            ..ClusterConfig::default()
+        }),
+        ..ServerConfig::default()
+    };
+    let stranger = start_with(clustered(stranger_config, &[route_url(&nodes[0])])).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(plain.route_count(), 0, "a plaintext peer never joins");
+    assert_eq!(
+        stranger.route_count(),
+        0,
+        "an unknown certificate never joins"
+    );
     assert!(nodes.iter().all(|n| n.route_count() == 2));
 }
 

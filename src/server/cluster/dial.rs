@@ -145,10 +145,61 @@ async fn attempt(
         Err(_) => return Attempt::Failed("timed out connecting".to_string()),
     };
     let _ = tcp.set_nodelay(true);
-    let mut tcp = tcp;
+    // Routes start TLS at once, before any INFO (nats-server's route
+    // protocol; unlike clients and leaf nodes, which read INFO first).
+    let tls = server.config.cluster.as_ref().and_then(|c| c.tls.as_ref());
+    match tls {
+        Some(tls) => {
+            let settings = RemoteTls {
+                ca_file: tls.ca_file.clone(),
+                cert_file: Some(tls.cert_file.clone()),
+                key_file: Some(tls.key_file.clone()),
+                handshake_first: true,
+                server_name: None,
+            };
+            let connector = match connector(&settings) {
+                Ok(c) => c,
+                Err(e) => return Attempt::Failed(format!("tls: {e}")),
+            };
+            let Ok(name) = rustls_pki_types::ServerName::try_from(url.host.clone()) else {
+                return Attempt::Failed("tls: bad server name".to_string());
+            };
+            let stream =
+                match tokio::time::timeout(DIAL_TIMEOUT, connector.connect(name, tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => return Attempt::Failed(format!("tls: {e}")),
+                    Err(_) => return Attempt::Failed("tls: timed out".to_string()),
+                };
+            let (rd, wr) = tokio::io::split(stream);
+            greeted(server, url, seed, peer_id, rd, wr).await
+        }
+        None if url.tls => {
+            Attempt::Failed("a tls:// route URL needs cluster.tls to be set".to_string())
+        }
+        None => {
+            let (rd, wr) = tcp.into_split();
+            greeted(server, url, seed, peer_id, rd, wr).await
+        }
+    }
+}
+
+/// Reads the peer's INFO on a connected (and, with TLS, secured) route,
+/// then introduces this server.
+async fn greeted<R, W>(
+    server: &Arc<Shared>,
+    url: &RouteUrl,
+    seed: Option<&str>,
+    peer_id: &mut Option<String>,
+    mut rd: R,
+    wr: W,
+) -> Attempt
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let mut buf = BytesMut::with_capacity(4096);
     let info = match read_first(
-        &mut tcp,
+        &mut rd,
         &mut buf,
         &limits(server),
         Dialect::Route,
@@ -162,7 +213,12 @@ async fn attempt(
         },
         Ok(First::Err(text)) => return Attempt::Failed(format!("refused: {text}")),
         Ok(_) => return Attempt::Failed("not a route port".to_string()),
-        Err(reason) => return Attempt::Failed(format!("reading INFO: {reason:?}")),
+        // A TLS route port says nothing until the handshake starts.
+        Err(reason) => {
+            return Attempt::Failed(format!(
+                "reading INFO: {reason:?} (if the peer's routes use TLS, set cluster.tls)"
+            ));
+        }
     };
     if info.server_id == server.info.server_id {
         return Attempt::ToSelf;
@@ -171,34 +227,15 @@ async fn attempt(
     if server.cluster.is_connected(&info.server_id) {
         return Attempt::Duplicate;
     }
-    let tls = server.config.cluster.as_ref().and_then(|c| c.tls.as_ref());
-    if info.tls_required || url.tls || tls.is_some() {
-        let Some(tls) = tls else {
-            return Attempt::Failed("the peer requires TLS; set cluster.tls".to_string());
-        };
-        let settings = RemoteTls {
-            ca_file: tls.ca_file.clone(),
-            cert_file: Some(tls.cert_file.clone()),
-            key_file: Some(tls.key_file.clone()),
-            handshake_first: false,
-            server_name: None,
-        };
-        let connector = match connector(&settings) {
-            Ok(c) => c,
-            Err(e) => return Attempt::Failed(format!("tls: {e}")),
-        };
-        let Ok(name) = rustls_pki_types::ServerName::try_from(url.host.clone()) else {
-            return Attempt::Failed("tls: bad server name".to_string());
-        };
-        let stream = match tokio::time::timeout(DIAL_TIMEOUT, connector.connect(name, tcp)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Attempt::Failed(format!("tls: {e}")),
-            Err(_) => return Attempt::Failed("tls: timed out".to_string()),
-        };
-        let (rd, wr) = tokio::io::split(stream);
-        return introduce(server, url, info, buf, rd, wr, seed).await;
+    if info.tls_required
+        && server
+            .config
+            .cluster
+            .as_ref()
+            .is_none_or(|c| c.tls.is_none())
+    {
+        return Attempt::Failed("the peer requires TLS; set cluster.tls".to_string());
     }
-    let (rd, wr) = tcp.into_split();
     introduce(server, url, info, buf, rd, wr, seed).await
 }
 

@@ -64,22 +64,20 @@ async fn accept(mut stream: TcpStream, peer: SocketAddr, server: Arc<Shared>) {
             let (rd, wr) = stream.into_split();
             introduced(rd, wr, peer, &server).await;
         }
-        Some(tls) => {
-            let settings = &tls.settings;
-            let greeting = (!settings.handshake_first).then_some(&line[..]);
-            match handshake(stream, greeting, tls.acceptor(), settings.timeout).await {
-                Ok(mut stream) => {
-                    if settings.handshake_first && stream.write_all(&line).await.is_err() {
-                        return;
-                    }
-                    let (rd, wr) = tokio::io::split(stream);
-                    introduced(rd, wr, peer, &server).await;
+        // TLS before anything else, INFO after: nats-server's routes never
+        // send a plaintext INFO (unlike its client and leaf ports).
+        Some(tls) => match handshake(stream, None, tls.acceptor(), tls.settings.timeout).await {
+            Ok(mut stream) => {
+                if stream.write_all(&line).await.is_err() {
+                    return;
                 }
-                Err(Refused { reason, .. }) => {
-                    tracing::info!(%peer, ?reason, "route TLS handshake failed");
-                }
+                let (rd, wr) = tokio::io::split(stream);
+                introduced(rd, wr, peer, &server).await;
             }
-        }
+            Err(Refused { reason, .. }) => {
+                tracing::info!(%peer, ?reason, "route TLS handshake failed");
+            }
+        },
     }
 }
 

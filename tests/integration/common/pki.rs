@@ -47,6 +47,25 @@ impl Ca {
         self.sign(params)
     }
 
+    /// A certificate for a cluster peer, which is a server to the peers
+    /// that dial it and a client to those it dials (nats-server requires
+    /// both uses on route certificates).
+    pub fn peer(&self) -> Issued {
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_string()]).expect("peer params");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "switchyard test peer");
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        self.sign(params)
+    }
+
     /// A client certificate with subject `dn` (type, value pairs, most
     /// general first) and the given SANs.
     pub fn client(&self, dn: &[(DnType, &str)], sans: Vec<SanType>) -> Issued {
