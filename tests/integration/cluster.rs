@@ -618,3 +618,33 @@ async fn interest_in_an_account_a_later_reload_adds_is_kept() {
     }
     panic!("b's interest in the new account never took effect on a");
 }
+
+/// Operator mode over routes: accounts are named by their public keys on
+/// the wire, a user of one account on each node exchanges messages, and
+/// another account on the same subjects hears nothing.
+#[tokio::test]
+async fn operator_mode_accounts_cross_routes() {
+    use crate::common::operator::{Operator, creds_client};
+    let op = Operator::new();
+    let nodes = three(op.config()).await;
+    let (alice, alice_jwt) = op.user(&op.app, |u| u.data.name = "alice".into());
+    let (bob, bob_jwt) = op.user(&op.app, |u| u.data.name = "bob".into());
+    let alice = creds_client(&nodes[0], &op.creds("alice", &alice, &alice_jwt)).await;
+    let bob = creds_client(&nodes[2], &op.creds("bob", &bob, &bob_jwt)).await;
+    let (admin, admin_jwt) = op.user(&op.sys, |u| u.data.name = "admin".into());
+    let admin = creds_client(&nodes[2], &op.creds("admin", &admin, &admin_jwt)).await;
+
+    let mut on_bob = bob.subscribe("orders.>").await.expect("sub");
+    let mut on_admin = admin.subscribe("orders.>").await.expect("sub");
+    admin.flush().await.expect("flush");
+    await_interest(&alice, &bob).await;
+    alice.publish("orders.1", "one".into()).await.expect("pub");
+    alice.flush().await.expect("flush");
+    assert_eq!(&next_msg(&mut on_bob).await.payload[..], b"one");
+    no_msg(&mut on_admin).await;
+
+    let mut on_alice = alice.subscribe("replies").await.expect("sub");
+    await_interest(&bob, &alice).await;
+    bob.publish("replies", "back".into()).await.expect("pub");
+    assert_eq!(&next_msg(&mut on_alice).await.payload[..], b"back");
+}
