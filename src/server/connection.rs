@@ -510,7 +510,7 @@ impl Connection {
     }
 
     fn on_ping_timer(&mut self) -> Result<(), CloseReason> {
-        self.reader.trim_pool();
+        self.reader.trim();
         if self.pinger.out + 1 > self.server.config.ping_max {
             return Err(CloseReason::StaleConnection);
         }

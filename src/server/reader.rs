@@ -143,11 +143,18 @@ impl Reader {
         self.pool.get_or_insert_with(FramePool::new).take(frame)
     }
 
-    /// Lets go of pooled frame buffers but one (at the ping interval: a
-    /// connection that published large messages a while ago keeps little).
-    pub(super) fn trim_pool(&self) {
+    /// At the ping interval: lets go of pooled frame buffers but one, and
+    /// of a grown read buffer with nothing in it, so a connection that
+    /// published a stream a while ago keeps little (reads grow again
+    /// within a few if it publishes again).
+    pub(super) fn trim(&mut self) {
         if let Some(pool) = &self.pool {
             pool.trim();
+        }
+        if self.buf.is_empty() && self.parked.is_none() && self.buf.capacity() > FIRST_READ_CHUNK {
+            self.buf = BytesMut::with_capacity(FIRST_READ_CHUNK);
+            self.usual_alloc = FIRST_READ_CHUNK;
+            self.chunk = FIRST_READ_CHUNK;
         }
     }
 
@@ -330,5 +337,29 @@ mod tests {
         r.prepare();
         assert!(r.parked.is_some(), "a buffer of its own");
         assert!(r.may_share(SHARE_MIN + 20));
+    }
+
+    /// A publisher that stopped keeps a 4 KiB read buffer after the ping
+    /// interval, not the 256 KiB its stream grew; one with bytes pending
+    /// keeps them.
+    #[test]
+    fn an_idle_connection_s_read_buffer_is_trimmed() {
+        let mut r = Reader::new(Limits::default());
+        r.note_batch(64, 64 * 4096);
+        for _ in 0..4 {
+            let room = r.prepare();
+            r.note_read(room, room);
+        }
+        assert_eq!(r.chunk, PAYLOAD_READ_CHUNK);
+        assert!(r.buf.capacity() > 4 * FIRST_READ_CHUNK, "grown");
+        r.buf.extend_from_slice(b"PUB a 5\r\nhel");
+        r.trim();
+        assert!(r.buf.capacity() > 4 * FIRST_READ_CHUNK, "pending bytes stay");
+        r.buf.clear();
+        r.trim();
+        assert_eq!(
+            (r.buf.capacity(), r.chunk),
+            (FIRST_READ_CHUNK, FIRST_READ_CHUNK)
+        );
     }
 }
