@@ -354,7 +354,10 @@ mod tests {
         assert!(r.buf.capacity() > 4 * FIRST_READ_CHUNK, "grown");
         r.buf.extend_from_slice(b"PUB a 5\r\nhel");
         r.trim();
-        assert!(r.buf.capacity() > 4 * FIRST_READ_CHUNK, "pending bytes stay");
+        assert!(
+            r.buf.capacity() > 4 * FIRST_READ_CHUNK,
+            "pending bytes stay"
+        );
         r.buf.clear();
         r.trim();
         assert_eq!(
