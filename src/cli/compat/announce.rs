@@ -160,29 +160,63 @@ fn write_ports_file(dir: &Path, program: &str, server: &Server) -> anyhow::Resul
         |n| n.to_string_lossy().into_owned(),
     );
     let path = dir.join(format!("{exe}_{}.ports", std::process::id()));
-    let url = |scheme: &str, addr: SocketAddr| {
-        let ip = if addr.ip().is_unspecified() {
-            "127.0.0.1".to_string()
-        } else {
-            addr.ip().to_string()
-        };
-        let host = if ip.contains(':') {
-            format!("[{ip}]")
-        } else {
-            ip
-        };
-        format!("{scheme}://{host}:{}", addr.port())
-    };
     let mut ports = serde_json::Map::new();
     ports.insert(
         "nats".into(),
-        serde_json::json!([url("nats", server.local_addr())]),
+        serde_json::json!(listen_urls("nats", server.local_addr())),
     );
     if let Some(http) = server.http_addr() {
-        ports.insert("monitoring".into(), serde_json::json!([url("http", http)]));
+        ports.insert(
+            "monitoring".into(),
+            serde_json::json!(listen_urls("http", http)),
+        );
     }
     let json = serde_json::Value::Object(ports).to_string();
     std::fs::write(&path, json)
         .with_context(|| format!("cannot write the ports file {}", path.display()))?;
     Ok(path)
+}
+
+/// `scheme://host:port` for each address `addr` accepts connections on,
+/// as nats-server's ports file lists them: a listener on every interface
+/// gives every interface address of its family (`0.0.0.0` is IPv4 only
+/// here), loopback included, in interface order.
+fn listen_urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
+    let url = |ip: std::net::IpAddr| format!("{scheme}://{}", SocketAddr::new(ip, addr.port()));
+    if !addr.ip().is_unspecified() {
+        return vec![url(addr.ip())];
+    }
+    let mut ips: Vec<std::net::IpAddr> = Vec::new();
+    for iface in if_addrs::get_if_addrs().unwrap_or_default() {
+        let ip = iface.ip();
+        if (addr.is_ipv6() || ip.is_ipv4()) && !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    if ips.is_empty() {
+        ips.push(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    ips.into_iter().map(url).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ports_file_lists_every_address_a_listener_accepts_on() {
+        let one: SocketAddr = "10.0.0.5:4222".parse().expect("addr");
+        assert_eq!(listen_urls("nats", one), ["nats://10.0.0.5:4222"]);
+        let v6: SocketAddr = "[2001:db8::1]:8222".parse().expect("addr");
+        assert_eq!(listen_urls("http", v6), ["http://[2001:db8::1]:8222"]);
+        // Every interface: this machine's IPv4 addresses, loopback among
+        // them, and no IPv6 one (a 0.0.0.0 listener does not accept those).
+        let any: SocketAddr = "0.0.0.0:4222".parse().expect("addr");
+        let urls = listen_urls("nats", any);
+        assert!(
+            urls.contains(&"nats://127.0.0.1:4222".to_string()),
+            "{urls:?}"
+        );
+        assert!(urls.iter().all(|u| !u.contains('[')), "{urls:?}");
+    }
 }
