@@ -19,14 +19,9 @@ pub(super) fn listener_urls(host: &str, bound: SocketAddr) -> Vec<String> {
             Err(_) => format!("{host}:{}", bound.port()),
         }];
     }
-    let found = if_addrs::get_if_addrs()
-        .map(|ifaces| ifaces.into_iter().map(|i| i.ip()).collect())
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot list network interfaces; advertising 127.0.0.1");
-            Vec::new()
-        });
-    let mut urls: Vec<String> = reachable(bound.ip(), found)
+    let mut urls: Vec<String> = interface_ips(bound.ip())
         .into_iter()
+        .filter(|ip| global_unicast(*ip))
         .map(|ip| SocketAddr::new(ip, bound.port()).to_string())
         .collect();
     if urls.is_empty() {
@@ -35,15 +30,26 @@ pub(super) fn listener_urls(host: &str, bound: SocketAddr) -> Vec<String> {
     urls
 }
 
-/// Of the interface addresses `found`, those a listener bound to the
-/// unspecified address `bound` accepts connections on and another machine
-/// could dial, in interface order without repeats. `0.0.0.0` listens on
-/// IPv4 only; `::` on both families (Linux's default dual stack).
-fn reachable(bound: IpAddr, found: Vec<IpAddr>) -> Vec<IpAddr> {
+/// This machine's interface addresses that a listener bound to the
+/// unspecified address `bound` accepts connections on, loopback included,
+/// in interface order without repeats (none if they cannot be listed).
+pub fn interface_ips(bound: IpAddr) -> Vec<IpAddr> {
+    let found = if_addrs::get_if_addrs()
+        .map(|ifaces| ifaces.into_iter().map(|i| i.ip()).collect())
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list network interfaces");
+            Vec::new()
+        });
+    of_family(bound, found)
+}
+
+/// Of `found`, those of the family a listener on `bound` accepts, without
+/// repeats: `0.0.0.0` listens on IPv4 only; `::` on both families
+/// (Linux's default dual stack).
+fn of_family(bound: IpAddr, found: Vec<IpAddr>) -> Vec<IpAddr> {
     let mut out: Vec<IpAddr> = Vec::new();
     for ip in found {
-        let family = bound.is_ipv6() || ip.is_ipv4();
-        if family && global_unicast(ip) && !out.contains(&ip) {
+        if (bound.is_ipv6() || ip.is_ipv4()) && !out.contains(&ip) {
             out.push(ip);
         }
     }
@@ -92,6 +98,12 @@ mod tests {
             "192.168.5.6",
             "10.1.2.3",
         ]);
+        let reachable = |bound: IpAddr, found: Vec<IpAddr>| -> Vec<IpAddr> {
+            of_family(bound, found)
+                .into_iter()
+                .filter(|ip| global_unicast(*ip))
+                .collect()
+        };
         let v4 = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         assert_eq!(
             reachable(v4, found.clone()),

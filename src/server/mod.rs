@@ -42,6 +42,7 @@ mod writer;
 
 pub use crate::client::CloseReason;
 pub use crate::tenant::Traffic;
+pub use advertise::interface_ips;
 pub use error::ServerError;
 pub use events::rfc3339;
 pub use observe::ServerView;

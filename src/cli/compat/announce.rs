@@ -186,13 +186,7 @@ fn listen_urls(scheme: &str, addr: SocketAddr) -> Vec<String> {
     if !addr.ip().is_unspecified() {
         return vec![url(addr.ip())];
     }
-    let mut ips: Vec<std::net::IpAddr> = Vec::new();
-    for iface in if_addrs::get_if_addrs().unwrap_or_default() {
-        let ip = iface.ip();
-        if (addr.is_ipv6() || ip.is_ipv4()) && !ips.contains(&ip) {
-            ips.push(ip);
-        }
-    }
+    let mut ips = crate::server::interface_ips(addr.ip());
     if ips.is_empty() {
         ips.push(std::net::Ipv4Addr::LOCALHOST.into());
     }
