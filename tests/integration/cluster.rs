@@ -27,6 +27,24 @@ pub fn clustered(config: ServerConfig, seeds: &[String]) -> ServerConfig {
     }
 }
 
+/// A configuration whose routes use TLS with `cert` and `key`, trusting
+/// the CA in `ca_file`.
+pub fn route_tls(
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    ca_file: std::path::PathBuf,
+) -> ServerConfig {
+    let mut tls = switchyard::config::TlsConfig::new(cert, key);
+    tls.ca_file = Some(ca_file);
+    ServerConfig {
+        cluster: Some(ClusterConfig {
+            tls: Some(tls),
+            ..ClusterConfig::default()
+        }),
+        ..ServerConfig::default()
+    }
+}
+
 /// `nats-route://` URL of `server`'s route port.
 pub fn route_url(server: &Server) -> String {
     format!("nats-route://{}", server.route_addr().expect("route port"))
@@ -435,16 +453,7 @@ async fn routes_run_over_tls() {
     let pem = PemDir::new();
     let (cert, key) = pem.pair("node", &ca.peer());
     let ca_file = pem.write("ca.pem", &ca.pem);
-    let mut tls = switchyard::config::TlsConfig::new(cert, key);
-    tls.ca_file = Some(ca_file);
-    let config = ServerConfig {
-        cluster: Some(ClusterConfig {
-            tls: Some(tls),
-            ..ClusterConfig::default()
-        }),
-        ..ServerConfig::default()
-    };
-    let nodes = three(config).await;
+    let nodes = three(route_tls(cert, key, ca_file.clone())).await;
     let a = connect(&nodes[0]).await;
     let c = connect(&nodes[2]).await;
     let mut sub = c.subscribe("secret.route").await.expect("sub");
@@ -459,16 +468,11 @@ async fn routes_run_over_tls() {
     let plain = start_with(clustered(ServerConfig::default(), &[route_url(&nodes[0])])).await;
     let other = Ca::new("another CA");
     let (cert, key) = pem.pair("stranger", &other.peer());
-    let mut tls = switchyard::config::TlsConfig::new(cert, key);
-    tls.ca_file = Some(pem.write("ca.pem", &ca.pem));
-    let stranger_config = ServerConfig {
-        cluster: Some(ClusterConfig {
-            tls: Some(tls),
-            ..ClusterConfig::default()
-        }),
-        ..ServerConfig::default()
-    };
-    let stranger = start_with(clustered(stranger_config, &[route_url(&nodes[0])])).await;
+    let stranger = start_with(clustered(
+        route_tls(cert, key, ca_file),
+        &[route_url(&nodes[0])],
+    ))
+    .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(plain.route_count(), 0, "a plaintext peer never joins");
     assert_eq!(

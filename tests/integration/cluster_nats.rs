@@ -326,21 +326,12 @@ async fn a_switchyard_started_from_a_nats_server_cluster_file_joins_nats_servers
 #[tokio::test]
 async fn a_route_to_nats_server_runs_over_mutual_tls() {
     use crate::common::pki::{Ca, PemDir};
-    use switchyard::config::{ClusterConfig, TlsConfig};
     let Some(bin) = binary() else { return };
     let ca = Ca::new("route test CA");
     let pem = PemDir::new();
     let (cert, key) = pem.pair("peer", &ca.peer());
     let ca_file = pem.write("ca.pem", &ca.pem);
-    let mut tls = TlsConfig::new(cert.clone(), key.clone());
-    tls.ca_file = Some(ca_file.clone());
-    let config = switchyard::ServerConfig {
-        cluster: Some(ClusterConfig {
-            tls: Some(tls),
-            ..ClusterConfig::default()
-        }),
-        ..switchyard::ServerConfig::default()
-    };
+    let config = crate::cluster::route_tls(cert.clone(), key.clone(), ca_file.clone());
     let ours = start_with(clustered(config, &[])).await;
     let seed = route_url(&ours);
     let nats = NatsServer::start(
@@ -355,22 +346,5 @@ async fn a_route_to_nats_server_runs_over_mutual_tls() {
         &[],
     );
     eventually("route over TLS", || ours.route_count() == 1).await;
-    let on_nats = nats.client().await;
-    let on_ours = crate::common::client(&ours).await;
-    let mut here = on_ours.subscribe("sealed.>").await.expect("sub");
-    await_interest(&on_nats, &on_ours).await;
-    on_nats
-        .publish("sealed.in", "to us".into())
-        .await
-        .expect("pub");
-    on_nats.flush().await.expect("flush");
-    assert_eq!(&next_msg(&mut here).await.payload[..], b"to us");
-    let mut there = on_nats.subscribe("sealed.>").await.expect("sub");
-    await_interest(&on_ours, &on_nats).await;
-    on_ours
-        .publish("sealed.out", "to nats".into())
-        .await
-        .expect("pub");
-    on_ours.flush().await.expect("flush");
-    assert_eq!(&next_msg(&mut there).await.payload[..], b"to nats");
+    crate::leaf_nats::crosses(&nats.client().await, &crate::common::client(&ours).await).await;
 }

@@ -57,19 +57,30 @@ async fn raw_login(server: &Server, setup: &[u8]) -> TcpStream {
     stream
 }
 
+/// `n` clients subscribed to `subject`, each flushed, so the server has
+/// every subscription before anything is published.
+async fn subscribers(
+    server: &Server,
+    subject: &'static str,
+    n: usize,
+) -> Vec<(async_nats::Client, async_nats::Subscriber)> {
+    let mut subs = Vec::new();
+    for _ in 0..n {
+        let client = common::client(server).await;
+        let sub = client.subscribe(subject).await.expect("subscribe");
+        client.flush().await.expect("flush");
+        subs.push((client, sub));
+    }
+    subs
+}
+
 #[tokio::test]
 async fn max_payload_message_split_across_many_reads_arrives_intact_everywhere() {
     let server = common::start().await;
     let max = server.observer().summary().max_payload;
     let payload = pattern(max);
 
-    let mut subs = Vec::new();
-    for _ in 0..3 {
-        let client = common::client(&server).await;
-        let sub = client.subscribe("big").await.expect("subscribe");
-        client.flush().await.expect("flush");
-        subs.push((client, sub));
-    }
+    let mut subs = subscribers(&server, "big", 3).await;
 
     // The frame goes out in pieces of varying, mostly small sizes (the
     // control line itself byte by byte), each its own segment with
@@ -203,13 +214,7 @@ async fn slow_consumer_of_large_messages_is_cut_off_at_max_pending() {
 #[tokio::test]
 async fn mixed_burst_of_shared_and_copied_payloads_arrives_in_order() {
     let server = common::start().await;
-    let mut subs = Vec::new();
-    for _ in 0..3 {
-        let client = common::client(&server).await;
-        let sub = client.subscribe("mix").await.expect("subscribe");
-        client.flush().await.expect("flush");
-        subs.push((client, sub));
-    }
+    let mut subs = subscribers(&server, "mix", 3).await;
     let mut publisher = common::Raw::connect(&server).await.stream;
     publisher
         .write_all(b"CONNECT {\"verbose\":false,\"headers\":true}\r\nPING\r\n")
@@ -268,13 +273,7 @@ async fn mixed_burst_of_shared_and_copied_payloads_arrives_in_order() {
 #[tokio::test]
 async fn payload_heavy_stream_through_read_size_changes_arrives_in_order() {
     let server = common::start().await;
-    let mut subs = Vec::new();
-    for _ in 0..2 {
-        let client = common::client(&server).await;
-        let sub = client.subscribe("heavy").await.expect("subscribe");
-        client.flush().await.expect("flush");
-        subs.push((client, sub));
-    }
+    let mut subs = subscribers(&server, "heavy", 2).await;
     let mut publisher = raw_login(&server, b"").await;
     let size_of = |n: usize| match n {
         0..600 => 1024 + (n * 37) % 24_000,

@@ -33,6 +33,18 @@ pub async fn await_interest(publisher: &Client, subscriber: &Client) {
     panic!("interest never crossed the leaf connection");
 }
 
+/// Traffic both ways between a client of each side.
+pub async fn crosses(a: &async_nats::Client, b: &async_nats::Client) {
+    let mut on_b = b.subscribe("secure.>").await.unwrap();
+    await_interest(a, b).await;
+    a.publish("secure.1", "sealed".into()).await.unwrap();
+    assert_eq!(&next_msg(&mut on_b).await.payload[..], b"sealed");
+    let mut on_a = a.subscribe("back").await.unwrap();
+    await_interest(b, a).await;
+    b.publish("back", "ok".into()).await.unwrap();
+    assert_eq!(&next_msg(&mut on_a).await.payload[..], b"ok");
+}
+
 /// A Switchyard that joins `hub_leaf` (host:port) as a leaf.
 pub async fn switchyard_leaf_of(hub_leaf: &str) -> Server {
     let config = ServerConfig {

@@ -4,22 +4,10 @@
 use crate::common::auth::Workdir;
 use crate::common::natsd::{NatsServer, binary};
 use crate::common::pki::{Ca, PemDir};
-use crate::common::{eventually, next_msg, start_with};
-use crate::leaf_nats::await_interest;
+use crate::common::{eventually, start_with};
+use crate::leaf_nats::crosses;
 use switchyard::config::{LeafNodesConfig, LeafRemote, RemoteTls, TlsConfig};
 use switchyard::{Server, ServerConfig};
-
-/// Traffic both ways between a client of each side.
-async fn crosses(a: &async_nats::Client, b: &async_nats::Client) {
-    let mut on_b = b.subscribe("secure.>").await.unwrap();
-    await_interest(a, b).await;
-    a.publish("secure.1", "sealed".into()).await.unwrap();
-    assert_eq!(&next_msg(&mut on_b).await.payload[..], b"sealed");
-    let mut on_a = a.subscribe("back").await.unwrap();
-    await_interest(b, a).await;
-    b.publish("back", "ok".into()).await.unwrap();
-    assert_eq!(&next_msg(&mut on_a).await.payload[..], b"ok");
-}
 
 #[tokio::test]
 async fn switchyard_leaf_joins_a_nats_hub_over_tls() {

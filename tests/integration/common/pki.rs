@@ -35,34 +35,34 @@ impl Ca {
 
     /// A server certificate for `localhost` and 127.0.0.1.
     pub fn server(&self) -> Issued {
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress([127, 0, 0, 1].into()));
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "switchyard test server");
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        self.sign(params)
+        self.host(
+            "switchyard test server",
+            vec![ExtendedKeyUsagePurpose::ServerAuth],
+        )
     }
 
     /// A certificate for a cluster peer, which is a server to the peers
     /// that dial it and a client to those it dials (nats-server requires
     /// both uses on route certificates).
     pub fn peer(&self) -> Issued {
+        self.host(
+            "switchyard test peer",
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ],
+        )
+    }
+
+    /// A certificate for `localhost` and 127.0.0.1 named `cn`, for `uses`.
+    fn host(&self, cn: &str, uses: Vec<ExtendedKeyUsagePurpose>) -> Issued {
         let mut params =
-            CertificateParams::new(vec!["localhost".to_string()]).expect("peer params");
+            CertificateParams::new(vec!["localhost".to_string()]).expect("host params");
         params
             .subject_alt_names
             .push(SanType::IpAddress([127, 0, 0, 1].into()));
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "switchyard test peer");
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.extended_key_usages = uses;
         self.sign(params)
     }
 
